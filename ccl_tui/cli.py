@@ -1,0 +1,71 @@
+"""The ``ccl-tui`` entry point: argument parsing and dispatch only. Nothing heavy is imported up front."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from ccl_tui import __version__
+
+
+def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        return int(getattr(importlib.import_module(module), func)(args) or 0)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", help="SQLite database (default: the user data dir)")
+
+    p = argparse.ArgumentParser(
+        prog="ccl-tui",
+        description="Codex Closed Loop: Codex session logs -> friction signals -> ranked issues -> Harbor tasks.",
+        parents=[common],
+    )
+    p.add_argument("--version", action="version", version=f"ccl-tui {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("ingest", parents=[common], help="read Codex rollout files into the store")
+    s.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: $CODEX_HOME, ~/.codex)")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON (no progress bar)")
+    s.add_argument("--workers", type=int, default=None, help="parser processes (default: CPU count)")
+    s.set_defaults(func=_lazy("ccl_tui.commands.ingest", "cmd_ingest"))
+
+    s = sub.add_parser("sessions", parents=[common], help="list ingested sessions")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--origin", help="interactive | exec | ide | subagent | review")
+    s.add_argument("--repo")
+    s.add_argument("--since", metavar="DATE", help="only sessions started on/after DATE (YYYY-MM-DD)")
+    s.add_argument("--limit", type=int)
+    s.set_defaults(func=_lazy("ccl_tui.commands.sessions", "cmd_sessions"))
+
+    s = sub.add_parser("show", parents=[common], help="print a session transcript as plain text")
+    s.add_argument("session_id", metavar="SESSION_ID", help="full id or unique prefix")
+    s.add_argument("--full", action="store_true", help="include token counts, context and full outputs")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_lazy("ccl_tui.commands.sessions", "cmd_show"))
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

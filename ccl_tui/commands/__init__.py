@@ -1,0 +1,1 @@
+"""Headless command implementations behind ``ccl-tui <command>`` (Rich output, ``--json`` for tools)."""

@@ -1,0 +1,82 @@
+"""``ccl-tui ingest``: read rollout files into the store with a live progress bar and a summary."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from ccl_tui.commands.common import console, print_json, run_with_store
+from ccl_tui.store.db import Store
+from ccl_tui.store.ingest import IngestProgress, IngestSummary, ingest
+
+
+async def run_ingest(store: Store, paths: list[str] | None, *, quiet: bool, workers: int | None) -> IngestSummary:
+    con = console(stderr=True)
+    if quiet:
+        return await ingest(store, paths, workers=workers)
+    with Progress(
+        TextColumn("ingest"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+        console=con,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("ingest", total=1, stats="scanning…")
+
+        def on_progress(p: IngestProgress) -> None:
+            stats = (
+                f"files {p.files_done}/{p.files_total}  {p.bytes_done / 1e6:,.1f}/{p.bytes_total / 1e6:,.1f} MB"
+                f"  sessions {p.sessions}  events {p.events:,} ({p.events_per_s:,.0f}/s)"
+            )
+            bar.update(task, total=max(p.bytes_total, 1), completed=p.bytes_done, stats=stats)
+
+        return await ingest(store, paths, progress=on_progress, workers=workers)
+
+
+def print_summary(s: IngestSummary) -> None:
+    con = console()
+    t = Table(title="ingest summary", show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    rows = [
+        ("files seen", s.files_seen),
+        ("new", s.new),
+        ("updated", f"{s.updated} ({s.reread} re-read from the start)" if s.reread else s.updated),
+        ("unchanged", s.unchanged),
+        ("duplicates", s.duplicates),
+        ("empty", s.empty),
+        ("not a rollout", s.unrecognized),
+        ("sessions touched", len(s.sessions_touched)),
+        ("events added", f"{s.events_added:,}"),
+        ("read", f"{s.bytes_read / 1e6:,.1f} MB in {s.elapsed:.2f}s"),
+        ("malformed lines skipped", s.malformed),
+    ]
+    if s.replayed_lines_skipped:
+        rows.append(("fork/sub-agent replayed lines skipped", s.replayed_lines_skipped))
+    for k, v in rows:
+        t.add_row(Text(k), Text(str(v)))
+    con.print(t)
+    for path, line, reason in s.malformed_examples:
+        con.print(Text(f"  skipped {path}:{line}: {reason}"))
+    if s.malformed > len(s.malformed_examples):
+        con.print(Text(f"  … and {s.malformed - len(s.malformed_examples)} more malformed line(s)"))
+    for path in s.pending_partial:
+        con.print(Text(f"  {path}: last line still being written; it will be read next time"))
+    for path, err in s.errors:
+        con.print(Text(f"  error: {path}: {err}", style="red"))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    summary = run_with_store(
+        args.db, lambda store: run_ingest(store, args.paths or None, quiet=args.json, workers=args.workers)
+    )
+    if args.json:
+        print_json(summary.to_dict())
+    else:
+        print_summary(summary)
+    return 0

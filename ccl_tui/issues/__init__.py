@@ -1,0 +1,1 @@
+"""Grouping friction signals into issues and ranking them by impact."""

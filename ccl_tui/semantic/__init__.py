@@ -1,0 +1,1 @@
+"""Optional semantics: embeddings, ChromaDB clustering and GPT-4o classification, offline by default."""

@@ -1,0 +1,1 @@
+"""Friction and delight detectors over a session's ordered events."""

@@ -1,0 +1,1 @@
+"""Reading Codex rollout files: discovery, line reading, and normalization into events."""

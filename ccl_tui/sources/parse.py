@@ -1,0 +1,110 @@
+"""Parse one rollout file (or the part of it added since last time) into rows ready for the store.
+
+This is a plain function of its arguments so it can run in a worker process: the result holds only
+picklable values (tuples, dataclasses, bytes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from ccl_tui.sources.model import Event, Session
+from ccl_tui.sources.reader import BadLine, ReadResult, iter_lines, open_stream, parse_line
+from ccl_tui.sources.rollout import ParseState, RolloutParser
+
+HEAD_BYTES = 4096
+EVENT_COLUMNS = (
+    "session_id", "seq", "kind", "raw_type", "line", "ts", "turn", "call_id", "tool", "command", "workdir",
+    "exit_code", "duration_ms", "success", "status", "text", "text_size", "data",
+)  # fmt: skip
+
+
+@dataclass
+class FileParse:
+    path: str
+    size: int = 0
+    mtime_ns: int = 0
+    head_hash: str = ""
+    compressed: str | None = None
+    full: bool = True  # parsed from the start (replace) rather than continued (append)
+    session: Session | None = None
+    rows: list[tuple] = field(default_factory=list)
+    bad: list[BadLine] = field(default_factory=list)
+    end_offset: int = 0
+    lines: int = 0
+    pending_bytes: int = 0
+    state: bytes = b""
+    error: str | None = None
+    skipped_replay: int = 0
+
+
+def head_hash(path: Path, length: int = HEAD_BYTES) -> str:
+    with path.open("rb") as f:
+        return hashlib.blake2b(f.read(length), digest_size=12).hexdigest()
+
+
+def event_row(session_id: str, e: Event) -> tuple:
+    return (
+        session_id, e.seq, str(e.kind), e.raw_type, e.line, e.timestamp, e.turn, e.call_id, e.tool, e.command,
+        e.workdir, e.exit_code, e.duration_ms, None if e.success is None else int(e.success), e.status, e.text,
+        e.text_size, orjson.dumps(e.data).decode() if e.data else None,
+    )  # fmt: skip
+
+
+def parse_file(path: str, offset: int = 0, start_line: int = 0, state: bytes | None = None) -> FileParse:
+    """Parse ``path`` from ``offset`` (continuing ``state``), never raising for bad content."""
+    p = Path(path)
+    res = FileParse(path=path, full=offset == 0)
+    try:
+        st = os.stat(p)
+        res.size, res.mtime_ns = st.st_size, st.st_mtime_ns
+        res.head_hash = head_hash(p)
+        stream, res.compressed = open_stream(p)
+    except FileNotFoundError:
+        res.error = "file disappeared before it could be read"
+        return res
+    except OSError as exc:
+        res.error = f"cannot open: {exc.strerror or exc}"
+        return res
+    if res.compressed and offset:
+        offset, start_line, state, res.full = 0, 0, None, True  # archives are re-read whole
+    parser = RolloutParser(p.name, path, ParseState.from_json(state) if state and offset else None)
+    read = ReadResult(compressed=bool(res.compressed))
+    feed = parser.feed
+    bad = res.bad
+    try:
+        with stream:
+            for line_no, raw in iter_lines(
+                stream, read, start_offset=offset, start_line=start_line, final=bool(res.compressed)
+            ):
+                if not raw or raw.isspace():
+                    continue
+                try:
+                    obj = parse_line(raw)
+                except ValueError as exc:
+                    excerpt = raw[:120].decode("utf-8", "replace")
+                    bad.append(BadLine(line_no, f"invalid JSON ({exc})", excerpt))
+                    continue
+                feed(line_no, obj)
+    except FileNotFoundError:
+        res.error = "file disappeared while it was being read"
+        return res
+    except OSError as exc:
+        res.error = f"read error: {exc}"
+        return res
+    except Exception as exc:  # corrupt zstd/gzip stream, etc. — keep what was read, report the rest
+        res.error = f"stopped reading at line {read.lines + 1}: {type(exc).__name__}: {exc}"
+    session = parser.snapshot_session()
+    res.session = session
+    res.end_offset, res.lines, res.pending_bytes = read.end_offset, read.lines, read.pending_bytes
+    res.state = parser.state.to_json()
+    res.skipped_replay = parser.state.skipped_replay
+    if session is not None:
+        sid = session.id
+        res.rows = [event_row(sid, e) for e in parser.take_events()]
+    return res

@@ -1,0 +1,720 @@
+"""Normalize Codex rollout records (both on-disk eras) into ordered :class:`Event` objects.
+
+The parser is incremental: all it needs to continue a file that grew is its :class:`ParseState`, which is
+plain JSON and saved with the file's byte offset in the store. Rules (see docs/format notes):
+
+* Enveloped era (cli >= 0.38): ``{"timestamp","type","payload"}``. Typed prompts come from
+  ``event_msg/user_message``; user/developer ``response_item`` messages are injected context. Assistant text
+  and reasoning come from ``response_item``; their ``event_msg`` echoes are dropped as duplicates.
+* Legacy era: a bare header line, ``record_type: state`` markers and bare response items.
+* A fork or sub-agent file replays its parent's history right after a copy of the parent's ``session_meta``;
+  those replayed lines (written in one burst) are skipped, so a fork counts only its own lines.
+* Unknown record types become ``other`` events with their raw type name: nothing is silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ccl_tui.sources.model import Event, EventKind, Session, origin_of
+from ccl_tui.sources.outputs import (
+    PATCH_OK_FILE,
+    argv_to_command,
+    content_text,
+    decode_output,
+    duration_to_ms,
+    loads_maybe,
+    patch_files,
+)
+from ccl_tui.text.ansi import strip_control
+
+K = EventKind
+
+#: Stored text caps (characters). Outputs keep head and tail: errors are usually at the end.
+CAP_MESSAGE = 16_000
+CAP_OUTPUT_HEAD = 2_000
+CAP_OUTPUT_TAIL = 6_000
+CAP_PATCH = 64_000
+CAP_CONTEXT = 1_000
+CAP_OTHER = 500
+#: Lines written within this many seconds after a foreign session_meta are the parent's replayed history.
+REPLAY_WINDOW_S = 1.0
+MAX_TRACKED_CALLS = 512
+
+_UUID_IN_NAME = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I)
+_CWD_TAG = re.compile(r"<cwd>(.*?)</cwd>", re.S)
+_INJECTED_PREFIXES = ("<", "# AGENTS.md", "# agents.md")
+_DROPPED_EVENT_MSGS = frozenset(
+    {
+        "agent_message",  # echo of the assistant response_item
+        "agent_reasoning",  # echo of the reasoning response_item
+        "agent_reasoning_raw_content",
+        "agent_reasoning_section_break",
+        "exec_command_begin",  # the call is the function_call; the end carries the result
+        "patch_apply_begin",
+        "mcp_tool_call_begin",
+        "web_search_begin",
+        "agent_message_delta",
+        "agent_reasoning_delta",
+        "agent_reasoning_raw_content_delta",
+        "exec_command_output_delta",
+        "turn_diff",
+        "plan_update",  # the update_plan function_call is kept
+    }
+)
+
+
+def capped(text: str, cap: int) -> str:
+    if len(text) > cap:
+        text = text[:cap]
+    return strip_control(text)
+
+
+def capped_output(text: str) -> str:
+    """Head and tail of a long output, with an explicit marker of what was left out."""
+    n = len(text)
+    if n <= CAP_OUTPUT_HEAD + CAP_OUTPUT_TAIL:
+        return strip_control(text)
+    omitted = n - CAP_OUTPUT_HEAD - CAP_OUTPUT_TAIL
+    return strip_control(
+        f"{text[:CAP_OUTPUT_HEAD]}\n[... ccl-tui: {omitted} characters omitted ...]\n{text[-CAP_OUTPUT_TAIL:]}"
+    )
+
+
+def parse_ts(ts: str | None) -> float | None:
+    if not ts:
+        return None
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def session_id_from_name(name: str) -> str | None:
+    found = _UUID_IN_NAME.findall(name)
+    return found[-1].lower() if found else None
+
+
+@dataclass
+class ParseState:
+    """Everything needed to continue parsing a file from a byte offset. JSON-serializable."""
+
+    session: dict[str, Any] | None = None
+    name_id: str | None = None
+    era: str | None = None
+    seq: int = 0
+    turn: int = 0
+    turn_state: str = "closed"  # closed | started | open
+    replay_until: float | None = None  # skip lines up to this epoch time (fork replay burst)
+    calls: dict[str, list[Any]] = field(default_factory=dict)  # call_id -> [tool, command, workdir, files]
+    processes: dict[str, str] = field(default_factory=dict)  # unified-exec session id -> call_id
+    last_compaction_line: int = -100
+    first_ts: str | None = None
+    last_ts: str | None = None
+    skipped_replay: int = 0
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str | None) -> ParseState:
+        if not raw:
+            return cls()
+        data = orjson.loads(raw)
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+class RolloutParser:
+    """Turns decoded JSON records of one rollout file into events, keeping the file's session metadata."""
+
+    def __init__(self, file_name: str, path: str, state: ParseState | None = None) -> None:
+        self.state = state or ParseState(name_id=session_id_from_name(file_name))
+        self.path = path
+        self.session: Session | None = Session(**self.state.session) if self.state.session else None
+        self.events: list[Event] = []
+        self.meta_changed = False
+
+    # ------------------------------------------------------------------ entry point
+    def feed(self, line_no: int, obj: Any) -> None:
+        if not isinstance(obj, dict):
+            self._other(line_no, None, "non-object", obj)
+            return
+        st = self.state
+        rtype = obj.get("type")
+        payload = obj.get("payload")
+        if st.era is None:
+            if isinstance(rtype, str) and "payload" in obj:
+                st.era = "enveloped"
+            elif "id" in obj and "type" not in obj:
+                st.era = "legacy"
+                self._legacy_header(line_no, obj)
+                return
+            else:
+                st.era = "legacy" if "type" in obj else "enveloped"
+        if st.era == "legacy":
+            self._legacy_line(line_no, obj)
+            return
+        ts = obj.get("timestamp") if isinstance(obj.get("timestamp"), str) else None
+        if rtype == "session_meta":
+            self._session_meta(line_no, ts, payload if isinstance(payload, dict) else {})
+            return
+        if st.replay_until is not None:
+            t = parse_ts(ts)
+            if t is not None and t <= st.replay_until:
+                st.skipped_replay += 1
+                return
+            st.replay_until = None
+        if self.session is None:
+            if st.name_id is None:
+                return  # no identity yet (not a rollout, or meta still to come): nothing to attach to
+            self._ensure_session(st.name_id)
+        if ts:
+            if st.first_ts is None:
+                st.first_ts = ts
+            st.last_ts = ts
+        if not isinstance(payload, dict):
+            payload = {"value": payload}
+        if rtype == "response_item":
+            self._response_item(line_no, ts, payload)
+        elif rtype == "event_msg":
+            self._event_msg(line_no, ts, payload)
+        elif rtype == "turn_context":
+            self._turn_context(line_no, ts, payload)
+        elif rtype == "compacted":
+            self._compaction(line_no, ts, "compacted", payload)
+        else:
+            self._other(line_no, ts, str(rtype), payload)
+
+    # ------------------------------------------------------------------ session metadata
+    def _ensure_session(self, sid: str) -> Session:
+        if self.session is None:
+            self.session = Session(id=sid, path=self.path, era=self.state.era or "enveloped")
+            self.meta_changed = True
+        return self.session
+
+    def _session_meta(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
+        st = self.state
+        sid = str(p.get("id") or "").lower() or None
+        own = st.name_id or (sid if self.session is None else self.session.id)
+        if sid and own and sid != own:
+            # A copy of the parent's meta: the parent's history follows, replayed in one burst.
+            t = parse_ts(ts)
+            if self.session is not None and t is not None:
+                st.replay_until = t + REPLAY_WINDOW_S
+            elif self.session is None:
+                st.replay_until = float("inf")  # until our own meta line
+            if self.session is not None and not self.session.forked_from and not self.session.parent_id:
+                self.session.forked_from = sid
+                self.meta_changed = True
+            return
+        if sid is None and own is None:
+            return
+        st.replay_until = None
+        s = self._ensure_session(own or sid or "")
+        if s.started_at and s.originator:
+            return  # a resumed session re-writing its own meta: keep the first
+        self._apply_meta(s, p)
+
+    def _apply_meta(self, s: Session, p: dict[str, Any]) -> None:
+        s.started_at = s.started_at or _str(p.get("timestamp"))
+        s.cwd = s.cwd or _str(p.get("cwd"))
+        s.originator = s.originator or _str(p.get("originator"))
+        s.cli_version = s.cli_version or _str(p.get("cli_version"))
+        s.model_provider = s.model_provider or _str(p.get("model_provider"))
+        s.model = s.model or _str(p.get("model"))
+        src = p.get("source")
+        if src is not None or "originator" in p:
+            s.source, s.parent_id = _source(src if src is not None else "vscode")
+        s.forked_from = s.forked_from or _str(p.get("forked_from_id"))
+        git = p.get("git")
+        if isinstance(git, dict):
+            s.git_commit = s.git_commit or _str(git.get("commit_hash"))
+            s.git_branch = s.git_branch or _str(git.get("branch"))
+            s.git_repo_url = s.git_repo_url or _str(git.get("repository_url"))
+        instr = p.get("instructions") or p.get("base_instructions")
+        if isinstance(instr, dict):
+            instr = instr.get("text")
+        if isinstance(instr, str):
+            s.instructions_size = len(instr)
+        s.origin = origin_of(s.source, s.originator)
+        self.meta_changed = True
+
+    def _legacy_header(self, line_no: int, obj: dict[str, Any]) -> None:
+        sid = str(obj.get("id") or "").lower()
+        s = self._ensure_session(self.state.name_id or sid)
+        s.era = "legacy"
+        self._apply_meta(s, obj)
+
+    # ------------------------------------------------------------------ legacy era
+    def _legacy_line(self, line_no: int, obj: dict[str, Any]) -> None:
+        if obj.get("record_type") == "state":
+            return
+        if "type" not in obj and "id" in obj and self.session is None:
+            self._legacy_header(line_no, obj)
+            return
+        if self.session is None:
+            if self.state.name_id is None:
+                return
+            self._ensure_session(self.state.name_id).era = "legacy"
+        ts = obj.get("timestamp") if isinstance(obj.get("timestamp"), str) else None
+        if obj.get("type") == "message" and obj.get("role") == "user":
+            text = content_text(obj.get("content"))
+            if _is_injected(text):
+                self._maybe_cwd(text)
+                self._emit(K.CONTEXT, "response_item/message", line_no, ts, text=capped(text, CAP_CONTEXT),
+                           size=len(text), data={"role": "user"})
+            else:
+                self._user_prompt(line_no, ts, "response_item/message", text)
+            return
+        self._response_item(line_no, ts, obj)
+
+    def _maybe_cwd(self, text: str) -> None:
+        s = self.session
+        if s is not None and not s.cwd and "<cwd>" in text:
+            m = _CWD_TAG.search(text)
+            if m:
+                s.cwd = m.group(1).strip()
+                self.meta_changed = True
+
+    # ------------------------------------------------------------------ emit helpers
+    def _emit(self, kind: EventKind | str, raw_type: str, line_no: int, ts: str | None, *, text: str = "",
+              size: int | None = None, **fields: Any) -> Event:
+        st = self.state
+        ev = Event(seq=st.seq, kind=kind, raw_type=raw_type, line=line_no, timestamp=ts, turn=st.turn,
+                   text=text, text_size=len(text) if size is None else size, **fields)
+        st.seq += 1
+        self.events.append(ev)
+        return ev
+
+    def _other(self, line_no: int, ts: str | None, raw_type: str, payload: Any) -> None:
+        if self.session is None:
+            return
+        try:
+            dumped = orjson.dumps(payload).decode()
+        except TypeError:
+            dumped = repr(payload)
+        self._emit(K.OTHER, raw_type, line_no, ts, text=capped(dumped, CAP_OTHER), size=len(dumped))
+
+    def _user_prompt(self, line_no: int, ts: str | None, raw_type: str, text: str, data: dict | None = None) -> None:
+        st = self.state
+        if st.turn_state == "started":
+            st.turn_state = "open"
+        else:
+            st.turn += 1
+            st.turn_state = "open"
+        self._emit(K.USER_MESSAGE, raw_type, line_no, ts, text=capped(text, CAP_MESSAGE), size=len(text),
+                   data=data or {})
+
+    # ------------------------------------------------------------------ response items
+    def _response_item(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
+        ptype = p.get("type")
+        raw_type = f"response_item/{ptype}"
+        if ptype == "message":
+            role = p.get("role")
+            text = content_text(p.get("content"))
+            if role == "assistant":
+                self._emit(K.ASSISTANT_MESSAGE, raw_type, line_no, ts, text=capped(text, CAP_MESSAGE),
+                           size=len(text), status=_str(p.get("phase")))
+            else:
+                self._maybe_cwd(text)
+                self._emit(K.CONTEXT, raw_type, line_no, ts, text=capped(text, CAP_CONTEXT), size=len(text),
+                           data={"role": role})
+        elif ptype == "reasoning":
+            text = "\n".join(
+                s.get("text", "") for s in (p.get("summary") or []) if isinstance(s, dict) and s.get("text")
+            )
+            if not text and isinstance(p.get("content"), list):
+                text = content_text(p["content"])
+            if text:
+                self._emit(K.REASONING, raw_type, line_no, ts, text=capped(text, CAP_MESSAGE), size=len(text))
+        elif ptype in ("function_call", "custom_tool_call", "local_shell_call"):
+            self._tool_call(line_no, ts, raw_type, p)
+        elif ptype in ("function_call_output", "custom_tool_call_output"):
+            self._tool_output(line_no, ts, raw_type, p)
+        elif ptype == "web_search_call":
+            action = p.get("action") if isinstance(p.get("action"), dict) else {}
+            q = action.get("query") or action.get("url") or ""
+            self._emit(K.WEB_SEARCH, raw_type, line_no, ts, text=capped(str(q), CAP_CONTEXT), status=_str(p.get("status")))
+        elif ptype in ("compaction", "compaction_summary"):
+            self._compaction(line_no, ts, raw_type, {})
+        elif ptype == "ghost_snapshot":
+            g = p.get("ghost_commit") if isinstance(p.get("ghost_commit"), dict) else {}
+            self._emit(K.SNAPSHOT, raw_type, line_no, ts, text=str(g.get("id") or ""))
+        else:
+            self._other(line_no, ts, raw_type, {k: v for k, v in p.items() if k != "encrypted_content"})
+
+    def _tool_call(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
+        ptype = p.get("type")
+        call_id = _str(p.get("call_id")) or _str(p.get("id"))
+        name = _str(p.get("name")) or ("local_shell" if ptype == "local_shell_call" else "?")
+        ns = _str(p.get("namespace"))
+        if ns and not name.startswith(ns):
+            name = f"{ns}.{name}"
+        command = workdir = None
+        text = ""
+        files: list[str] = []
+        data: dict[str, Any] = {}
+        origin_call = None
+        if ptype == "local_shell_call":
+            action = p.get("action") if isinstance(p.get("action"), dict) else {}
+            command = argv_to_command(action.get("command"))
+            workdir = _str(action.get("working_directory"))
+            tool = "local_shell"
+            text = command
+        elif ptype == "custom_tool_call":
+            raw_input = p.get("input")
+            text = raw_input if isinstance(raw_input, str) else orjson.dumps(raw_input).decode()
+            tool = name
+            if name == "apply_patch":
+                files = patch_files(text)
+        else:
+            args = loads_maybe(p.get("arguments"))
+            tool = name
+            if isinstance(args, dict):
+                cmd = args.get("command", args.get("cmd"))
+                if cmd is not None and name != "write_stdin":
+                    if isinstance(cmd, list) and cmd and cmd[0] == "apply_patch" and len(cmd) > 1:
+                        tool = "apply_patch"
+                        text = str(cmd[1])
+                        files = patch_files(text)
+                    else:
+                        command = argv_to_command(cmd)
+                        text = command
+                workdir = _str(args.get("workdir") or args.get("cwd"))
+                if name == "apply_patch" and isinstance(args.get("input"), str):
+                    text = args["input"]
+                    files = patch_files(text)
+                if args.get("with_escalated_permissions") or args.get("sandbox_permissions") == "require_escalated":
+                    data["escalated"] = True
+                    if args.get("justification"):
+                        data["justification"] = capped(str(args["justification"]), CAP_CONTEXT)
+                if isinstance(args.get("timeout_ms"), int):
+                    data["timeout_ms"] = args["timeout_ms"]
+                if name == "write_stdin":
+                    proc = str(args.get("session_id", ""))
+                    origin_call = self.state.processes.get(proc)
+                    data["process_id"] = proc
+                    chars = args.get("chars")
+                    if isinstance(chars, str) and chars:
+                        data["chars"] = capped(chars, 200)
+                    if origin_call:
+                        prev = self.state.calls.get(origin_call)
+                        command = prev[1] if prev else None
+                        data["origin_call_id"] = origin_call
+                if not text and name != "write_stdin":
+                    text = capped(orjson.dumps(args).decode(), CAP_OTHER)
+            else:
+                text = str(args or "")
+        if files:
+            data["files"] = files
+        size = len(text)
+        text = capped(text, CAP_PATCH if tool == "apply_patch" else CAP_MESSAGE)
+        if call_id:
+            calls = self.state.calls
+            calls[call_id] = [tool, command, workdir, files, origin_call]
+            if len(calls) > MAX_TRACKED_CALLS:
+                for k in list(calls)[: len(calls) - MAX_TRACKED_CALLS]:
+                    del calls[k]
+        self._emit(K.TOOL_CALL, raw_type, line_no, ts, call_id=call_id, tool=tool, command=command,
+                   workdir=workdir, text=text, size=size, data=data, status=_str(p.get("status")))
+
+    def _call_info(self, call_id: str | None) -> tuple[str | None, str | None, str | None, list[str], str | None]:
+        info = self.state.calls.get(call_id or "")
+        if not info:
+            return None, None, None, [], None
+        tool, command, workdir, files, origin = (list(info) + [None] * 5)[:5]
+        return tool, command, workdir, files or [], origin
+
+    def _tool_output(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
+        call_id = _str(p.get("call_id"))
+        tool, command, workdir, files, origin = self._call_info(call_id)
+        out = decode_output(p.get("output"))
+        data: dict[str, Any] = {}
+        effective_id = call_id
+        if tool == "write_stdin" and origin:
+            data["via_call_id"] = call_id
+            effective_id = origin
+            otool, ocommand, oworkdir, _, _ = self._call_info(origin)
+            tool, command, workdir = otool or tool, ocommand or command, oworkdir or workdir
+        if out.process_id and effective_id:
+            self.state.processes[out.process_id] = effective_id
+            if len(self.state.processes) > MAX_TRACKED_CALLS:
+                for k in list(self.state.processes)[:-MAX_TRACKED_CALLS]:
+                    del self.state.processes[k]
+        text = out.text
+        if out.status == "rejected":
+            self._emit(K.DENIAL, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
+                       workdir=workdir, text=capped(text, CAP_CONTEXT), size=len(text), status="rejected",
+                       success=False)
+            return
+        if tool == "apply_patch":
+            success = out.success
+            if success is None:
+                low = text.lstrip()[:200].lower()
+                success = low.startswith("success") or (
+                    False if ("fail" in low or "error" in low or "invalid" in low) else None
+                )
+            if success and not files:
+                files = [f.strip() for f in PATCH_OK_FILE.findall(text[:4000])]
+            if files:
+                data["files"] = files
+            self._emit(K.PATCH_APPLY, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
+                       workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=success,
+                       status=out.status, text=capped_output(text), size=len(text), data=data)
+            return
+        self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
+                   workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=out.success,
+                   status=out.status, text=capped_output(text), size=len(text), data=data)
+
+    # ------------------------------------------------------------------ event messages
+    def _event_msg(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
+        ptype = p.get("type")
+        raw_type = f"event_msg/{ptype}"
+        st = self.state
+        if ptype in _DROPPED_EVENT_MSGS:
+            return
+        if ptype == "user_message":
+            kind = p.get("kind")
+            text = _str(p.get("message")) or ""
+            if kind not in (None, "plain"):
+                self._maybe_cwd(text)
+                self._emit(K.CONTEXT, raw_type, line_no, ts, text=capped(text, CAP_CONTEXT), size=len(text),
+                           data={"role": str(kind)})
+                return
+            data: dict[str, Any] = {}
+            images = (p.get("images") or []) + (p.get("local_images") or [])
+            if images:
+                data["images"] = len(images)
+            self._user_prompt(line_no, ts, raw_type, text, data)
+        elif ptype == "task_started":
+            st.turn += 1
+            st.turn_state = "started"
+            data = {k: p[k] for k in ("turn_id", "model_context_window") if p.get(k) is not None}
+            self._emit(K.TURN_STARTED, raw_type, line_no, ts, data=data)
+        elif ptype == "task_complete":
+            st.turn_state = "closed"
+            dur = p.get("duration_ms")
+            self._emit(K.TURN_COMPLETED, raw_type, line_no, ts, status="completed",
+                       duration_ms=dur if isinstance(dur, int) else None,
+                       data={"turn_id": p["turn_id"]} if p.get("turn_id") else {})
+        elif ptype == "turn_aborted":
+            st.turn_state = "closed"
+            reason = _str(p.get("reason")) or "unknown"
+            self._emit(K.TURN_ABORTED, raw_type, line_no, ts, status=reason, text=reason)
+        elif ptype == "token_count":
+            self._token_count(line_no, ts, raw_type, p)
+        elif ptype == "context_compacted":
+            self._compaction(line_no, ts, raw_type, {})
+        elif ptype == "exec_command_end":
+            self._exec_end(line_no, ts, raw_type, p)
+        elif ptype == "patch_apply_end":
+            self._patch_end(line_no, ts, raw_type, p)
+        elif ptype == "mcp_tool_call_end":
+            self._mcp_end(line_no, ts, raw_type, p)
+        elif ptype in ("error", "stream_error", "warning"):
+            kind = {"error": K.ERROR, "stream_error": K.STREAM_ERROR, "warning": K.WARNING}[ptype]
+            info = p.get("codex_error_info")
+            if isinstance(info, dict):
+                info = next(iter(info), None)
+            msg = _str(p.get("message")) or ""
+            self._emit(kind, raw_type, line_no, ts, text=capped(msg, CAP_MESSAGE), size=len(msg),
+                       status=_str(info))
+        elif ptype == "web_search_end":
+            q = p.get("query") or ""
+            self._emit(K.WEB_SEARCH, raw_type, line_no, ts, call_id=_str(p.get("call_id")),
+                       text=capped(str(q), CAP_CONTEXT), status="completed")
+        elif ptype in ("thread_rolled_back", "undo_completed"):
+            n = p.get("num_turns")
+            text = f"rolled back {n} turn(s)" if ptype == "thread_rolled_back" else (_str(p.get("message")) or "undo")
+            self._emit(K.ROLLBACK, raw_type, line_no, ts, text=text,
+                       success=p.get("success") if isinstance(p.get("success"), bool) else None,
+                       data={"num_turns": n} if isinstance(n, int) else {})
+        elif ptype in ("entered_review_mode", "exited_review_mode"):
+            self._emit(K.REVIEW, raw_type, line_no, ts, status=ptype.split("_")[0])
+        else:
+            self._other(line_no, ts, raw_type, p)
+
+    def _token_count(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
+        info = p.get("info")
+        data: dict[str, Any] = {}
+        if isinstance(info, dict):
+            last = info.get("last_token_usage") or {}
+            total = info.get("total_token_usage") or {}
+            if isinstance(last, dict) and isinstance(last.get("input_tokens"), int):
+                data["input"] = last["input_tokens"]
+            if isinstance(total, dict):
+                if isinstance(total.get("total_tokens"), int):
+                    data["total"] = total["total_tokens"]
+                if isinstance(total.get("output_tokens"), int):
+                    data["output"] = total["output_tokens"]
+            if isinstance(info.get("model_context_window"), int):
+                data["window"] = info["model_context_window"]
+        rl = p.get("rate_limits")
+        if isinstance(rl, dict) and isinstance(rl.get("primary"), dict):
+            used = rl["primary"].get("used_percent")
+            if isinstance(used, int | float):
+                data["rate_used_pct"] = used
+        if not data:
+            return  # a rate-limit-only heartbeat with nothing to record
+        self._emit(K.TOKEN_COUNT, raw_type, line_no, ts, data=data)
+
+    def _compaction(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
+        st = self.state
+        if line_no - st.last_compaction_line <= 4:
+            st.last_compaction_line = line_no
+            return  # the other half of a compacted / context_compacted pair
+        st.last_compaction_line = line_no
+        msg = _str(p.get("message")) or ""
+        data = {}
+        if isinstance(p.get("replacement_history"), list):
+            data["replacement_items"] = len(p["replacement_history"])
+        self._emit(K.COMPACTION, raw_type, line_no, ts,
+                   text=capped(msg, 4000), size=len(msg), data=data)
+
+    def _turn_context(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
+        s = self.session
+        model = _str(p.get("model"))
+        if s is not None and model and s.model is None:
+            s.model = model
+            self.meta_changed = True
+        sandbox = p.get("sandbox_policy")
+        if isinstance(sandbox, dict):
+            sandbox = sandbox.get("type") or sandbox.get("mode")
+        data = {
+            k: v
+            for k, v in (
+                ("model", model),
+                ("cwd", _str(p.get("cwd"))),
+                ("approval_policy", _str(p.get("approval_policy"))),
+                ("sandbox", _str(sandbox)),
+                ("effort", _str(p.get("effort"))),
+            )
+            if v
+        }
+        if s is not None and not s.cwd and data.get("cwd"):
+            s.cwd = data["cwd"]
+            self.meta_changed = True
+        self._emit(K.TURN_CONTEXT, "turn_context", line_no, ts, text=model or "", data=data)
+
+    def _exec_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
+        call_id = _str(p.get("call_id"))
+        tool, command, workdir, _, _ = self._call_info(call_id)
+        argv_cmd = argv_to_command(p.get("command"))
+        command = argv_cmd or command
+        workdir = _str(p.get("cwd")) or workdir
+        status = _str(p.get("status"))
+        code = p.get("exit_code") if isinstance(p.get("exit_code"), int) else None
+        out = p.get("aggregated_output")
+        if not isinstance(out, str) or not out:
+            out = "\n".join(x for x in (_str(p.get("stdout")), _str(p.get("stderr"))) if x)
+        source = _str(p.get("source"))
+        data: dict[str, Any] = {"source": source} if source else {}
+        if source == "user_shell":
+            tool = "user_shell"
+        stderr = _str(p.get("stderr")) or ""
+        if status == "declined" or "rejected by user" in stderr[:200]:
+            self._emit(K.DENIAL, raw_type, line_no, ts, call_id=call_id, tool=tool or "exec_command",
+                       command=command, workdir=workdir, exit_code=code, status="declined", success=False,
+                       text=capped(stderr or out, CAP_CONTEXT), size=len(stderr or out), data=data)
+            return
+        self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=call_id, tool=tool or "exec_command",
+                   command=command, workdir=workdir, exit_code=code, duration_ms=duration_to_ms(p.get("duration")),
+                   success=None if code is None else code == 0, status=status, text=capped_output(out),
+                   size=len(out), data=data)
+
+    def _patch_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
+        call_id = _str(p.get("call_id"))
+        status = _str(p.get("status"))
+        success = p.get("success") if isinstance(p.get("success"), bool) else None
+        stdout = _str(p.get("stdout")) or ""
+        stderr = _str(p.get("stderr")) or ""
+        text = (stdout + ("\n" if stdout and stderr else "") + stderr).strip()
+        changes = p.get("changes") if isinstance(p.get("changes"), dict) else {}
+        files = list(changes)
+        diffs: dict[str, Any] = {}
+        budget = CAP_PATCH
+        for path, ch in changes.items():
+            if not isinstance(ch, dict):
+                continue
+            entry = {"type": _str(ch.get("type"))}
+            body = ch.get("unified_diff") if isinstance(ch.get("unified_diff"), str) else ch.get("content")
+            if isinstance(body, str) and len(body) <= budget:
+                entry["diff" if "unified_diff" in ch else "content"] = body
+                budget -= len(body)
+            if ch.get("move_path"):
+                entry["move_path"] = _str(ch.get("move_path"))
+            diffs[path] = entry
+        data: dict[str, Any] = {"files": files, "changes": diffs}
+        if status == "declined":
+            self._emit(K.DENIAL, raw_type, line_no, ts, call_id=call_id, tool="apply_patch", status="declined",
+                       success=False, text=capped(text or "patch declined", CAP_CONTEXT), data={"files": files})
+            return
+        self._emit(K.PATCH_APPLY, raw_type, line_no, ts, call_id=call_id, tool="apply_patch", success=success,
+                   status=status, text=capped_output(text), size=len(text), data=data)
+
+    def _mcp_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
+        call_id = _str(p.get("call_id"))
+        inv = p.get("invocation") if isinstance(p.get("invocation"), dict) else {}
+        tool = f"mcp__{inv.get('server', '?')}__{inv.get('tool', '?')}"
+        result = p.get("result")
+        success: bool | None = None
+        text = ""
+        if isinstance(result, dict) and "Err" in result:
+            success, text = False, str(result["Err"])
+        elif isinstance(result, dict) and isinstance(result.get("Ok"), dict):
+            ok = result["Ok"]
+            success = not bool(ok.get("isError"))
+            text = content_text(ok.get("content"))
+        self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=call_id, tool=tool, success=success,
+                   duration_ms=duration_to_ms(p.get("duration")), text=capped_output(text), size=len(text))
+
+    # ------------------------------------------------------------------ results
+    def take_events(self) -> list[Event]:
+        events, self.events = self.events, []
+        return events
+
+    def snapshot_session(self) -> Session | None:
+        s = self.session
+        if s is None:
+            return None
+        s.ended_at = self.state.last_ts or s.ended_at
+        self.state.session = asdict(s)
+        return s
+
+
+def _str(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int | float | bool):
+        return str(v)
+    return None
+
+
+def _source(src: Any) -> tuple[str, str | None]:
+    """Normalize ``session_meta.source`` (string or sub-agent object) to a label and the parent thread id."""
+    if isinstance(src, str):
+        return src, None
+    if isinstance(src, dict):
+        sub = src.get("subagent")
+        if sub is not None:
+            if isinstance(sub, str):
+                return f"subagent:{sub}", None
+            if isinstance(sub, dict):
+                key = next(iter(sub), "other")
+                val = sub.get(key)
+                parent = val.get("parent_thread_id") if isinstance(val, dict) else None
+                return f"subagent:{key}", _str(parent)
+        key = next(iter(src), "unknown")
+        return str(key), None
+    return "unknown", None
+
+
+def _is_injected(text: str) -> bool:
+    return text.lstrip().startswith(_INJECTED_PREFIXES)

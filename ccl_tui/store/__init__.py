@@ -1,0 +1,1 @@
+"""The SQLite event store (aiosqlite): schema, migrations, ingest, queries."""

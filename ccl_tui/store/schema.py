@@ -1,0 +1,91 @@
+"""SQLite schema, versioned with forward-only migrations (``PRAGMA user_version``)."""
+
+from __future__ import annotations
+
+# Each entry migrates from version i to i+1. Never edit a released migration: append a new one.
+MIGRATIONS: list[str] = [
+    # v1: files, sessions, events (the trace spine), malformed lines
+    """
+    CREATE TABLE files (
+        path          TEXT PRIMARY KEY,
+        session_id    TEXT,
+        status        TEXT NOT NULL,           -- ok | duplicate | empty | unrecognized | error
+        size          INTEGER NOT NULL DEFAULT 0,
+        mtime_ns      INTEGER NOT NULL DEFAULT 0,
+        head_hash     TEXT,
+        offset        INTEGER NOT NULL DEFAULT 0, -- bytes consumed (decompressed bytes for .zst/.gz)
+        lines         INTEGER NOT NULL DEFAULT 0,
+        malformed     INTEGER NOT NULL DEFAULT 0,
+        pending_bytes INTEGER NOT NULL DEFAULT 0,
+        compressed    TEXT,
+        state         BLOB,
+        error         TEXT,
+        ingested_at   TEXT
+    );
+    CREATE INDEX files_session ON files(session_id);
+
+    CREATE TABLE sessions (
+        id                TEXT PRIMARY KEY,
+        file              TEXT NOT NULL,
+        era               TEXT,
+        started_at        TEXT,
+        ended_at          TEXT,
+        cwd               TEXT,
+        repo              TEXT,
+        originator        TEXT,
+        source            TEXT,
+        origin            TEXT,
+        cli_version       TEXT,
+        model             TEXT,
+        model_provider    TEXT,
+        git_commit        TEXT,
+        git_branch        TEXT,
+        git_repo_url      TEXT,
+        forked_from       TEXT,
+        parent_id         TEXT,
+        instructions_size INTEGER NOT NULL DEFAULT 0,
+        events            INTEGER NOT NULL DEFAULT 0,
+        turns             INTEGER NOT NULL DEFAULT 0,
+        user_messages     INTEGER NOT NULL DEFAULT 0,
+        tool_calls        INTEGER NOT NULL DEFAULT 0,
+        tokens_total      INTEGER,
+        context_window    INTEGER,
+        max_context_input INTEGER,
+        updated_at        TEXT
+    );
+    CREATE INDEX sessions_started ON sessions(started_at);
+
+    CREATE TABLE events (
+        id          INTEGER PRIMARY KEY,
+        session_id  TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        raw_type    TEXT,
+        line        INTEGER,
+        ts          TEXT,
+        turn        INTEGER NOT NULL DEFAULT 0,
+        call_id     TEXT,
+        tool        TEXT,
+        command     TEXT,
+        workdir     TEXT,
+        exit_code   INTEGER,
+        duration_ms INTEGER,
+        success     INTEGER,
+        status      TEXT,
+        text        TEXT,
+        text_size   INTEGER NOT NULL DEFAULT 0,
+        data        TEXT
+    );
+    CREATE UNIQUE INDEX events_session_seq ON events(session_id, seq);
+
+    CREATE TABLE malformed (
+        path    TEXT NOT NULL,
+        line    INTEGER NOT NULL,
+        reason  TEXT NOT NULL,
+        excerpt TEXT,
+        PRIMARY KEY (path, line)
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,1 @@
+"""Harbor task materialization: an issue's friction as a reproducible eval task."""

@@ -1,0 +1,1 @@
+"""Text utilities shared by the core: control-code stripping and secret redaction."""

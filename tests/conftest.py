@@ -1,0 +1,49 @@
+"""Shared fixtures. Tests never touch the user's real data dirs or ~/.codex."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ccl_tui.store.db import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "tests" / "fixtures" / "codex_samples"
+DEMO = ROOT / "demo_sessions"
+
+
+def require_harbor() -> None:
+    """Skip (locally) or fail (under CI=true) when the optional Harbor framework is not installed."""
+    try:
+        import harbor  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("harbor is not installed but CI=true: install with pip install -e '.[harbor]'")
+        pytest.skip("harbor not installed (needs Python >= 3.12 and the [harbor] extra)")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = tmp_path_factory.mktemp("ccl-home")
+    monkeypatch.setenv("CCL_TUI_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("CCL_TUI_CONFIG", str(base / "config.toml"))
+    monkeypatch.setenv("CODEX_HOME", str(base / "codex-home"))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def samples() -> Path:
+    return SAMPLES
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "test.sqlite")
+    try:
+        yield s
+    finally:
+        await s.close()

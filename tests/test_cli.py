@@ -1,0 +1,55 @@
+"""The headless CLI: ingest, sessions, show (JSON shapes documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ccl_tui.cli import main
+from tests.builders import Rollout
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_bare_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys)
+    assert code == 0 and "ingest" in out and "sessions" in out
+
+
+def test_ingest_sessions_show(tmp_path: Path, samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "c.sqlite")
+    code, out, _ = run(capsys, "ingest", "--db", db, "--json", str(samples))
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["new"] == 3 and summary["events_added"] == 413 and summary["malformed"] == 0
+    code, out, _ = run(capsys, "sessions", "--db", db, "--json")
+    rows = json.loads(out)
+    assert {r["id"][:8] for r in rows} == {"019e1625", "019c8bfe", "019c8a70"}
+    assert set(rows[0]) >= {"id", "started_at", "repo", "cwd", "origin", "turns", "events", "git_commit"}
+    code, out, _ = run(capsys, "show", "--db", db, "019e1625")
+    assert code == 0 and "show tools" in out and "npm test" in out
+    code, out, _ = run(capsys, "show", "--db", db, "019e1625", "--json")
+    data = json.loads(out)
+    assert data["session"]["id"].startswith("019e1625") and len(data["events"]) == 347
+    code, _, err = run(capsys, "show", "--db", db, "nope")
+    assert code == 2 and "No session matches" in err
+
+
+def test_show_prints_untrusted_text_literally(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = Rollout()
+    r.user("[bold red]x[/] and [link=file:///etc/passwd]click[/link]")
+    r.exec("echo hi", "\x1b[31mred\x1b[0m \x1b]0;evil title\x07 [/]", 0)
+    r.write(tmp_path)
+    db = str(tmp_path / "c.sqlite")
+    run(capsys, "ingest", "--db", db, "--json", str(tmp_path))
+    code, out, _ = run(capsys, "show", "--db", db, r.id[:8])
+    assert code == 0
+    assert "[bold red]x[/] and [link=file:///etc/passwd]click[/link]" in out
+    assert "\x1b" not in out, repr(out)
+    assert "red  [/]" in out
