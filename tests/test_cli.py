@@ -27,7 +27,7 @@ def test_ingest_sessions_show(tmp_path: Path, samples: Path, capsys: pytest.Capt
     code, out, _ = run(capsys, "ingest", "--db", db, "--json", str(samples))
     assert code == 0
     summary = json.loads(out)
-    assert summary["new"] == 3 and summary["events_added"] == 413 and summary["malformed"] == 0
+    assert summary["new"] == 3 and summary["events_added"] == 404 and summary["malformed"] == 0
     code, out, _ = run(capsys, "sessions", "--db", db, "--json")
     rows = json.loads(out)
     assert {r["id"][:8] for r in rows} == {"019e1625", "019c8bfe", "019c8a70"}

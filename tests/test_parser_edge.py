@@ -10,9 +10,9 @@ import pytest
 import zstandard
 
 from ccl_tui.sources.discover import find_rollouts
-from ccl_tui.sources.model import Event
+from ccl_tui.sources.model import EVENT_COLUMNS, Event
 from ccl_tui.sources.outputs import argv_to_command, decode_output, duration_to_ms
-from ccl_tui.sources.parse import EVENT_COLUMNS, parse_file
+from ccl_tui.sources.parse import parse_file
 from tests.builders import Rollout, legacy_rollout
 
 COL = {c: i for i, c in enumerate(EVENT_COLUMNS)}
@@ -117,11 +117,15 @@ def test_huge_line_is_capped(tmp_path: Path) -> None:
     res = parse_file(str(path))
     outs = [row for row in res.rows if row[COL["kind"]] == "tool_output"]
     assert len(outs) == 2
+    first, second = outs
     for o in outs:
         assert o[COL["text_size"]] == len(big) + len("ERROR at the end")
-        assert len(o[COL["text"]]) < 10_000
-        assert o[COL["text"]].endswith("ERROR at the end")
-        assert "characters omitted" in o[COL["text"]]
+    assert len(first[COL["text"]]) < 10_000
+    assert first[COL["text"]].endswith("ERROR at the end")
+    assert "characters omitted" in first[COL["text"]]
+    # exec_command_end repeats the same output: stored once, referenced by the second record.
+    assert second[COL["text"]] == ""
+    assert json.loads(second[COL["data"]])["same_text_as"] == first[COL["seq"]]
 
 
 def test_images_and_encrypted_content_never_stored(tmp_path: Path) -> None:
@@ -137,7 +141,7 @@ def test_images_and_encrypted_content_never_stored(tmp_path: Path) -> None:
 
 
 def test_zstd_compressed_rollout(tmp_path: Path) -> None:
-    r, path = basic(tmp_path)
+    _r, path = basic(tmp_path)
     plain = parse_file(str(path))
     zpath = path.with_name(path.name + ".zst")
     zpath.write_bytes(zstandard.ZstdCompressor(level=3).compress(path.read_bytes()))
@@ -211,7 +215,7 @@ def test_denials_as_codex_records_them(tmp_path: Path) -> None:
     assert {d[COL["call_id"]] for d in denials} == {cid}
     assert {d[COL["raw_type"]] for d in denials} == {"response_item/function_call_output", "event_msg/exec_command_end"}
     assert all(d[COL["command"]] == "git push origin main" for d in denials)
-    escalated = [row for row in rc.rows if row[COL["kind"]] == "tool_call"][0]
+    escalated = next(row for row in rc.rows if row[COL["kind"]] == "tool_call")
     assert json.loads(escalated[COL["data"]])["escalated"] is True
     rb = parse_file(str(b.write(tmp_path)))
     denials_b = [(row[COL["tool"]], row[COL["command"]]) for row in rb.rows if row[COL["kind"]] == "denial"]
@@ -292,7 +296,7 @@ def test_not_a_rollout(tmp_path: Path) -> None:
 
 def test_discovery_of_codex_home(tmp_path: Path) -> None:
     home = tmp_path / "codex"
-    r1, p1 = basic(home)
+    _r1, p1 = basic(home)
     r2 = Rollout(start="2026-10-09T09:00:00")
     r2.user("x")
     p2 = r2.write(home / "archived_sessions", dated=False)
@@ -318,7 +322,7 @@ def test_discovery_of_codex_home(tmp_path: Path) -> None:
 )
 def test_decode_output_shapes(raw: str, text: str, code: int | None, status: str | None) -> None:
     d = decode_output(raw)
-    assert (d.text, d.exit_code, d.status) == (text, code, status)
+    assert (d.body, d.exit_code, d.status) == (text, code, status)
 
 
 def test_small_helpers() -> None:

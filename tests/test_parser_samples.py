@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ccl_tui.sources.parse import EVENT_COLUMNS, parse_file
+from ccl_tui.sources.model import EVENT_COLUMNS
+from ccl_tui.sources.parse import parse_file
 
 SAMPLE_FILES = sorted((Path(__file__).parent / "fixtures" / "codex_samples").glob("*.jsonl"))
 COL = {c: i for i, c in enumerate(EVENT_COLUMNS)}
@@ -88,7 +89,8 @@ def test_mcp_desktop_session() -> None:
     assert k["tool_call"] == 5 and k["tool_output"] == 5
     tools = {r[COL["tool"]] for r in res.rows if r[COL["kind"]] == "tool_output"}
     assert "mcp__cloud-associates__execute_workflow" in tools
-    assert k["turn_context"] == 6 and k["reasoning"] == 6
+    assert k["turn_context"] == 1  # 6 identical per-request copies in one turn, kept once
+    assert k["reasoning"] == 6
 
 
 def test_orphan_call_has_no_output() -> None:

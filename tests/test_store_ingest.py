@@ -35,7 +35,7 @@ async def test_ingest_samples_and_rerun_is_noop(store: Store, samples: Path) -> 
     first = await ingest(store, [samples])
     assert (first.files_seen, first.new, first.malformed, first.errors) == (3, 3, 0, [])
     counts = await store.counts()
-    assert counts["sessions"] == 3 and counts["events"] == first.events_added == 413
+    assert counts["sessions"] == 3 and counts["events"] == first.events_added == 404
     again = await ingest(store, [samples])
     assert (again.unchanged, again.new, again.updated, again.events_added) == (3, 0, 0, 0)
     s = await store.session("019e1625")
@@ -197,3 +197,16 @@ async def test_migration_from_empty_database_file(tmp_path: Path) -> None:
         assert (await s.counts())["sessions"] == 0
     finally:
         await s.close()
+
+
+async def test_output_text_shared_between_records_is_restored(store: Store, tmp_path: Path) -> None:
+    r = Rollout(era="C")
+    r.user("run")
+    r.exec("pytest -q", "E   AssertionError: boom\n1 failed", 1)
+    r.write(tmp_path)
+    await ingest(store, [tmp_path])
+    outs = [e for e in await store.events(r.id) if e.kind == "tool_output"]
+    assert [e.raw_type for e in outs] == ["response_item/function_call_output", "event_msg/exec_command_end"]
+    assert all(e.text == "E   AssertionError: boom\n1 failed" for e in outs)
+    single = await store.event(r.id, outs[1].seq)
+    assert single is not None and single.text == outs[0].text

@@ -35,6 +35,12 @@ class EventKind(StrEnum):
     OTHER = "other"  # a record type this version does not know: kept with its raw type name
 
 
+#: Column order of an event row, as produced by the parser and stored in the ``events`` table.
+EVENT_COLUMNS = (
+    "session_id", "seq", "kind", "raw_type", "line", "ts", "turn", "call_id", "tool", "command", "workdir",
+    "exit_code", "duration_ms", "success", "status", "text_size", "data", "text",
+)  # fmt: skip
+
 #: Event kinds that carry a tool result tied to a call id.
 RESULT_KINDS = frozenset({EventKind.TOOL_OUTPUT, EventKind.PATCH_APPLY, EventKind.DENIAL})
 
@@ -136,3 +142,17 @@ def origin_of(source: str | None, originator: str | None) -> str:
     if not s and not o:
         return Origin.INTERACTIVE.value  # legacy era: only the interactive CLI wrote these files
     return Origin.OTHER.value
+
+
+def row_to_event(r: tuple | list) -> Event:
+    """An Event from a row in EVENT_COLUMNS order (``data`` as a JSON string)."""
+    import orjson
+
+    (_, seq, kind, raw_type, line, ts, turn, call_id, tool, command, workdir, exit_code, duration_ms, success,
+     status, text_size, data, text) = r  # fmt: skip
+    return Event(
+        seq=seq, kind=kind, raw_type=raw_type or "", line=line or 0, timestamp=ts, turn=turn, call_id=call_id,
+        tool=tool, command=command, workdir=workdir, exit_code=exit_code, duration_ms=duration_ms,
+        success=None if success is None else bool(success), status=status, text=text or "",
+        text_size=text_size or 0, data=orjson.loads(data) if data else {},
+    )  # fmt: skip

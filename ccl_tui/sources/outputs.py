@@ -32,12 +32,21 @@ _SHELL_FLAGS = {"-c", "-lc", "-ic", "-l", "-Command", "-command", "/c", "/C", "-
 
 @dataclass(slots=True)
 class DecodedOutput:
-    text: str
+    text: str  # the output; its body starts at ``start`` (after unified-exec/shell headers)
     exit_code: int | None = None
     duration_ms: int | None = None
     success: bool | None = None
     status: str | None = None  # "rejected" | "aborted" | "running" | None
     process_id: str | None = None  # unified exec session still running
+    start: int = 0
+
+    @property
+    def body(self) -> str:
+        return self.text[self.start :] if self.start else self.text
+
+    @property
+    def size(self) -> int:
+        return len(self.text) - self.start
 
 
 def loads_maybe(value: Any) -> Any:
@@ -97,14 +106,14 @@ def decode_output(raw: Any) -> DecodedOutput:
     if not isinstance(raw, str):
         return DecodedOutput("" if raw is None else str(raw))
     s = raw
-    stripped = s.strip()
-    first_line = stripped.split("\n", 1)[0].strip().lower()
+    head = s[:400].lstrip()
+    first_line = head.split("\n", 1)[0].strip().lower()
     if first_line in REJECTED_BY_USER:
-        return DecodedOutput(stripped, success=False, status="rejected")
-    if first_line.startswith("aborted") and len(stripped) < 200:
-        return DecodedOutput(stripped, success=False, status="aborted")
-    if stripped[:1] == "{":
-        obj = loads_maybe(stripped)
+        return DecodedOutput(s.strip(), success=False, status="rejected")
+    if first_line.startswith("aborted") and len(s) < 200:
+        return DecodedOutput(s.strip(), success=False, status="aborted")
+    if head[:1] == "{":
+        obj = loads_maybe(s)
         if isinstance(obj, dict):
             decoded = _decode_obj(obj)
             if decoded is not None:
@@ -115,17 +124,17 @@ def decode_output(raw: Any) -> DecodedOutput:
     if m or running or head.startswith(("Chunk ID:", "Wall time:")):
         wall = _WALL_TIME.search(head)
         body_match = _OUTPUT_HEADER.search(s, 0, 600)
-        body = s[body_match.end() :] if body_match else s
         code = int(m.group(1)) if m else None
         return DecodedOutput(
-            body,
+            s,
+            start=body_match.end() if body_match else 0,
             exit_code=code,
             duration_ms=round(float(wall.group(1)) * 1000) if wall else None,
             success=None if code is None else code == 0,
             status="running" if running and code is None else None,
             process_id=running.group(1) if running else None,
         )
-    if stripped.startswith(("err:", "tool call error", "Error:")):
+    if head.startswith(("err:", "tool call error", "Error:")):
         return DecodedOutput(s, success=False)
     return DecodedOutput(s)
 

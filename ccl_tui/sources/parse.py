@@ -11,17 +11,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
-from ccl_tui.sources.model import Event, Session
+from ccl_tui.sources.model import Session
 from ccl_tui.sources.reader import BadLine, ReadResult, iter_lines, open_stream, parse_line
 from ccl_tui.sources.rollout import ParseState, RolloutParser
 
 HEAD_BYTES = 4096
-EVENT_COLUMNS = (
-    "session_id", "seq", "kind", "raw_type", "line", "ts", "turn", "call_id", "tool", "command", "workdir",
-    "exit_code", "duration_ms", "success", "status", "text", "text_size", "data",
-)  # fmt: skip
 
 
 @dataclass
@@ -46,14 +40,6 @@ class FileParse:
 def head_hash(path: Path, length: int = HEAD_BYTES) -> str:
     with path.open("rb") as f:
         return hashlib.blake2b(f.read(length), digest_size=12).hexdigest()
-
-
-def event_row(session_id: str, e: Event) -> tuple:
-    return (
-        session_id, e.seq, str(e.kind), e.raw_type, e.line, e.timestamp, e.turn, e.call_id, e.tool, e.command,
-        e.workdir, e.exit_code, e.duration_ms, None if e.success is None else int(e.success), e.status, e.text,
-        e.text_size, orjson.dumps(e.data).decode() if e.data else None,
-    )  # fmt: skip
 
 
 def parse_file(path: str, offset: int = 0, start_line: int = 0, state: bytes | None = None) -> FileParse:
@@ -105,6 +91,5 @@ def parse_file(path: str, offset: int = 0, start_line: int = 0, state: bytes | N
     res.state = parser.state.to_json()
     res.skipped_replay = parser.state.skipped_replay
     if session is not None:
-        sid = session.id
-        res.rows = [event_row(sid, e) for e in parser.take_events()]
+        res.rows = parser.take_rows()
     return res

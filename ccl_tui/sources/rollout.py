@@ -15,13 +15,14 @@ plain JSON and saved with the file's byte offset in the store. Rules (see docs/f
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+import zlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from ccl_tui.sources.model import Event, EventKind, Session, origin_of
+from ccl_tui.sources.model import Event, EventKind, Session, origin_of, row_to_event
 from ccl_tui.sources.outputs import (
     PATCH_OK_FILE,
     argv_to_command,
@@ -31,9 +32,10 @@ from ccl_tui.sources.outputs import (
     loads_maybe,
     patch_files,
 )
-from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.ansi import strip_control_fast as strip_control
 
 K = EventKind
+_dumps = orjson.dumps
 
 #: Stored text caps (characters). Outputs keep head and tail: errors are usually at the end.
 CAP_MESSAGE = 16_000
@@ -75,15 +77,17 @@ def capped(text: str, cap: int) -> str:
     return strip_control(text)
 
 
-def capped_output(text: str) -> str:
-    """Head and tail of a long output, with an explicit marker of what was left out."""
-    n = len(text)
+def capped_output(text: str, start: int = 0) -> str:
+    """Head and tail of a long output (from ``start``), with an explicit marker of what was left out.
+
+    Slices only what is kept: multi-megabyte outputs are never copied whole.
+    """
+    n = len(text) - start
     if n <= CAP_OUTPUT_HEAD + CAP_OUTPUT_TAIL:
-        return strip_control(text)
+        return strip_control(text[start:] if start else text)
     omitted = n - CAP_OUTPUT_HEAD - CAP_OUTPUT_TAIL
-    return strip_control(
-        f"{text[:CAP_OUTPUT_HEAD]}\n[... ccl-tui: {omitted} characters omitted ...]\n{text[-CAP_OUTPUT_TAIL:]}"
-    )
+    head = text[start : start + CAP_OUTPUT_HEAD]
+    return strip_control(f"{head}\n[... ccl-tui: {omitted} characters omitted ...]\n{text[-CAP_OUTPUT_TAIL:]}")
 
 
 def parse_ts(ts: str | None) -> float | None:
@@ -113,13 +117,17 @@ class ParseState:
     replay_until: float | None = None  # skip lines up to this epoch time (fork replay burst)
     calls: dict[str, list[Any]] = field(default_factory=dict)  # call_id -> [tool, command, workdir, files]
     processes: dict[str, str] = field(default_factory=dict)  # unified-exec session id -> call_id
+    outputs: dict[str, list[int]] = field(default_factory=dict)  # call_id -> [crc32 of stored text, seq]
+    last_tokens: dict[str, Any] | None = None
+    last_context: dict[str, Any] | None = None
+    last_context_turn: int = -1
     last_compaction_line: int = -100
     first_ts: str | None = None
     last_ts: str | None = None
     skipped_replay: int = 0
 
     def to_json(self) -> bytes:
-        return orjson.dumps(asdict(self))
+        return orjson.dumps({name: getattr(self, name) for name in self.__dataclass_fields__})
 
     @classmethod
     def from_json(cls, raw: bytes | str | None) -> ParseState:
@@ -136,7 +144,7 @@ class RolloutParser:
         self.state = state or ParseState(name_id=session_id_from_name(file_name))
         self.path = path
         self.session: Session | None = Session(**self.state.session) if self.state.session else None
-        self.events: list[Event] = []
+        self.rows: list[tuple] = []
         self.meta_changed = False
 
     # ------------------------------------------------------------------ entry point
@@ -282,14 +290,19 @@ class RolloutParser:
                 self.meta_changed = True
 
     # ------------------------------------------------------------------ emit helpers
-    def _emit(self, kind: EventKind | str, raw_type: str, line_no: int, ts: str | None, *, text: str = "",
-              size: int | None = None, **fields: Any) -> Event:
+    def _emit(self, kind: str, raw_type: str, line_no: int, ts: str | None, *, text: str = "",
+              size: int | None = None, call_id: str | None = None, tool: str | None = None,
+              command: str | None = None, workdir: str | None = None, exit_code: int | None = None,
+              duration_ms: int | None = None, success: bool | None = None, status: str | None = None,
+              data: dict[str, Any] | None = None) -> None:
+        """Append one event as a store row (a tuple in EVENT_COLUMNS order: the hot path makes no objects)."""
         st = self.state
-        ev = Event(seq=st.seq, kind=kind, raw_type=raw_type, line=line_no, timestamp=ts, turn=st.turn,
-                   text=text, text_size=len(text) if size is None else size, **fields)
+        self.rows.append((
+            self.session.id, st.seq, kind, raw_type, line_no, ts, st.turn, call_id, tool, command,  # type: ignore[union-attr]
+            workdir, exit_code, duration_ms, None if success is None else int(success), status,
+            len(text) if size is None else size, _dumps(data).decode() if data else None, text,
+        ))  # fmt: skip
         st.seq += 1
-        self.events.append(ev)
-        return ev
 
     def _other(self, line_no: int, ts: str | None, raw_type: str, payload: Any) -> None:
         if self.session is None:
@@ -417,9 +430,7 @@ class RolloutParser:
         if call_id:
             calls = self.state.calls
             calls[call_id] = [tool, command, workdir, files, origin_call]
-            if len(calls) > MAX_TRACKED_CALLS:
-                for k in list(calls)[: len(calls) - MAX_TRACKED_CALLS]:
-                    del calls[k]
+            _trim(calls)
         self._emit(K.TOOL_CALL, raw_type, line_no, ts, call_id=call_id, tool=tool, command=command,
                    workdir=workdir, text=text, size=size, data=data, status=_str(p.get("status")))
 
@@ -443,33 +454,52 @@ class RolloutParser:
             tool, command, workdir = otool or tool, ocommand or command, oworkdir or workdir
         if out.process_id and effective_id:
             self.state.processes[out.process_id] = effective_id
-            if len(self.state.processes) > MAX_TRACKED_CALLS:
-                for k in list(self.state.processes)[:-MAX_TRACKED_CALLS]:
-                    del self.state.processes[k]
-        text = out.text
+            _trim(self.state.processes)
         if out.status == "rejected":
+            body = out.body
             self._emit(K.DENIAL, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
-                       workdir=workdir, text=capped(text, CAP_CONTEXT), size=len(text), status="rejected",
+                       workdir=workdir, text=capped(body, CAP_CONTEXT), size=len(body), status="rejected",
                        success=False)
             return
         if tool == "apply_patch":
+            head = out.text[out.start : out.start + 4000]
             success = out.success
             if success is None:
-                low = text.lstrip()[:200].lower()
+                low = head.lstrip()[:200].lower()
                 success = low.startswith("success") or (
                     False if ("fail" in low or "error" in low or "invalid" in low) else None
                 )
             if success and not files:
-                files = [f.strip() for f in PATCH_OK_FILE.findall(text[:4000])]
+                files = [f.strip() for f in PATCH_OK_FILE.findall(head)]
             if files:
                 data["files"] = files
             self._emit(K.PATCH_APPLY, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
                        workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=success,
-                       status=out.status, text=capped_output(text), size=len(text), data=data)
+                       status=out.status, text=capped_output(out.text, out.start), size=out.size, data=data)
             return
         self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
                    workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=out.success,
-                   status=out.status, text=capped_output(text), size=len(text), data=data)
+                   status=out.status, text=self._output_text(effective_id, out.text, data, out.start),
+                   size=out.size, data=data)
+
+    def _output_text(self, call_id: str | None, text: str, data: dict[str, Any], start: int = 0) -> str:
+        """Capped output text, or "" with ``data["same_text_as"]`` when this call's output was already stored.
+
+        Era C writes each command's output twice (the function_call_output chunk and exec_command_end's
+        aggregated output); storing it once halves the database. ``Store.events`` restores the text.
+        """
+        capped_text = capped_output(text, start)
+        if not call_id or not capped_text:
+            return capped_text
+        digest = zlib.crc32(capped_text.encode("utf-8", "replace"))
+        outputs = self.state.outputs
+        prev = outputs.get(call_id)
+        if prev is not None and prev[0] == digest:
+            data["same_text_as"] = prev[1]
+            return ""
+        outputs[call_id] = [digest, self.state.seq]
+        _trim(outputs)
+        return capped_text
 
     # ------------------------------------------------------------------ event messages
     def _event_msg(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
@@ -559,8 +589,9 @@ class RolloutParser:
             used = rl["primary"].get("used_percent")
             if isinstance(used, int | float):
                 data["rate_used_pct"] = used
-        if not data:
-            return  # a rate-limit-only heartbeat with nothing to record
+        if not data or data == self.state.last_tokens:
+            return  # a rate-limit-only heartbeat, or the same counts repeated for the same request
+        self.state.last_tokens = data
         self._emit(K.TOKEN_COUNT, raw_type, line_no, ts, data=data)
 
     def _compaction(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
@@ -599,6 +630,10 @@ class RolloutParser:
         if s is not None and not s.cwd and data.get("cwd"):
             s.cwd = data["cwd"]
             self.meta_changed = True
+        st = self.state
+        if data == st.last_context and st.last_context_turn == st.turn:
+            return  # re-sent for every model request of the turn: unchanged settings are kept once per turn
+        st.last_context, st.last_context_turn = data, st.turn
         self._emit(K.TURN_CONTEXT, "turn_context", line_no, ts, text=model or "", data=data)
 
     def _exec_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
@@ -624,8 +659,8 @@ class RolloutParser:
             return
         self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=call_id, tool=tool or "exec_command",
                    command=command, workdir=workdir, exit_code=code, duration_ms=duration_to_ms(p.get("duration")),
-                   success=None if code is None else code == 0, status=status, text=capped_output(out),
-                   size=len(out), data=data)
+                   success=None if code is None else code == 0, status=status,
+                   text=self._output_text(call_id, out, data), size=len(out), data=data)
 
     def _patch_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
         call_id = _str(p.get("call_id"))
@@ -674,17 +709,27 @@ class RolloutParser:
                    duration_ms=duration_to_ms(p.get("duration")), text=capped_output(text), size=len(text))
 
     # ------------------------------------------------------------------ results
+    def take_rows(self) -> list[tuple]:
+        rows, self.rows = self.rows, []
+        return rows
+
     def take_events(self) -> list[Event]:
-        events, self.events = self.events, []
-        return events
+        return [row_to_event(r) for r in self.take_rows()]
 
     def snapshot_session(self) -> Session | None:
         s = self.session
         if s is None:
             return None
         s.ended_at = self.state.last_ts or s.ended_at
-        self.state.session = asdict(s)
+        self.state.session = {name: getattr(s, name) for name in Session.__dataclass_fields__}
         return s
+
+
+def _trim(d: dict[str, Any]) -> None:
+    """Keep a call-tracking dict bounded: drop the oldest half once it doubles the limit (amortized O(1))."""
+    if len(d) > 2 * MAX_TRACKED_CALLS:
+        for k in list(d)[: len(d) - MAX_TRACKED_CALLS]:
+            del d[k]
 
 
 def _str(v: Any) -> str | None:

@@ -5,25 +5,15 @@ All SQL of the product lives in ``ccl_tui.store``; other layers call these metho
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import orjson
 
-from ccl_tui.sources.model import Event, Session
-from ccl_tui.sources.parse import EVENT_COLUMNS, FileParse
+from ccl_tui.sources.model import EVENT_COLUMNS, Event, row_to_event
 from ccl_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
-
-SESSION_COLUMNS = (
-    "id", "file", "era", "started_at", "ended_at", "cwd", "repo", "originator", "source", "origin",
-    "cli_version", "model", "model_provider", "git_commit", "git_branch", "git_repo_url", "forked_from",
-    "parent_id", "instructions_size",
-)  # fmt: skip
 
 
 class SchemaTooNew(RuntimeError):
@@ -75,28 +65,6 @@ class SessionSummary:
     tokens_total: int | None
     context_window: int | None
     max_context_input: int | None
-
-
-@dataclass(slots=True)
-class WriteOutcome:
-    status: str  # new | updated | duplicate | empty | unrecognized | error | replaced
-    session_id: str | None
-    events_added: int
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _row_event(r: sqlite3.Row | tuple) -> Event:
-    (_, seq, kind, raw_type, line, ts, turn, call_id, tool, command, workdir, exit_code, duration_ms, success,
-     status, text, text_size, data) = r  # fmt: skip
-    return Event(
-        seq=seq, kind=kind, raw_type=raw_type or "", line=line or 0, timestamp=ts, turn=turn, call_id=call_id,
-        tool=tool, command=command, workdir=workdir, exit_code=exit_code, duration_ms=duration_ms,
-        success=None if success is None else bool(success), status=status, text=text or "",
-        text_size=text_size or 0, data=orjson.loads(data) if data else {},
-    )  # fmt: skip
 
 
 class Store:
@@ -185,123 +153,6 @@ class Store:
             row = await cur.fetchone()
         return row[0] if row else None
 
-    async def write_file(self, parse: FileParse, *, owner_exists: bool) -> WriteOutcome:
-        """Store one file's parse result in a single transaction (all or nothing).
-
-        ``owner_exists`` tells whether the file currently owning the parsed session (if another one)
-        still exists on disk; a copy only takes a session over from a larger-or-missing owner.
-        """
-        db = self.db
-        s = parse.session
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            if parse.error and s is None:
-                status = "error"
-                outcome = WriteOutcome("error", None, 0)
-            elif s is None:
-                status = "empty" if parse.lines == 0 else "unrecognized"
-                outcome = WriteOutcome(status, None, 0)
-            else:
-                outcome = await self._write_session(parse, s, owner_exists)
-                status = "duplicate" if outcome.status == "duplicate" else "ok"
-            if parse.full:
-                await db.execute("DELETE FROM malformed WHERE path = ?", (parse.path,))
-            if parse.bad:
-                await db.executemany(
-                    "INSERT OR REPLACE INTO malformed(path, line, reason, excerpt) VALUES (?,?,?,?)",
-                    [(parse.path, b.line, b.reason, b.excerpt) for b in parse.bad],
-                )
-            async with db.execute("SELECT COUNT(*) FROM malformed WHERE path = ?", (parse.path,)) as cur:
-                malformed = (await cur.fetchone())[0]
-            await db.execute(
-                "INSERT INTO files(path, session_id, status, size, mtime_ns, head_hash, offset, lines, malformed,"
-                " pending_bytes, compressed, state, error, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT(path) DO UPDATE SET session_id=excluded.session_id, status=excluded.status,"
-                " size=excluded.size, mtime_ns=excluded.mtime_ns, head_hash=excluded.head_hash,"
-                " offset=excluded.offset, lines=excluded.lines, malformed=excluded.malformed,"
-                " pending_bytes=excluded.pending_bytes, compressed=excluded.compressed, state=excluded.state,"
-                " error=excluded.error, ingested_at=excluded.ingested_at",
-                (
-                    parse.path, s.id if s else None, status, parse.size, parse.mtime_ns, parse.head_hash,
-                    parse.end_offset, parse.lines, malformed, parse.pending_bytes, parse.compressed,
-                    parse.state, parse.error, now_iso(),
-                ),
-            )  # fmt: skip
-            await db.execute("COMMIT")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        return outcome
-
-    async def record_file_error(self, path: str, error: str) -> None:
-        await self.db.execute(
-            "INSERT INTO files(path, status, error, ingested_at) VALUES (?, 'error', ?, ?) "
-            "ON CONFLICT(path) DO UPDATE SET error=excluded.error, ingested_at=excluded.ingested_at",
-            (path, error, now_iso()),
-        )
-
-    async def _write_session(self, parse: FileParse, s: Session, owner_exists: bool) -> WriteOutcome:
-        db = self.db
-        async with db.execute("SELECT file FROM sessions WHERE id = ?", (s.id,)) as cur:
-            row = await cur.fetchone()
-        owner = row[0] if row else None
-        replaced = False
-        if owner is not None and owner != parse.path:
-            async with db.execute("SELECT size FROM files WHERE path = ?", (owner,)) as cur:
-                orow = await cur.fetchone()
-            owner_size = orow[0] if orow else 0
-            takes_over = not owner_exists or parse.size > owner_size
-            if not takes_over or not parse.full:
-                return WriteOutcome("duplicate", s.id, 0)
-            await db.execute("UPDATE files SET status = 'duplicate' WHERE path = ?", (owner,))
-            replaced = True
-        if parse.full and owner is not None:
-            await db.execute("DELETE FROM events WHERE session_id = ?", (s.id,))
-        if parse.rows:
-            cols = ",".join(EVENT_COLUMNS)
-            marks = ",".join("?" * len(EVENT_COLUMNS))
-            await db.executemany(f"INSERT INTO events({cols}) VALUES ({marks})", parse.rows)
-        values = [
-            s.id, parse.path, s.era, s.started_at, s.ended_at or s.started_at, s.cwd, s.repo, s.originator,
-            s.source, s.origin, s.cli_version, s.model, s.model_provider, s.git_commit, s.git_branch,
-            s.git_repo_url, s.forked_from, s.parent_id, s.instructions_size,
-        ]  # fmt: skip
-        cols = ",".join(SESSION_COLUMNS)
-        updates = ",".join(f"{c}=excluded.{c}" for c in SESSION_COLUMNS[1:])
-        await db.execute(
-            f"INSERT INTO sessions({cols}, updated_at) VALUES ({','.join('?' * len(values))}, ?) "
-            f"ON CONFLICT(id) DO UPDATE SET {updates}, updated_at=excluded.updated_at",
-            [*values, now_iso()],
-        )
-        await self._refresh_aggregates(s.id)
-        status = "replaced" if replaced else ("new" if owner is None else "updated")
-        return WriteOutcome(status, s.id, len(parse.rows))
-
-    async def _refresh_aggregates(self, session_id: str) -> None:
-        await self.db.execute(
-            """
-            UPDATE sessions SET
-              events = (SELECT COUNT(*) FROM events WHERE session_id = :id),
-              turns = (SELECT COALESCE(MAX(turn), 0) FROM events WHERE session_id = :id),
-              user_messages = (SELECT COUNT(*) FROM events WHERE session_id = :id AND kind = 'user_message'),
-              tool_calls = (SELECT COUNT(*) FROM events WHERE session_id = :id AND kind = 'tool_call'),
-              tokens_total = (SELECT MAX(json_extract(data, '$.total')) FROM events
-                              WHERE session_id = :id AND kind = 'token_count'),
-              context_window = (SELECT MAX(json_extract(data, '$.window')) FROM events
-                              WHERE session_id = :id AND kind IN ('token_count', 'turn_started')),
-              max_context_input = (SELECT MAX(json_extract(data, '$.input')) FROM events
-                              WHERE session_id = :id AND kind = 'token_count')
-            WHERE id = :id
-            """,
-            {"id": session_id},
-        )
-        await self.db.execute(
-            "UPDATE sessions SET context_window = COALESCE(context_window, (SELECT MAX(json_extract(data,"
-            " '$.model_context_window')) FROM events WHERE session_id = :id AND kind = 'turn_started'))"
-            " WHERE id = :id",
-            {"id": session_id},
-        )
-
     # ------------------------------------------------------------------ reads
     async def sessions(
         self,
@@ -359,7 +210,28 @@ class Store:
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             args.extend(kinds)
         async with self.db.execute(sql + " ORDER BY seq", args) as cur:
-            return [_row_event(r) for r in await cur.fetchall()]
+            events = [row_to_event(r) for r in await cur.fetchall()]
+        await self._restore_shared_text(session_id, events)
+        return events
+
+    async def _restore_shared_text(self, session_id: str, events: list[Event]) -> None:
+        """Fill in output text the parser stored once for two records of the same call."""
+        shared = [e for e in events if "same_text_as" in e.data and not e.text]
+        if not shared:
+            return
+        by_seq = {e.seq: e for e in events}
+        missing = sorted({e.data["same_text_as"] for e in shared} - by_seq.keys())
+        if missing:
+            marks = ",".join("?" * len(missing))
+            async with self.db.execute(
+                f"SELECT seq, text FROM events WHERE session_id = ? AND seq IN ({marks})", [session_id, *missing]
+            ) as cur:
+                texts = {r[0]: r[1] or "" for r in await cur.fetchall()}
+        else:
+            texts = {}
+        for e in shared:
+            ref = e.data["same_text_as"]
+            e.text = by_seq[ref].text if ref in by_seq else texts.get(ref, "")
 
     async def event(self, session_id: str, seq: int) -> Event | None:
         cols = ",".join(EVENT_COLUMNS)
@@ -367,7 +239,11 @@ class Store:
             f"SELECT {cols} FROM events WHERE session_id = ? AND seq = ?", (session_id, seq)
         ) as cur:
             row = await cur.fetchone()
-        return _row_event(row) if row else None
+        if not row:
+            return None
+        event = row_to_event(row)
+        await self._restore_shared_text(session_id, [event])
+        return event
 
     async def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

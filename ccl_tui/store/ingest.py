@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ccl_tui.sources.discover import find_rollouts
-from ccl_tui.sources.parse import HEAD_BYTES, FileParse, head_hash, parse_file
+from ccl_tui.sources.parse import HEAD_BYTES, head_hash
 from ccl_tui.store.db import FileRecord, Store
+from ccl_tui.store.writer import FileOutcome, close_connections, ingest_file
 
 #: Below this many bytes to read, worker processes cost more to start than they save.
 PROCESS_THRESHOLD = 48 << 20
@@ -150,7 +151,7 @@ def _executor(jobs: list[_Job], workers: int | None) -> tuple[Executor, int]:
         # spawn: safe from a threaded host process (the TUI); fork would copy locks held by other threads.
         ctx = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(max_workers=n, mp_context=ctx), n
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-parse"), 1
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-ingest", initializer=None), 1
 
 
 async def ingest(
@@ -176,21 +177,24 @@ async def ingest(
     if not jobs:
         summary.elapsed = time.perf_counter() - t0
         return summary
+    if str(store.path) == ":memory:":
+        raise ValueError("ingest needs an on-disk database (writers use their own connections)")
+    db_path = str(store.path)
     executor, n = _executor(jobs, workers)
-    in_flight: deque[tuple[_Job, Future[FileParse]]] = deque()
+    in_flight: deque[tuple[_Job, Future[FileOutcome]]] = deque()
     pending = deque(jobs)
     try:
         while pending or in_flight:
             while pending and len(in_flight) < 2 * n and not (cancel and cancel.is_set()):
                 job = pending.popleft()
                 in_flight.append(
-                    (job, executor.submit(parse_file, job.path, job.offset, job.start_line, job.state))
+                    (job, executor.submit(ingest_file, db_path, job.path, job.offset, job.start_line, job.state))
                 )
             if not in_flight:
                 break
             job, fut = in_flight.popleft()
-            parse = await asyncio.wrap_future(fut)
-            await _store_one(store, job, parse, summary, touched)
+            outcome = await asyncio.wrap_future(fut)
+            _account(job, outcome, summary, touched)
             prog.files_done += 1
             prog.bytes_done += job.to_read
             prog.events = summary.events_added
@@ -198,7 +202,7 @@ async def ingest(
             prog.malformed = summary.malformed
             prog.elapsed = time.perf_counter() - t0
             prog.current = job.path
-            prog.last_session_id = parse.session.id if parse.session else prog.last_session_id
+            prog.last_session_id = outcome.session_id or prog.last_session_id
             if progress:
                 progress(prog)
             if cancel and cancel.is_set():
@@ -208,49 +212,39 @@ async def ingest(
                 in_flight.clear()
                 pending.clear()
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(executor, ThreadPoolExecutor):
+            executor.submit(close_connections)
+        executor.shutdown(wait=True, cancel_futures=True)
     summary.sessions_touched = list(touched)
     summary.elapsed = time.perf_counter() - t0
     return summary
 
 
-async def _store_one(
-    store: Store, job: _Job, parse: FileParse, summary: IngestSummary, touched: dict[str, None]
-) -> None:
-    if parse.error and parse.session is None:
-        summary.errors.append((job.path, parse.error))
-        await store.record_file_error(job.path, parse.error)
-        return
-    if parse.error:
-        summary.errors.append((job.path, parse.error))
-    owner_exists = True
-    if parse.session is not None:
-        owner = await store.session_owner(parse.session.id)
-        if owner and owner != job.path:
-            owner_exists = await asyncio.to_thread(os.path.exists, owner)
-    outcome = await store.write_file(parse, owner_exists=owner_exists)
-    summary.bytes_read += job.to_read
-    summary.malformed += len(parse.bad)
-    summary.replayed_lines_skipped += parse.skipped_replay
-    for b in parse.bad[: max(0, 20 - len(summary.malformed_examples))]:
-        summary.malformed_examples.append((job.path, b.line, b.reason))
-    if parse.pending_bytes:
-        summary.pending_partial.append(job.path)
+def _account(job: _Job, outcome: FileOutcome, summary: IngestSummary, touched: dict[str, None]) -> None:
+    if outcome.error:
+        summary.errors.append((job.path, outcome.error))
     status = outcome.status
+    if status == "error":
+        return
+    summary.bytes_read += job.to_read
+    summary.malformed += len(outcome.bad)
+    summary.replayed_lines_skipped += outcome.skipped_replay
+    for b in outcome.bad[: max(0, 20 - len(summary.malformed_examples))]:
+        summary.malformed_examples.append((job.path, b.line, b.reason))
+    if outcome.pending_bytes:
+        summary.pending_partial.append(job.path)
     if status == "duplicate":
         summary.duplicates += 1
     elif status == "empty":
         summary.empty += 1
     elif status == "unrecognized":
         summary.unrecognized += 1
-    elif status == "error":
-        pass
     elif job.known:
         summary.updated += 1
         if job.offset == 0:
             summary.reread += 1
     else:
         summary.new += 1
-    if outcome.session_id and status not in ("duplicate",):
+    if outcome.session_id and status != "duplicate":
         summary.events_added += outcome.events_added
         touched[outcome.session_id] = None

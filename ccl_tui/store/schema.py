@@ -72,9 +72,9 @@ MIGRATIONS: list[str] = [
         duration_ms INTEGER,
         success     INTEGER,
         status      TEXT,
-        text        TEXT,
         text_size   INTEGER NOT NULL DEFAULT 0,
-        data        TEXT
+        data        TEXT,
+        text        TEXT                       -- last: large values spill to overflow pages
     );
     CREATE UNIQUE INDEX events_session_seq ON events(session_id, seq);
 

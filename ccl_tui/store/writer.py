@@ -1,0 +1,207 @@
+"""The ingest write path: store one file's parse result in a single SQLite transaction.
+
+This runs next to the parser — in worker processes for big ingests, in a thread for small ones — on its
+own ``sqlite3`` connection, so parsed rows never cross a process boundary (pickling them cost more than
+parsing). SQLite serializes the writers; WAL lets the app's aiosqlite connection keep reading meanwhile.
+A transaction holds a file's events, its session row and its new byte offset: all or nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+
+import orjson
+
+from ccl_tui.sources.model import EVENT_COLUMNS, Session
+from ccl_tui.sources.parse import FileParse, parse_file
+from ccl_tui.sources.reader import BadLine
+
+SESSION_COLUMNS = (
+    "id", "file", "era", "started_at", "ended_at", "cwd", "repo", "originator", "source", "origin",
+    "cli_version", "model", "model_provider", "git_commit", "git_branch", "git_repo_url", "forked_from",
+    "parent_id", "instructions_size",
+)  # fmt: skip
+_COL = {c: i for i, c in enumerate(EVENT_COLUMNS)}
+_INSERT_EVENTS = f"INSERT INTO events({','.join(EVENT_COLUMNS)}) VALUES ({','.join('?' * len(EVENT_COLUMNS))})"
+_UPSERT_SESSION = (
+    f"INSERT INTO sessions({','.join(SESSION_COLUMNS)}, updated_at) VALUES ({','.join('?' * len(SESSION_COLUMNS))},"
+    " strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT(id) DO UPDATE SET "
+    + ",".join(f"{c}=excluded.{c}" for c in SESSION_COLUMNS[1:])
+    + ", updated_at=excluded.updated_at"
+)
+_UPSERT_FILE = (
+    "INSERT INTO files(path, session_id, status, size, mtime_ns, head_hash, offset, lines, malformed,"
+    " pending_bytes, compressed, state, error, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    " strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT(path) DO UPDATE SET session_id=excluded.session_id,"
+    " status=excluded.status, size=excluded.size, mtime_ns=excluded.mtime_ns, head_hash=excluded.head_hash,"
+    " offset=excluded.offset, lines=excluded.lines, malformed=excluded.malformed,"
+    " pending_bytes=excluded.pending_bytes, compressed=excluded.compressed, state=excluded.state,"
+    " error=excluded.error, ingested_at=excluded.ingested_at"
+)
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What ingesting one file did; small, so it crosses process boundaries cheaply."""
+
+    path: str
+    status: str  # new | updated | replaced | duplicate | empty | unrecognized | error
+    session_id: str | None = None
+    events_added: int = 0
+    bad: list[BadLine] = field(default_factory=list)
+    pending_bytes: int = 0
+    error: str | None = None
+    skipped_replay: int = 0
+
+
+_local = threading.local()
+
+
+def connect(db_path: str) -> sqlite3.Connection:
+    con = sqlite3.connect(db_path, isolation_level=None, timeout=60.0, check_same_thread=True)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA synchronous = NORMAL")
+    con.execute("PRAGMA busy_timeout = 60000")
+    return con
+
+
+def _connection(db_path: str) -> sqlite3.Connection:
+    cons: dict[str, sqlite3.Connection] | None = getattr(_local, "cons", None)
+    if cons is None:
+        cons = _local.cons = {}
+    con = cons.get(db_path)
+    if con is None:
+        con = cons[db_path] = connect(db_path)
+    return con
+
+
+def close_connections() -> None:
+    """Close this thread's writer connections (called when an ingest finishes)."""
+    for con in getattr(_local, "cons", {}).values():
+        con.close()
+    _local.cons = {}
+
+
+def ingest_file(db_path: str, path: str, offset: int, start_line: int, state: bytes | None) -> FileOutcome:
+    """Parse ``path`` from ``offset`` and store the result. Never raises for bad content."""
+    parse = parse_file(path, offset, start_line, state)
+    con = _connection(db_path)
+    if parse.error and parse.session is None:
+        record_error(con, path, parse.error)
+        return FileOutcome(path, "error", error=parse.error)
+    outcome = write_parse(con, parse)
+    outcome.error = parse.error
+    return outcome
+
+
+def record_error(con: sqlite3.Connection, path: str, error: str) -> None:
+    con.execute(
+        "INSERT INTO files(path, status, error, ingested_at) VALUES (?, 'error', ?,"
+        " strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT(path) DO UPDATE SET error=excluded.error,"
+        " ingested_at=excluded.ingested_at",
+        (path, error),
+    )
+
+
+def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
+    """Store a parse result atomically. A copy of a session (same id, other file) is recorded as a
+    duplicate unless it is larger than the current owner or the owner file is gone, then it takes over."""
+    s = parse.session
+    out = FileOutcome(parse.path, "", bad=parse.bad, pending_bytes=parse.pending_bytes,
+                      skipped_replay=parse.skipped_replay)  # fmt: skip
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        if s is None:
+            out.status = file_status = "empty" if parse.lines == 0 else "unrecognized"
+        else:
+            out.session_id = s.id
+            _write_session(con, parse, s, out)
+            file_status = "duplicate" if out.status == "duplicate" else "ok"
+        if parse.full:
+            con.execute("DELETE FROM malformed WHERE path = ?", (parse.path,))
+        if parse.bad:
+            con.executemany(
+                "INSERT OR REPLACE INTO malformed(path, line, reason, excerpt) VALUES (?,?,?,?)",
+                [(parse.path, b.line, b.reason, b.excerpt) for b in parse.bad],
+            )
+        malformed = con.execute("SELECT COUNT(*) FROM malformed WHERE path = ?", (parse.path,)).fetchone()[0]
+        con.execute(
+            _UPSERT_FILE,
+            (
+                parse.path, s.id if s else None, file_status, parse.size, parse.mtime_ns, parse.head_hash,
+                parse.end_offset, parse.lines, malformed, parse.pending_bytes, parse.compressed, parse.state,
+                parse.error,
+            ),
+        )  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return out
+
+
+def _write_session(con: sqlite3.Connection, parse: FileParse, s: Session, out: FileOutcome) -> None:
+    row = con.execute(
+        "SELECT file, events, turns, user_messages, tool_calls, tokens_total, context_window, max_context_input"
+        " FROM sessions WHERE id = ?",
+        (s.id,),
+    ).fetchone()
+    owner = row[0] if row else None
+    previous = row[1:] if row and owner == parse.path and not parse.full else None
+    if owner is not None and owner != parse.path:
+        orow = con.execute("SELECT size FROM files WHERE path = ?", (owner,)).fetchone()
+        takes_over = parse.full and (not os.path.exists(owner) or parse.size > (orow[0] if orow else 0))
+        if not takes_over:
+            out.status = "duplicate"
+            return
+        con.execute("UPDATE files SET status = 'duplicate' WHERE path = ?", (owner,))
+        out.status = "replaced"
+    if parse.full and owner is not None:
+        con.execute("DELETE FROM events WHERE session_id = ?", (s.id,))
+    if parse.rows:
+        con.executemany(_INSERT_EVENTS, parse.rows)
+    con.execute(
+        _UPSERT_SESSION,
+        (
+            s.id, parse.path, s.era, s.started_at, s.ended_at or s.started_at, s.cwd, s.repo, s.originator,
+            s.source, s.origin, s.cli_version, s.model, s.model_provider, s.git_commit, s.git_branch,
+            s.git_repo_url, s.forked_from, s.parent_id, s.instructions_size,
+        ),
+    )  # fmt: skip
+    con.execute(
+        "UPDATE sessions SET events=?, turns=?, user_messages=?, tool_calls=?, tokens_total=?, context_window=?,"
+        " max_context_input=? WHERE id=?",
+        (*aggregates(parse.rows, previous), s.id),
+    )
+    out.events_added = len(parse.rows)
+    if not out.status:
+        out.status = "new" if owner is None else "updated"
+
+
+def aggregates(rows: list[tuple], previous: tuple | None) -> tuple:
+    """Session aggregates from new rows, combined with the stored ones when the file was continued."""
+    events, turns, users, calls, total, window, peak = previous or (0, 0, 0, 0, None, None, None)
+    events += len(rows)
+    kind_i, turn_i, data_i = _COL["kind"], _COL["turn"], _COL["data"]
+    for r in rows:
+        kind = r[kind_i]
+        if r[turn_i] > turns:
+            turns = r[turn_i]
+        if kind == "user_message":
+            users += 1
+        elif kind == "tool_call":
+            calls += 1
+        elif kind in ("token_count", "turn_started") and r[data_i]:
+            d = orjson.loads(r[data_i])
+            w = d.get("window") or d.get("model_context_window")
+            if isinstance(w, int) and (window is None or w > window):
+                window = w
+            t, i = d.get("total"), d.get("input")
+            if isinstance(t, int) and (total is None or t > total):
+                total = t
+            if isinstance(i, int) and (peak is None or i > peak):
+                peak = i
+    return events, turns, users, calls, total, window, peak
