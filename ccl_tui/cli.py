@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: $CODEX_HOME, ~/.codex)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON (no progress bar)")
     s.add_argument("--workers", type=int, default=None, help="parser processes (default: CPU count)")
+    s.add_argument("--no-detect", action="store_true", help="skip signal detection after ingest")
     s.set_defaults(func=_lazy("ccl_tui.commands.ingest", "cmd_ingest"))
 
     s = sub.add_parser("sessions", parents=[common], help="list ingested sessions")
@@ -44,12 +45,37 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int)
     s.set_defaults(func=_lazy("ccl_tui.commands.sessions", "cmd_sessions"))
 
+    s = sub.add_parser("report", parents=[common], help="issues ranked by impact, with the score breakdown")
+    out = s.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--markdown", action="store_true")
+    s.add_argument("--top", type=int, default=20, help="how many issues (0 = all; default 20)")
+    s.add_argument("--explain", type=int, default=3, help="explain the score of the first N issues (default 3)")
+    _scope_args(s)
+    s.set_defaults(func=_lazy("ccl_tui.commands.report", "cmd_report"))
+
+    s = sub.add_parser("signals", parents=[common], help="friction and delight signals with their evidence")
+    s.add_argument("session_id", nargs="?", metavar="SESSION_ID", help="only this session (id or prefix)")
+    s.add_argument("--kind")
+    s.add_argument("--polarity", choices=["friction", "delight"])
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=_lazy("ccl_tui.commands.report", "cmd_signals"))
+
     s = sub.add_parser("show", parents=[common], help="print a session transcript as plain text")
     s.add_argument("session_id", metavar="SESSION_ID", help="full id or unique prefix")
     s.add_argument("--full", action="store_true", help="include token counts, context and full outputs")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_lazy("ccl_tui.commands.sessions", "cmd_show"))
     return p
+
+
+def _scope_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--kind", help="only issues made of this signal kind (e.g. command_failure)")
+    s.add_argument("--repo", help="only sessions in this repository")
+    s.add_argument("--origin", help="interactive, ide, exec, subagent, review, a comma list, or 'all'"
+                   " (default: interactive,ide,other: automated runs are not mixed into user friction)")
+    s.add_argument("--since", metavar="DATE", help="sessions started on/after DATE (YYYY-MM-DD)")
+    s.add_argument("--until", metavar="DATE", help="sessions started before DATE")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

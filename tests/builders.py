@@ -64,6 +64,18 @@ class Rollout:
             meta["forked_from_id"] = forked_from
         self.add("session_meta", meta)
 
+    @property
+    def last_line(self) -> int:
+        """1-based line number of the record added last."""
+        return len(self.lines)
+
+    def line_of(self, predicate: Any) -> int:
+        """1-based line number of the last record whose payload satisfies ``predicate``."""
+        for i in range(len(self.lines) - 1, -1, -1):
+            if predicate(self.lines[i]["payload"]):
+                return i + 1
+        raise LookupError("no such record")
+
     # -- raw
     def tick(self, seconds: float = 1.0) -> Rollout:
         self.t += timedelta(seconds=seconds)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from ccl_tui.commands.common import console, print_json, run_with_store
+from ccl_tui.pipeline import DetectSummary, refresh
 from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import IngestProgress, IngestSummary, ingest
 
@@ -72,11 +74,20 @@ def print_summary(s: IngestSummary) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    summary = run_with_store(
-        args.db, lambda store: run_ingest(store, args.paths or None, quiet=args.json, workers=args.workers)
-    )
+    async def go(store: Store) -> tuple[IngestSummary, DetectSummary | None]:
+        summary = await run_ingest(store, args.paths or None, quiet=args.json, workers=args.workers)
+        detected = None if args.no_detect else await refresh(store)
+        return summary, detected
+
+    summary, detected = run_with_store(args.db, go)
     if args.json:
-        print_json(summary.to_dict())
-    else:
-        print_summary(summary)
+        print_json({**summary.to_dict(), "detection": asdict(detected) if detected else None})
+        return 0
+    print_summary(summary)
+    if detected:
+        console().print(Text(
+            f"signals: {detected.signals:,} new/updated ({detected.friction:,} friction, {detected.delight:,} delight)"
+            f" in {detected.sessions_detected:,} session(s), {detected.detect_seconds:.2f}s;"
+            f" {detected.issues:,} issues ranked. Next: ccl-tui report"
+        ))
     return 0

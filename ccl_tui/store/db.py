@@ -12,7 +12,11 @@ from typing import Any
 
 import aiosqlite
 
+from ccl_tui.issues.build import SessionInfo
+from ccl_tui.issues.model import Issue
+from ccl_tui.signals.model import Signal
 from ccl_tui.sources.model import EVENT_COLUMNS, Event, row_to_event
+from ccl_tui.store import signals as sigsql
 from ccl_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -256,6 +260,46 @@ class Store:
             async with self.db.execute(sql) as cur:
                 out[name] = (await cur.fetchone())[0]
         return out
+
+    # ------------------------------------------------------------------ signals and issues
+    async def signals(
+        self, session_id: str | None = None, *, kinds: Iterable[str] | None = None
+    ) -> list[Signal]:
+        sql = sigsql._SELECT_SIGNALS
+        clauses: list[str] = []
+        args: list[Any] = []
+        if session_id:
+            clauses.append("session_id = ?")
+            args.append(session_id)
+        if kinds:
+            kinds = list(kinds)
+            clauses.append(f"kind IN ({','.join('?' * len(kinds))})")
+            args.extend(kinds)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        async with self.db.execute(sql + " ORDER BY session_id, seq, kind", args) as cur:
+            return [sigsql.row_signal(r) for r in await cur.fetchall()]
+
+    async def session_infos(self) -> dict[str, SessionInfo]:
+        async with self.db.execute("SELECT id, repo, origin, started_at FROM sessions") as cur:
+            return {r[0]: SessionInfo(r[1] or "(unknown)", r[2] or "other", r[3]) for r in await cur.fetchall()}
+
+    async def issues(self) -> list[Issue]:
+        """The stored default-scope ranking (rebuilt by ``pipeline.refresh``)."""
+        async with self.db.execute(
+            f"SELECT {', '.join(sigsql.ISSUE_COLUMNS)} FROM issues ORDER BY rank"
+        ) as cur:
+            return [sigsql.row_issue(r) for r in await cur.fetchall()]
+
+    async def signal_counts(self, session_ids: Iterable[str] | None = None) -> dict[str, int]:
+        sql = "SELECT kind, COUNT(*) FROM signals"
+        args: list[Any] = []
+        if session_ids is not None:
+            ids = list(session_ids)
+            sql += f" WHERE session_id IN ({','.join('?' * len(ids))})"
+            args = ids
+        async with self.db.execute(sql + " GROUP BY kind", args) as cur:
+            return {r[0]: r[1] for r in await cur.fetchall()}
 
     async def malformed_lines(self, limit: int = 50) -> list[tuple[str, int, str, str]]:
         async with self.db.execute(

@@ -86,6 +86,57 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (path, line)
     );
     """,
+    # v2: detection state, signals (with evidence and cost), ranked issues
+    """
+    CREATE TABLE detection (
+        session_id  TEXT PRIMARY KEY,
+        events      INTEGER NOT NULL,            -- event count the signals were computed from
+        fingerprint TEXT NOT NULL,               -- detector version + thresholds
+        detected_at TEXT
+    );
+
+    CREATE TABLE signals (
+        id           INTEGER PRIMARY KEY,
+        session_id   TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        polarity     TEXT NOT NULL,
+        seq          INTEGER NOT NULL,           -- primary evidence event
+        evidence     TEXT NOT NULL,              -- JSON list of event seqs
+        turn         INTEGER NOT NULL DEFAULT 0,
+        severity     REAL NOT NULL,
+        signature    TEXT NOT NULL,
+        detail       TEXT,
+        call_id      TEXT,
+        ts           TEXT,
+        source       TEXT NOT NULL DEFAULT 'rule', -- rule | model
+        cost_turns   INTEGER NOT NULL DEFAULT 0,
+        cost_seconds REAL NOT NULL DEFAULT 0,
+        cost_tokens  INTEGER NOT NULL DEFAULT 0,
+        resolved     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX signals_session ON signals(session_id, seq);
+    CREATE INDEX signals_signature ON signals(signature);
+
+    CREATE TABLE issues (
+        id           TEXT PRIMARY KEY,
+        rank         INTEGER NOT NULL,
+        signature    TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        title        TEXT NOT NULL,
+        impact       TEXT NOT NULL,              -- JSON: every factor of the score
+        score        REAL NOT NULL,
+        occurrences  INTEGER NOT NULL,
+        first_seen   TEXT,
+        last_seen    TEXT,
+        repos        TEXT NOT NULL,              -- JSON list
+        origins      TEXT NOT NULL,              -- JSON object
+        kinds        TEXT NOT NULL,              -- JSON object
+        session_ids  TEXT NOT NULL,              -- JSON list
+        evidence     TEXT NOT NULL,              -- JSON list, most severe first
+        cluster_id   TEXT
+    );
+    CREATE INDEX issues_rank ON issues(rank);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,92 @@
+"""All tunable thresholds and weights in one place, with TOML overrides.
+
+The file is ``$CCL_TUI_CONFIG`` or ``<user config dir>/ccl-tui/config.toml``::
+
+    [signals]
+    context_fill_threshold = 0.9
+    retry_loop_min = 3
+
+    [impact]
+    recency_half_life_days = 21
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ccl_tui.locations import config_file
+
+
+@dataclass(frozen=True, slots=True)
+class SignalThresholds:
+    context_fill_threshold: float = 0.85  # last request's input tokens / context window
+    repeated_denial_min: int = 2  # denials in one session that make it "repeated"
+    retry_loop_min: int = 3  # same failing step this many times in one session
+    fast_completion_max_turns: int = 3
+    pushback_max_gap_turns: int = 1  # pushback must come within this many turns of agent work
+    long_output_marker_min: int = 1  # truncated-output markers in a session before it counts
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactWeights:
+    """impact = sessions x severity x cost x recency, with cost in "turn equivalents"."""
+
+    cost_per_turn: float = 1.0  # each extra prompt the user had to send
+    cost_per_minute: float = 0.1  # each minute spent until resolved (10 minutes ~ one extra prompt)
+    cost_per_million_tokens: float = 0.5  # tokens spent until resolved (Codex's cumulative count, incl. re-sent context)
+    unresolved_penalty: float = 1.0  # added when the failing step never succeeded
+    recency_half_life_days: float = 14.0  # weight halves for every half-life since the issue was last seen
+    recency_floor: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    signals: SignalThresholds = field(default_factory=SignalThresholds)
+    impact: ImpactWeights = field(default_factory=ImpactWeights)
+
+    def fingerprint(self) -> str:
+        """Changes whenever a value that affects detection changes (stored with detection results)."""
+        return hashlib.sha1(repr(asdict(self.signals)).encode()).hexdigest()[:10]
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _section(cls: type, raw: Any, name: str) -> Any:
+    if raw is None:
+        return cls()
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [{name}]: {', '.join(unknown)} (known: {', '.join(known)})")
+    values = {}
+    for k, v in raw.items():
+        default = getattr(cls(), k)
+        if isinstance(default, float) and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if type(v) is not type(default):
+            raise ConfigError(f"[{name}] {k} must be {type(default).__name__}, got {v!r}")
+        values[k] = v
+    return cls(**values)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Defaults, overridden by the config file when it exists. Bad files raise ConfigError with the reason."""
+    path = path or config_file()
+    if not path.is_file():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return Settings(
+        signals=_section(SignalThresholds, raw.get("signals"), "signals"),
+        impact=_section(ImpactWeights, raw.get("impact"), "impact"),
+    )

@@ -1,0 +1,169 @@
+"""The closed loop's core steps, shared by the CLI and the TUI: ingest -> detect -> rank.
+
+Detection runs in a worker thread on its own SQLite connection and only for sessions whose events changed
+since their signals were computed (or when the detector version or thresholds changed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ccl_tui.config.settings import Settings, load_settings
+from ccl_tui.issues.build import SessionInfo, build_issues
+from ccl_tui.issues.model import Issue
+from ccl_tui.signals.detect import DETECTOR_VERSION, detect_session
+from ccl_tui.signals.model import DELIGHT_KINDS, Signal
+from ccl_tui.store import signals as sql
+from ccl_tui.store.db import Store
+from ccl_tui.store.writer import connect
+
+#: Origins counted as user friction by default. Automated runs (exec, sub-agents, reviews) are reported
+#: only when asked for, never silently mixed in.
+USER_ORIGINS = ("interactive", "ide", "other")
+ALL_ORIGINS = ("interactive", "ide", "exec", "subagent", "review", "other")
+BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which sessions a report covers."""
+
+    origins: tuple[str, ...] = USER_ORIGINS
+    repo: str | None = None
+    kind: str | None = None
+    since: str | None = None  # ISO date/time; sessions started on/after it
+    until: str | None = None  # sessions started before it
+
+    @property
+    def is_default(self) -> bool:
+        return self == Scope()
+
+    def admits(self, info: SessionInfo | None) -> bool:
+        if info is None or info.origin not in self.origins:
+            return False
+        if self.repo and info.repo != self.repo:
+            return False
+        start = info.started_at or ""
+        if self.since and start < self.since:
+            return False
+        return not (self.until and start >= self.until)
+
+    def describe(self) -> str:
+        parts = [f"origins: {', '.join(self.origins)}"]
+        if self.repo:
+            parts.append(f"repo: {self.repo}")
+        if self.kind:
+            parts.append(f"kind: {self.kind}")
+        if self.since:
+            parts.append(f"since: {self.since}")
+        if self.until:
+            parts.append(f"until: {self.until}")
+        return "; ".join(parts)
+
+
+def scope_from(origin: str | None = None, **kw: str | None) -> Scope:
+    """``origin`` may be one origin, a comma list, or "all"."""
+    if not origin:
+        origins = USER_ORIGINS
+    elif origin == "all":
+        origins = ALL_ORIGINS
+    else:
+        origins = tuple(o.strip() for o in origin.split(",") if o.strip())
+    return Scope(origins=origins, **kw)  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class DetectSummary:
+    sessions_detected: int = 0
+    signals: int = 0
+    friction: int = 0
+    delight: int = 0
+    issues: int = 0
+    detect_seconds: float = 0.0
+    rank_seconds: float = 0.0
+    per_kind: dict[str, int] = field(default_factory=dict)
+
+
+def fingerprint(settings: Settings) -> str:
+    return f"v{DETECTOR_VERSION}-{settings.fingerprint()}"
+
+
+def detect_pending_sync(
+    db_path: str, settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> DetectSummary:
+    """Detect signals for changed sessions, then re-rank the default-scope issues. Sync: call in a thread."""
+    con = connect(db_path)
+    try:
+        summary = DetectSummary()
+        fp = fingerprint(settings)
+        t0 = time.perf_counter()
+        pending = sql.pending_sessions(con, fp)
+        for i in range(0, len(pending), BATCH):
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for sid, origin in pending[i : i + BATCH]:
+                    events = sql.session_events(con, sid)
+                    sigs = detect_session(sid, events, settings.signals, origin)
+                    sql.replace_signals(con, sid, sigs, len(events), fp)
+                    summary.signals += len(sigs)
+                    for s in sigs:
+                        kind = str(s.kind)
+                        summary.per_kind[kind] = summary.per_kind.get(kind, 0) + 1
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            if progress:
+                progress(min(i + BATCH, len(pending)), len(pending))
+        summary.sessions_detected = len(pending)
+        summary.friction = sum(v for k, v in summary.per_kind.items() if k not in DELIGHT_KINDS)
+        summary.delight = summary.signals - summary.friction
+        summary.detect_seconds = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        issues = rank(sql.all_signals(con), session_infos_sync(con), settings, Scope())
+        con.execute("BEGIN IMMEDIATE")
+        sql.replace_issues(con, issues)
+        con.execute("COMMIT")
+        summary.issues = len(issues)
+        summary.rank_seconds = time.perf_counter() - t1
+        return summary
+    finally:
+        con.close()
+
+
+def session_infos_sync(con) -> dict[str, SessionInfo]:  # type: ignore[no-untyped-def]
+    return {
+        r[0]: SessionInfo(r[1] or "(unknown)", r[2] or "other", r[3])
+        for r in con.execute("SELECT id, repo, origin, started_at FROM sessions")
+    }
+
+
+def rank(signals: Iterable[Signal], infos: dict[str, SessionInfo], settings: Settings, scope: Scope) -> list[Issue]:
+    """Issues for ``scope`` from stored signals (pure)."""
+    chosen = [
+        s for s in signals
+        if scope.admits(infos.get(s.session_id)) and (scope.kind is None or s.kind == scope.kind)
+    ]  # fmt: skip
+    in_scope = {sid: i for sid, i in infos.items() if scope.admits(i)}
+    return build_issues(chosen, in_scope, settings.impact)
+
+
+async def refresh(store: Store, settings: Settings | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> DetectSummary:  # fmt: skip
+    """Bring signals and the ranked issues up to date with the events in the store."""
+    settings = settings or load_settings()
+    return await asyncio.to_thread(detect_pending_sync, str(store.path), settings, progress)
+
+
+async def ranked_issues(store: Store, scope: Scope | None = None, settings: Settings | None = None) -> list[Issue]:
+    """Ranked issues: the stored default ranking, or computed for another scope."""
+    scope = scope or Scope()
+    if scope.is_default:
+        return await store.issues()
+    settings = settings or load_settings()
+    signals = await store.signals()
+    infos = await store.session_infos()
+    return await asyncio.to_thread(rank, signals, infos, settings, scope)

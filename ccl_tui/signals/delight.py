@@ -1,0 +1,98 @@
+"""Delight detectors: where a session went right. They run after the friction detectors."""
+
+from __future__ import annotations
+
+from ccl_tui.config.settings import SignalThresholds
+from ccl_tui.signals.friction import failed, is_timeout
+from ccl_tui.signals.lexicon import is_positive
+from ccl_tui.signals.model import Signal
+from ccl_tui.signals.model import SignalKind as S
+from ccl_tui.signals.registry import DETECTORS, detector
+from ccl_tui.signals.session_view import SessionView
+from ccl_tui.sources.model import EventKind
+from ccl_tui.transcript import first_line
+
+K = EventKind
+FRICTION = (S.COMMAND_FAILURE, S.REPEATED_DENIAL, S.CONTEXT_TRUNCATION, S.PATCH_FAILURE, S.TIMEOUT, S.ERROR,
+            S.INTERRUPT, S.USER_PUSHBACK, S.RETRY_LOOP)  # fmt: skip
+
+
+def _signal(view: SessionView, kind: str, evidence: list[int], strength: float, signature: str, detail: str,
+            call_id: str | None = None) -> Signal:
+    ev = view.by_seq[evidence[0]]
+    return Signal(kind=str(kind), session_id=view.session_id, evidence=evidence, turn=ev.turn, severity=strength,
+                  signature=signature, detail=detail[:240], call_id=call_id, timestamp=ev.timestamp)  # fmt: skip
+
+
+def has_friction(view: SessionView, th: SignalThresholds) -> bool:
+    if view.friction is not None:  # already found by detect_session
+        return bool(view.friction)
+    return any(DETECTORS[k](view, th) for k in FRICTION if k in DETECTORS)
+
+
+def _completion(view: SessionView) -> int | None:
+    """Seq of the event that shows the last turn completed: task_complete or a final assistant answer."""
+    for e in reversed(view.events):
+        if e.kind == K.TURN_ABORTED:
+            return None
+        if e.kind == K.TURN_COMPLETED:
+            return e.seq
+        if e.kind == K.ASSISTANT_MESSAGE and e.status in (None, "final_answer"):
+            return e.seq
+        if e.kind == K.USER_MESSAGE:
+            return None  # the user spoke last: nothing completed after it
+    return None
+
+
+@detector(S.FAST_COMPLETION)
+def fast_completion(view: SessionView, th: SignalThresholds) -> list[Signal]:
+    n = len(view.prompts)
+    if n == 0 or n > th.fast_completion_max_turns:
+        return []
+    done = _completion(view)
+    if done is None or has_friction(view, th):
+        return []
+    return [_signal(view, S.FAST_COMPLETION, [done], 1.0 if n == 1 else 0.8, "delight | fast completion",
+                    f"task completed in {n} prompt(s) without friction")]
+
+
+@detector(S.ZERO_DENIALS)
+def zero_denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
+    calls = view.calls
+    if not calls or any(c.denial is not None for c in calls):
+        return []
+    if any(e.kind == K.TURN_ABORTED for e in view.events):
+        return []
+    escalations = sum(1 for c in calls if c.call is not None and c.call.data.get("escalated"))
+    last = calls[-1]
+    detail = f"{len(calls)} tool call(s), none denied"
+    if escalations:
+        detail += f" ({escalations} escalation request(s) approved)"
+    return [_signal(view, S.ZERO_DENIALS, [last.evidence_seq], 0.6 if escalations else 0.4,
+                    "delight | zero denials", detail)]
+
+
+@detector(S.FIRST_ATTEMPT_SUCCESS)
+def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signal]:
+    out = []
+    verify = next((c for c in view.calls if c.is_verification and c.ok is not None and c.denial is None), None)
+    if verify is not None and verify.ok and not is_timeout(verify):
+        out.append(_signal(view, S.FIRST_ATTEMPT_SUCCESS, [verify.evidence_seq, verify.first.seq], 0.7,
+                           f"first try | {verify.program}",
+                           f"first run of `{first_line(verify.command or verify.program, 60)}` passed", verify.call_id))
+    patch = next((c for c in view.calls if c.is_patch and c.ok is not None and c.denial is None), None)
+    if patch is not None and patch.ok and not failed(patch):
+        out.append(_signal(view, S.FIRST_ATTEMPT_SUCCESS, [patch.evidence_seq, patch.first.seq], 0.5,
+                           "first try | apply_patch", "first patch applied cleanly", patch.call_id))
+    return out
+
+
+@detector(S.POSITIVE_FEEDBACK)
+def positive_feedback(view: SessionView, th: SignalThresholds) -> list[Signal]:
+    out = []
+    for p in view.prompts:
+        if p.turn > 1 and is_positive(p.text):
+            last = p is view.prompts[-1]
+            out.append(_signal(view, S.POSITIVE_FEEDBACK, [p.seq], 0.9 if last else 0.7,
+                               "delight | positive feedback", f"user: {first_line(p.text, 160)}"))
+    return out

@@ -1,0 +1,77 @@
+"""Signals: a friction or delight moment in one session, pointing at the exact events it rests on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Polarity(StrEnum):
+    FRICTION = "friction"
+    DELIGHT = "delight"
+
+
+class SignalKind(StrEnum):
+    # friction
+    COMMAND_FAILURE = "command_failure"
+    REPEATED_DENIAL = "repeated_denial"
+    CONTEXT_TRUNCATION = "context_truncation"
+    PATCH_FAILURE = "patch_failure"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+    INTERRUPT = "interrupt"
+    USER_PUSHBACK = "user_pushback"
+    RETRY_LOOP = "retry_loop"
+    # delight
+    FAST_COMPLETION = "fast_completion"
+    ZERO_DENIALS = "zero_denials"
+    FIRST_ATTEMPT_SUCCESS = "first_attempt_success"
+    POSITIVE_FEEDBACK = "positive_feedback"
+
+
+FRICTION_KINDS = (
+    SignalKind.COMMAND_FAILURE, SignalKind.REPEATED_DENIAL, SignalKind.CONTEXT_TRUNCATION,
+    SignalKind.PATCH_FAILURE, SignalKind.TIMEOUT, SignalKind.ERROR, SignalKind.INTERRUPT,
+    SignalKind.USER_PUSHBACK, SignalKind.RETRY_LOOP,
+)  # fmt: skip
+DELIGHT_KINDS = (
+    SignalKind.FAST_COMPLETION, SignalKind.ZERO_DENIALS, SignalKind.FIRST_ATTEMPT_SUCCESS,
+    SignalKind.POSITIVE_FEEDBACK,
+)  # fmt: skip
+
+
+def polarity_of(kind: str) -> Polarity:
+    return Polarity.DELIGHT if kind in DELIGHT_KINDS else Polarity.FRICTION
+
+
+@dataclass(slots=True)
+class Cost:
+    """What a friction moment cost the user until it was resolved (or the session ended)."""
+
+    turns: int = 0  # extra prompts the user had to send
+    seconds: float = 0.0  # wall time spent
+    tokens: int = 0  # tokens spent
+    resolved: bool = False  # the same step later succeeded
+
+
+@dataclass(slots=True)
+class Signal:
+    kind: str
+    session_id: str
+    evidence: list[int]  # event seq numbers; evidence[0] is the primary one
+    turn: int
+    severity: float  # 0..1
+    signature: str  # normalized grouping key, e.g. "pytest | ModuleNotFoundError: httpx"
+    detail: str  # short human-readable description (plain text)
+    call_id: str | None = None  # Codex call id of the primary evidence, when it is a tool call/result
+    timestamp: str | None = None
+    cost: Cost = field(default_factory=Cost)
+    source: str = "rule"  # "rule" or "model" (semantic layer, marked as model-derived)
+
+    @property
+    def polarity(self) -> str:
+        return polarity_of(self.kind).value
+
+    @property
+    def seq(self) -> int:
+        return self.evidence[0]

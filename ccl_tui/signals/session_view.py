@@ -1,0 +1,200 @@
+"""A detector-friendly view of one session: its calls with their authoritative outcome, and cost helpers.
+
+Codex often records a call's result more than once (the function output, then ``exec_command_end``;
+unified exec splits output across ``write_stdin`` polls). Detectors must count a call once, so they read
+calls from here rather than raw result events.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from ccl_tui.issues.signature import command_program
+from ccl_tui.sources.model import Event, EventKind
+
+K = EventKind
+
+#: Programs whose run is a verification step (tests, builds, type checks, linters).
+VERIFY_PROGRAMS = (
+    "pytest", "tox", "nox", "npm test", "npm run test", "npm run build", "npm run lint", "npm run typecheck",
+    "yarn test", "pnpm test", "vitest", "jest", "tsc", "eslint", "ruff", "mypy", "pyright", "cargo test",
+    "cargo build", "cargo check", "cargo clippy", "go test", "go build", "go vet", "make test", "make build",
+    "make check", "make lint", "gradle test", "mvn test", "dotnet test", "bundle exec rspec", "rspec",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class Call:
+    """A tool call and everything Codex recorded about its result."""
+
+    call: Event | None  # None for results whose call was not recorded (compacted/forked history)
+    results: list[Event] = field(default_factory=list)
+    call_id: str | None = None
+
+    @property
+    def first(self) -> Event:
+        return self.call or self.results[0]
+
+    @property
+    def tool(self) -> str | None:
+        for e in (self.call, *self.results):
+            if e is not None and e.tool and e.tool != "write_stdin":
+                return e.tool
+        return None
+
+    @property
+    def command(self) -> str | None:
+        for e in (self.call, *reversed(self.results)):
+            if e is not None and e.command:
+                return e.command
+        return None
+
+    @property
+    def denial(self) -> Event | None:
+        return next((e for e in self.results if e.kind == K.DENIAL), None)
+
+    @property
+    def outcome(self) -> Event | None:
+        """The authoritative result: exec_command_end / patch_apply_end first, else the last decisive one."""
+        decisive = [e for e in self.results if e.kind != K.DENIAL and (e.exit_code is not None or e.success is not None)]
+        for e in decisive:
+            if e.raw_type in ("event_msg/exec_command_end", "event_msg/patch_apply_end", "event_msg/mcp_tool_call_end"):
+                return e
+        return decisive[-1] if decisive else None
+
+    @property
+    def exit_code(self) -> int | None:
+        o = self.outcome
+        return o.exit_code if o else None
+
+    @property
+    def ok(self) -> bool | None:
+        o = self.outcome
+        if o is None:
+            return None
+        if o.exit_code is not None:
+            return o.exit_code == 0
+        return o.success
+
+    @property
+    def output(self) -> str:
+        """The fullest output text recorded for the call."""
+        texts = [e.text for e in self.results if e.kind != K.DENIAL and e.text]
+        return max(texts, key=len) if texts else ""
+
+    @property
+    def aborted(self) -> bool:
+        return any(e.status == "aborted" for e in self.results)
+
+    @property
+    def program(self) -> str:
+        if self.tool == "apply_patch":
+            return "apply_patch"
+        cmd = self.command
+        if cmd:
+            return command_program(cmd)
+        return self.tool or ""
+
+    @property
+    def is_patch(self) -> bool:
+        return self.tool == "apply_patch" or any(e.kind == K.PATCH_APPLY for e in self.results)
+
+    @property
+    def is_verification(self) -> bool:
+        p = self.program
+        return any(p == v or p.startswith(v + " ") for v in VERIFY_PROGRAMS)
+
+    @property
+    def evidence_seq(self) -> int:
+        o = self.outcome or self.denial
+        return o.seq if o else self.first.seq
+
+
+class SessionView:
+    """Ordered events of one session plus derived indexes, built once per detection."""
+
+    def __init__(self, session_id: str, events: list[Event], origin: str | None = None) -> None:
+        self.session_id = session_id
+        self.events = events
+        self.origin = origin
+        self.by_seq = {e.seq: e for e in events}
+        self.friction: list | None = None  # set by detect_session before the delight detectors run
+
+    @cached_property
+    def calls(self) -> list[Call]:
+        """Calls in order of their first record; results without a call id stand alone."""
+        calls: dict[str, Call] = {}
+        ordered: list[Call] = []
+        for e in self.events:
+            if e.kind == K.TOOL_CALL:
+                if e.tool == "write_stdin":
+                    continue  # a poll of an earlier exec call, not a call of its own
+                c = Call(e, call_id=e.call_id)
+                if e.call_id:
+                    calls[e.call_id] = c
+                ordered.append(c)
+            elif e.kind in (K.TOOL_OUTPUT, K.PATCH_APPLY, K.DENIAL):
+                c = calls.get(e.call_id or "")
+                if c is None:
+                    c = Call(None, call_id=e.call_id)
+                    if e.call_id:
+                        calls[e.call_id] = c
+                    ordered.append(c)
+                c.results.append(e)
+        return ordered
+
+    @cached_property
+    def prompts(self) -> list[Event]:
+        return [e for e in self.events if e.kind == K.USER_MESSAGE]
+
+    @cached_property
+    def last_turn(self) -> int:
+        return max((e.turn for e in self.events), default=0)
+
+    @cached_property
+    def _token_points(self) -> tuple[list[int], list[int]]:
+        seqs: list[int] = []
+        totals: list[int] = []
+        best = 0
+        for e in self.events:
+            if e.kind == K.TOKEN_COUNT and isinstance(e.data.get("total"), int):
+                best = max(best, e.data["total"])
+                seqs.append(e.seq)
+                totals.append(best)
+        return seqs, totals
+
+    def tokens_at(self, seq: int) -> int:
+        """Cumulative session tokens at (or just before) event ``seq``."""
+        seqs, totals = self._token_points
+        i = bisect.bisect_right(seqs, seq) - 1
+        return totals[i] if i >= 0 else 0
+
+    def seconds_between(self, a: int, b: int) -> float:
+        ta, tb = _epoch(self._ts_near(a)), _epoch(self._ts_near(b, forward=False))
+        return max(tb - ta, 0.0) if ta is not None and tb is not None else 0.0
+
+    def _ts_near(self, seq: int, forward: bool = True) -> str | None:
+        e = self.by_seq.get(seq)
+        if e is not None and e.timestamp:
+            return e.timestamp
+        rng = self.events if forward else reversed(self.events)
+        for x in rng:
+            if (x.seq >= seq if forward else x.seq <= seq) and x.timestamp:
+                return x.timestamp
+        return None
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+
+def _epoch(ts: str | None) -> float | None:
+    if not ts:
+        return None
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
