@@ -33,6 +33,7 @@ class Rollout:
         git: dict[str, str] | None = None,
         model: str = "gpt-5.1-codex",
         forked_from: str | None = None,
+        approval: str = "on-request",
     ) -> None:
         seed = hashlib.md5(f"{start}|{cwd}|{originator}".encode()).hexdigest()
         self.id = session_id or str(uuid.UUID(seed, version=4))
@@ -40,6 +41,7 @@ class Rollout:
         self.era = era
         self.model = model
         self.cwd = cwd
+        self.approval = approval
         self.lines: list[dict[str, Any]] = []
         self._n = 0
         self.turn_id: str | None = None
@@ -95,7 +97,7 @@ class Rollout:
         if self.era == "C":
             self.turn_id = f"turn-{len(self.lines)}"
             self.add("event_msg", {"type": "task_started", "turn_id": self.turn_id, "model_context_window": 272000})
-        self.add("turn_context", {"cwd": self.cwd, "approval_policy": "on-request",
+        self.add("turn_context", {"cwd": self.cwd, "approval_policy": self.approval,
                                   "sandbox_policy": {"type": "workspace-write", "network_access": False},
                                   "model": self.model, "effort": "medium", "summary": "auto"})
         self.add("response_item", {"type": "message", "role": "user",

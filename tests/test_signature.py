@@ -36,7 +36,7 @@ python3 /tmp/check.py\""""
 COMMANDS = [
     # shell wrappers + cd/source chains
     ("bash -lc 'cd /home/u/proj && source .venv/bin/activate && pytest -q tests/test_api.py'", "pytest"),
-    ('/bin/zsh -lc "npm ci"', "npm ci"),
+    ('/bin/zsh -lc "npm ci"', "npm install"),
     ("bash -lc cargo build --release", "cargo build"),  # a Codex argv joined with spaces
     ('["bash", "-lc", "cargo build --release"]', "cargo build"),  # the argv logged as JSON
     ("['bash', '-lc', 'go test ./...']", "go test"),  # ... or as a Python repr
@@ -89,7 +89,7 @@ COMMANDS = [
     ("npm t", "npm test"),
     ("npm install", "npm install"),
     ("npm i lodash", "npm install"),
-    ("npm ci", "npm ci"),
+    ("npm ci", "npm install"),  # the lockfile flavour of the same dependency-install step
     ("npm exec -- vitest run", "vitest"),
     ("yarn", "yarn install"),
     ("yarn build", "yarn run build"),
@@ -854,13 +854,18 @@ def test_rust_error_code_groups_across_crates() -> None:
     assert a.key == b.key == "cargo build | rust E0433"
 
 
+def test_npm_ci_and_install_are_one_root_cause() -> None:
+    a = failure_signature("npm ci", NPM_EAI_AGAIN, exit_code=1)
+    b = failure_signature("npm install --no-audit", NPM_EAI_AGAIN, exit_code=1)
+    assert a.key == b.key == "npm install | npm ERR! EAI_AGAIN"
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [
         (("pytest", PYTEST_MODULE_NOT_FOUND, 2), ("pytest", PYTEST_ASSERT_SUMMARY, 1)),
         (("pytest", PYTEST_ASSERT_SUMMARY, 1), ("cargo test", CARGO_PANIC, 101)),
         (("npm install", NPM_EAI_AGAIN, 1), ("npm install", NPM10_E404, 1)),
-        (("npm ci", NPM_EAI_AGAIN, 1), ("npm install", NPM_EAI_AGAIN, 1)),
         (("go build ./...", GO_UNDEFINED, 1), ("go build ./...", GO_CANNOT_USE, 1)),
         (("git push", GIT_NON_FF, 1), ("git push", GIT_REMOTE_REJECTED, 1)),
         (("pytest", BASH_NOT_FOUND, 127), ("pytest", ZSH_NOT_FOUND, 127)),

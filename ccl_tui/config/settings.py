@@ -29,6 +29,7 @@ class SignalThresholds:
     fast_completion_max_turns: int = 3
     pushback_max_gap_turns: int = 1  # pushback must come within this many turns of agent work
     long_output_marker_min: int = 1  # truncated-output markers in a session before it counts
+    zero_denials_min_calls: int = 3  # tool calls a session needs before "no denials" means something
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ Everything here is pure, stdlib-only and bounded: huge outputs are cut to a head
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import re
@@ -575,7 +576,8 @@ _NPM_VALUES = frozenset({"--prefix", "-C", "-w", "--workspace", "--loglevel", "-
 _NPM_ALIASES = {
     **dict.fromkeys(("install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
                      "isntall", "add"), "install"),
-    **dict.fromkeys(("ci", "clean-install", "ic", "install-clean", "isntall-clean"), "ci"),
+    # `npm ci` is the lockfile flavour of the same step: one root cause ("dependencies do not install").
+    **dict.fromkeys(("ci", "clean-install", "ic", "install-clean", "isntall-clean"), "install"),
     **dict.fromkeys(("test", "t", "tst"), "test"),
     **dict.fromkeys(("uninstall", "unlink", "remove", "rm", "r", "un"), "uninstall"),
     **dict.fromkeys(("run", "run-script", "rum", "urn"), "run"),
@@ -928,6 +930,7 @@ def _argv(command: str) -> list[str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=8192)
 def command_program(command: str) -> str:
     """Program (+ subcommand) of a Codex shell command: ``"bash -lc 'cd x && uv run pytest -q'"`` -> ``pytest``.
 

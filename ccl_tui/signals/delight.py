@@ -58,9 +58,13 @@ def fast_completion(view: SessionView, th: SignalThresholds) -> list[Signal]:
 
 @detector(S.ZERO_DENIALS)
 def zero_denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
+    """A session that worked under an approval policy, made real use of tools, and was never refused."""
     calls = view.calls
-    if not calls or any(c.denial is not None for c in calls):
+    if len(calls) < th.zero_denials_min_calls or any(c.denial is not None for c in calls):
         return []
+    policies = {e.data.get("approval_policy") for e in view.events if e.kind == K.TURN_CONTEXT}
+    if policies and policies <= {"never"}:
+        return []  # nothing could have been denied
     if any(e.kind == K.TURN_ABORTED for e in view.events):
         return []
     escalations = sum(1 for c in calls if c.call is not None and c.call.data.get("escalated"))
@@ -74,17 +78,20 @@ def zero_denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
 
 @detector(S.FIRST_ATTEMPT_SUCCESS)
 def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signal]:
-    out = []
+    """At most one per session: the first verification run passed; without any verification run, the
+    first patch applied."""
     verify = next((c for c in view.calls if c.is_verification and c.ok is not None and c.denial is None), None)
-    if verify is not None and verify.ok and not is_timeout(verify):
-        out.append(_signal(view, S.FIRST_ATTEMPT_SUCCESS, [verify.evidence_seq, verify.first.seq], 0.7,
-                           f"first try | {verify.program}",
-                           f"first run of `{first_line(verify.command or verify.program, 60)}` passed", verify.call_id))
+    if verify is not None:
+        if not verify.ok or is_timeout(verify):
+            return []
+        return [_signal(view, S.FIRST_ATTEMPT_SUCCESS, [verify.evidence_seq, verify.first.seq], 0.7,
+                        f"first try | {verify.program}",
+                        f"first run of `{first_line(verify.command or verify.program, 60)}` passed", verify.call_id)]
     patch = next((c for c in view.calls if c.is_patch and c.ok is not None and c.denial is None), None)
     if patch is not None and patch.ok and not failed(patch):
-        out.append(_signal(view, S.FIRST_ATTEMPT_SUCCESS, [patch.evidence_seq, patch.first.seq], 0.5,
-                           "first try | apply_patch", "first patch applied cleanly", patch.call_id))
-    return out
+        return [_signal(view, S.FIRST_ATTEMPT_SUCCESS, [patch.evidence_seq, patch.first.seq], 0.5,
+                        "first try | apply_patch", "first patch applied cleanly", patch.call_id)]
+    return []
 
 
 @detector(S.POSITIVE_FEEDBACK)

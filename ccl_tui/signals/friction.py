@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 
 from ccl_tui.config.settings import SignalThresholds
-from ccl_tui.issues.signature import failure_signature, mask
+from ccl_tui.issues.signature import mask
 from ccl_tui.signals.lexicon import pushback_category
 from ccl_tui.signals.model import Signal
 from ccl_tui.signals.model import SignalKind as S
@@ -42,8 +42,7 @@ def failed(call: Call) -> bool:
 
 
 def signature_of(call: Call) -> tuple[str, str]:
-    sig = failure_signature(call.command or call.tool or "", call.output, exit_code=call.exit_code, tool=call.tool)
-    return sig.key, sig.detail
+    return call.signature
 
 
 def _sig(view: SessionView, kind: str, evidence: list[int], severity: float, signature: str, detail: str,
@@ -210,7 +209,9 @@ def pushback(view: SessionView, th: SignalThresholds) -> list[Signal]:
             continue
         category = pushback_category(p.text)
         if category:
-            sev = 0.8 if category == "revert" else 0.7
+            # Pushback is a symptom: what the agent did wrong is in the turn before it. Rated below
+            # concrete failures so root causes outrank their echoes.
+            sev = 0.55 if category == "revert" else 0.45
             out.append(_sig(view, S.USER_PUSHBACK, [p.seq], sev, f"pushback | {category}",
                             f"user: {first_line(p.text, 160)}"))
     return out

@@ -8,11 +8,12 @@ calls from here rather than raw result events.
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from ccl_tui.issues.signature import command_program
+from ccl_tui.issues.signature import command_program, failure_signature
 from ccl_tui.sources.model import Event, EventKind
 
 K = EventKind
@@ -26,6 +27,14 @@ VERIFY_PROGRAMS = (
 )  # fmt: skip
 
 
+_AUTHORITATIVE = frozenset({"event_msg/exec_command_end", "event_msg/patch_apply_end", "event_msg/mcp_tool_call_end"})
+
+
+@functools.lru_cache(maxsize=4096)
+def is_verification_program(program: str) -> bool:
+    return any(program == v or program.startswith(v + " ") for v in VERIFY_PROGRAMS)
+
+
 @dataclass(slots=True)
 class Call:
     """A tool call and everything Codex recorded about its result."""
@@ -33,6 +42,10 @@ class Call:
     call: Event | None  # None for results whose call was not recorded (compacted/forked history)
     results: list[Event] = field(default_factory=list)
     call_id: str | None = None
+    _program: str | None = None
+    _signature: tuple[str, str] | None = None
+    _outcome: Event | None = None
+    _resolved: bool = False  # results are complete when the view is built; outcome/denial are cached
 
     @property
     def first(self) -> Event:
@@ -54,16 +67,22 @@ class Call:
 
     @property
     def denial(self) -> Event | None:
-        return next((e for e in self.results if e.kind == K.DENIAL), None)
+        for e in self.results:
+            if e.kind == K.DENIAL:
+                return e
+        return None
 
     @property
     def outcome(self) -> Event | None:
         """The authoritative result: exec_command_end / patch_apply_end first, else the last decisive one."""
-        decisive = [e for e in self.results if e.kind != K.DENIAL and (e.exit_code is not None or e.success is not None)]
-        for e in decisive:
-            if e.raw_type in ("event_msg/exec_command_end", "event_msg/patch_apply_end", "event_msg/mcp_tool_call_end"):
-                return e
-        return decisive[-1] if decisive else None
+        if not self._resolved:
+            decisive = [e for e in self.results
+                        if e.kind != K.DENIAL and (e.exit_code is not None or e.success is not None)]  # fmt: skip
+            self._outcome = next((e for e in decisive if e.raw_type in _AUTHORITATIVE), None) or (
+                decisive[-1] if decisive else None
+            )
+            self._resolved = True
+        return self._outcome
 
     @property
     def exit_code(self) -> int | None:
@@ -91,12 +110,22 @@ class Call:
 
     @property
     def program(self) -> str:
-        if self.tool == "apply_patch":
-            return "apply_patch"
-        cmd = self.command
-        if cmd:
-            return command_program(cmd)
-        return self.tool or ""
+        if self._program is None:
+            if self.tool == "apply_patch":
+                self._program = "apply_patch"
+            else:
+                cmd = self.command
+                self._program = command_program(cmd) if cmd else (self.tool or "")
+        return self._program
+
+    @property
+    def signature(self) -> tuple[str, str]:
+        """(grouping key, masked detail) of this call's failure."""
+        if self._signature is None:
+            sig = failure_signature(self.command or self.tool or "", self.output, exit_code=self.exit_code,
+                                    tool=self.tool)  # fmt: skip
+            self._signature = (sig.key, sig.detail)
+        return self._signature
 
     @property
     def is_patch(self) -> bool:
@@ -104,8 +133,7 @@ class Call:
 
     @property
     def is_verification(self) -> bool:
-        p = self.program
-        return any(p == v or p.startswith(v + " ") for v in VERIFY_PROGRAMS)
+        return is_verification_program(self.program)
 
     @property
     def evidence_seq(self) -> int:

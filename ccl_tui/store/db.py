@@ -301,6 +301,28 @@ class Store:
         async with self.db.execute(sql + " GROUP BY kind", args) as cur:
             return {r[0]: r[1] for r in await cur.fetchall()}
 
+    async def signal_stats(self, origins: Sequence[str] | None = None) -> list[tuple[str, str, int, int, int, float, int]]:
+        """Per signal kind: (kind, polarity, signals, sessions, turns lost, seconds lost, tokens lost)."""
+        sql = (
+            "SELECT g.kind, g.polarity, COUNT(*), COUNT(DISTINCT g.session_id), SUM(g.cost_turns),"
+            " SUM(g.cost_seconds), SUM(g.cost_tokens) FROM signals g"
+        )
+        args: list[Any] = []
+        if origins is not None:
+            sql += f" JOIN sessions s ON s.id = g.session_id WHERE s.origin IN ({','.join('?' * len(origins))})"
+            args = list(origins)
+        async with self.db.execute(sql + " GROUP BY g.kind, g.polarity ORDER BY g.kind", args) as cur:
+            return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+
+    async def sessions_with(self, polarity: str, origins: Sequence[str] | None = None) -> int:
+        sql = "SELECT COUNT(DISTINCT g.session_id) FROM signals g JOIN sessions s ON s.id = g.session_id WHERE g.polarity = ?"
+        args: list[Any] = [polarity]
+        if origins is not None:
+            sql += f" AND s.origin IN ({','.join('?' * len(origins))})"
+            args.extend(origins)
+        async with self.db.execute(sql, args) as cur:
+            return (await cur.fetchone())[0]
+
     async def malformed_lines(self, limit: int = 50) -> list[tuple[str, int, str, str]]:
         async with self.db.execute(
             "SELECT path, line, reason, excerpt FROM malformed ORDER BY path, line LIMIT ?", (limit,)

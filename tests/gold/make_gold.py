@@ -431,11 +431,32 @@ def zd_calls_none_denied() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-11T09:00:00")
     r.user("install and test")
     r.exec("npm install", "added 12 packages\n", 0, escalate=True)
+    r.exec("npm run lint", "0 problems\n", 0)
     r.exec("npm test", "Tests: 12 passed\n", 0)
     last = r.last_line
     r.assistant("All green.")
     r.complete()
     return r, [("zero_denials", last)]
+
+
+@case(["zero_denials"])
+def zd_nothing_could_be_denied() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-11T12:00:00", approval="never", originator="codex_exec", source="exec")
+    r.user("run lint, tests and build")
+    r.exec("npm run lint", "0 problems\n", 0)
+    r.exec("npm test", "Tests: 12 passed\n", 0)
+    r.exec("npm run build", "built in 2.1s\n", 0)
+    return r, []
+
+
+@case(["zero_denials"])
+def zd_too_few_calls() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-11T13:00:00")
+    r.user("what's in the readme?")
+    r.exec("cat README.md", "# billing-api\n", 0)
+    r.assistant("It describes the billing API.")
+    r.complete()
+    return r, []
 
 
 @case(["zero_denials"])
@@ -472,6 +493,15 @@ def fa_first_run_fails() -> tuple[Rollout, list]:
     r.exec("pytest -q", PYTEST_MISSING, 2)
     r.exec("pytest -q", PYTEST_OK, 0)
     return r, []
+
+
+@case(["first_attempt_success"])
+def fa_one_per_session() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-12T12:00:00")
+    r.user("fix the typo and run the tests")
+    r.patch("docs/index.md", ok=True)
+    r.exec("pytest -q", PYTEST_OK, 0)
+    return r, [("first_attempt_success", r.last_line)]  # the verification run, not also the patch
 
 
 @case(["first_attempt_success"])
