@@ -28,7 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     p.add_argument("--version", action="version", version=f"ccl-tui {__version__}")
+    p.add_argument("--sessions", metavar="PATH", action="append",
+                   help="rollout files or folders for the TUI (default: $CODEX_HOME, else the demo corpus)")
+    p.add_argument("--theme", help="Textual theme, e.g. textual-light or ccl-high-contrast")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("demo", parents=[common], help="the guided 7-stage presentation on the demo corpus")
+    s.add_argument("--auto", type=float, metavar="SECONDS", help="advance by itself every SECONDS")
+    s.add_argument("--theme", help="Textual theme (ctrl+t cycles dark/light/high contrast in the app)")
+    s.set_defaults(func=_lazy("ccl_tui.commands.tui", "cmd_demo"))
 
     s = sub.add_parser("ingest", parents=[common], help="read Codex rollout files into the store")
     s.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: $CODEX_HOME, ~/.codex)")
@@ -82,8 +90,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        from ccl_tui.commands.tui import cmd_tui
+
+        return cmd_tui(args)
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -58,3 +58,13 @@ def find_rollouts(paths: Iterable[Path | str] | None = None) -> list[Path]:
                 seen.add(key)
                 out.append(p)
     return out
+
+
+def has_rollouts(home: Path) -> bool:
+    """Whether a Codex home holds at least one rollout (stops at the first one: cheap at startup)."""
+    for sub in ("sessions", "archived_sessions"):
+        d = home / sub
+        if d.is_dir():
+            for _ in _walk(d):
+                return True
+    return False

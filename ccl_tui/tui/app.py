@@ -1,0 +1,145 @@
+"""The ccl-tui Textual application. One factory (``make_app``) serves the CLI, tests and screenshots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.theme import Theme
+from textual.worker import Worker, WorkerState
+
+from ccl_tui.tui.hub import Hub, LoadState, Source
+
+HIGH_CONTRAST = Theme(
+    name="ccl-high-contrast",
+    primary="#0033CC",
+    secondary="#004D40",
+    accent="#7A00CC",
+    warning="#9A4D00",
+    error="#B00020",
+    success="#006100",
+    foreground="#000000",
+    background="#FFFFFF",
+    surface="#FFFFFF",
+    panel="#E6E6E6",
+    boost="#DDDDDD",
+    dark=False,
+)
+THEMES = ("textual-dark", "textual-light", "ccl-high-contrast", "nord")
+
+
+class CclApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "ccl-tui"
+    SUB_TITLE = "Codex Closed Loop"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+t", "cycle_theme", "Theme", id="app.theme"),
+    ]
+
+    def __init__(self, source: Source, *, mode: str = "triage", auto: float | None = None,
+                 theme: str | None = None, load: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        self.hub = Hub(source)
+        self.mode = mode
+        self.auto = auto
+        self._initial_theme = theme
+        self._load = load
+        self.data_changed: Signal[LoadState] = Signal(self, "data_changed")
+
+    # ------------------------------------------------------------------ lifecycle
+    def on_mount(self) -> None:
+        self.register_theme(HIGH_CONTRAST)
+        if self._initial_theme:
+            self.theme = self._initial_theme
+        if self.mode == "demo":
+            from ccl_tui.tui.screens.demo import DemoScreen
+
+            self.push_screen(DemoScreen(auto=self.auto))
+        else:
+            from ccl_tui.tui.screens.issues import IssuesScreen
+
+            self.push_screen(IssuesScreen())
+        if self._load:
+            self.load_data()
+
+    @work(exclusive=True, group="load", exit_on_error=False)
+    async def load_data(self) -> LoadState:
+        """App-lifetime loader: ingest and detection run in the core's workers; this only awaits them."""
+        return await self.hub.load(self._publish)
+
+    def _publish(self, state: LoadState) -> None:
+        self.data_changed.publish(state)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(f"{type(event.worker.error).__name__}: {event.worker.error}", title="error",
+                        severity="error", markup=False, timeout=10)  # fmt: skip
+
+    async def on_unmount(self) -> None:
+        await self.hub.close()
+
+    # ------------------------------------------------------------------ actions
+    def action_help(self) -> None:
+        from ccl_tui.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_cycle_theme(self) -> None:
+        current = self.theme if self.theme in THEMES else THEMES[-1]
+        self.theme = THEMES[(THEMES.index(current) + 1) % len(THEMES)]
+        self.notify(f"theme: {self.theme}", timeout=1.5)
+
+    def action_demo(self) -> None:
+        from ccl_tui.tui.screens.demo import DemoScreen
+
+        if not isinstance(self.screen, DemoScreen):
+            self.push_screen(DemoScreen(auto=self.auto))
+
+    @work(group="task", exit_on_error=False)
+    async def write_task(self, issue_id: str) -> None:
+        """One key writes the Harbor task for an issue and tells the user where it is."""
+        self.notify(f"writing the Harbor task for {issue_id}…", timeout=2, markup=False)
+        result = await self.hub.write_task(issue_id)
+        self._announce_task(result)
+
+    @work(group="task", exit_on_error=False)
+    async def write_task_for_signal(self, session_id: str, seq: int) -> None:
+        self.notify(f"writing the Harbor task for event #{seq}…", timeout=2, markup=False)
+        result = await self.hub.write_task_for_signal(session_id, seq)
+        self._announce_task(result)
+
+    def _announce_task(self, result: object) -> None:
+        path = getattr(result, "path", result)
+        note = ""
+        if getattr(result, "needs_repository", False):
+            note = f"\nneeds the repository: {getattr(result, 'reason', '')}"
+        self.notify(f"Harbor task written to {path}{note}", title="task ready", markup=False, timeout=8)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Guided demo", "Present the 7-stage guided demo", self.action_demo)
+        yield SystemCommand("Switch theme", "Cycle dark / light / high contrast / nord", self.action_cycle_theme)
+        yield SystemCommand("Help", "Keys and the impact formula", self.action_help)
+        write = getattr(screen, "action_write_task", None)
+        if write is not None:
+            yield SystemCommand("Write Harbor task", "Materialize the selected issue as a Harbor task", write)
+        reload_ = getattr(screen, "action_reload", None)
+        if reload_ is not None:
+            yield SystemCommand("Reload issues", "Re-read the ranked issues", reload_)
+
+
+def make_app(sessions: list[str] | None = None, db: str | None = None, *, demo: bool = False,
+             auto: float | None = None, theme: str | None = None, source: Source | None = None,
+             load: bool = True) -> CclApp:  # fmt: skip
+    """Build the app: the CLI, tests and the screenshot script all come through here."""
+    from ccl_tui.tui.launch import choose_source
+
+    src = source or choose_source(sessions, db, demo=demo)
+    return CclApp(src, mode="demo" if demo else "triage", auto=auto, theme=theme, load=load)

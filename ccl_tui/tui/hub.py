@@ -1,0 +1,181 @@
+"""The TUI's single door to the core: loading, queries and actions, as plain dataclasses.
+
+Screens never run SQL or parse files; they ask the hub, which calls ``ccl_tui.pipeline``, ``ccl_tui.store``,
+``ccl_tui.stats`` and ``ccl_tui.tasks``. Everything here is async and runs on the app's event loop (heavy
+work happens in the core's worker threads and processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ccl_tui.issues.model import Issue
+from ccl_tui.issues.trend import Improvement, find_improvements
+from ccl_tui.pipeline import DetectSummary, Scope, ranked_issues, refresh
+from ccl_tui.signals.model import Signal
+from ccl_tui.sources.model import Event
+from ccl_tui.stats import Overview, overview
+from ccl_tui.store.db import SessionSummary, Store
+from ccl_tui.store.ingest import IngestProgress, IngestSummary, ingest
+
+
+@dataclass(slots=True)
+class LoadState:
+    phase: str = "starting"  # starting | ingesting | detecting | ready | error
+    progress: IngestProgress = field(default_factory=IngestProgress)
+    summary: IngestSummary | None = None
+    detected: DetectSummary | None = None
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    refreshes: int = 0  # detection passes so far (screens refill when it changes)
+
+    @property
+    def loading(self) -> bool:
+        return self.phase in ("starting", "ingesting", "detecting")
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What the app reads: rollout paths, the database, and a note shown to the user about the choice."""
+
+    paths: tuple[Path, ...]
+    db: Path
+    note: str | None = None
+    fresh_db: bool = False  # start from an empty database (the guided demo shows loading live)
+
+
+def _remove_db(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(db) + suffix).unlink()
+
+
+class Hub:
+    #: Seconds between live detection passes while ingest is still running.
+    LIVE_REFRESH_S = 0.5
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.state = LoadState()
+        self._store: Store | None = None
+        self._issues: dict[Scope, list[Issue]] = {}
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise RuntimeError("the store is not open yet")
+        return self._store
+
+    @property
+    def is_open(self) -> bool:
+        return self._store is not None
+
+    async def open(self) -> None:
+        if self._store is None:
+            if self.source.fresh_db:
+                await asyncio.to_thread(_remove_db, self.source.db)
+            self._store = await Store.open(self.source.db)
+
+    async def close(self) -> None:
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+    async def load(self, on_change: Callable[[LoadState], Any]) -> LoadState:
+        """Ingest the sources and detect signals, reporting progress; detection also runs while ingest
+        is still going so the screens fill in live."""
+        st = self.state
+        try:
+            await self.open()
+            st.phase = "ingesting"
+            on_change(st)
+            last_push = 0.0
+
+            def on_progress(p: IngestProgress) -> None:
+                nonlocal last_push
+                st.progress = p
+                now = time.monotonic()
+                if now - last_push > 0.1 or p.files_done == p.files_total:
+                    last_push = now
+                    on_change(st)
+
+            job = asyncio.ensure_future(ingest(self.store, list(self.source.paths), progress=on_progress))
+            while not job.done():
+                await asyncio.wait({job}, timeout=self.LIVE_REFRESH_S)
+                if not job.done():
+                    await self._detect(on_change)
+            st.summary = job.result()
+            st.phase = "detecting"
+            on_change(st)
+            await self._detect(on_change)
+            st.phase = "ready"
+        except Exception as exc:  # shown to the user; the app keeps running on whatever loaded
+            st.phase = "error"
+            st.error = f"{type(exc).__name__}: {exc}"
+        on_change(st)
+        return st
+
+    async def _detect(self, on_change: Callable[[LoadState], Any]) -> None:
+        d = await refresh(self.store)
+        self._issues.clear()
+        st = self.state
+        if st.detected is None or d.sessions_detected:
+            st.detected = d
+        st.refreshes += 1
+        on_change(st)
+
+    # ---------------------------------------------------------------- queries
+    async def issues(self, scope: Scope | None = None) -> list[Issue]:
+        scope = scope or Scope()
+        if scope not in self._issues:
+            self._issues[scope] = await ranked_issues(self.store, scope)
+        return self._issues[scope]
+
+    async def issue(self, issue_id: str, scope: Scope | None = None) -> Issue | None:
+        return next((i for i in await self.issues(scope) if i.id == issue_id), None)
+
+    async def overview(self) -> Overview:
+        return await overview(self.store)
+
+    async def improvements(self) -> list[Improvement]:
+        issues = await self.issues()
+        infos = await self.store.session_infos()
+        return find_improvements(issues, infos)
+
+    async def sessions(self, ids: list[str]) -> list[SessionSummary]:
+        return await self.store.sessions_by_ids(ids)
+
+    async def session(self, session_id: str) -> SessionSummary | None:
+        return await self.store.session(session_id)
+
+    async def events(self, session_id: str) -> list[Event]:
+        return await self.store.events(session_id)
+
+    async def signals(self, session_id: str) -> list[Signal]:
+        return await self.store.signals(session_id)
+
+    async def repos_and_origins(self) -> tuple[list[str], list[str]]:
+        infos = await self.store.session_infos()
+        return sorted({i.repo for i in infos.values()}), sorted({i.origin for i in infos.values()})
+
+    # ---------------------------------------------------------------- actions
+    async def write_task(self, issue_id: str, *, force: bool = True) -> Any:
+        """Write the Harbor task for an issue; returns the core's TaskResult."""
+        from ccl_tui.tasks.api import write_task_for_issue
+
+        return await write_task_for_issue(self.store, issue_id, force=force)
+
+    async def write_task_for_signal(self, session_id: str, seq: int) -> Any:
+        from ccl_tui.tasks.api import write_task_for_signal
+
+        return await write_task_for_signal(self.store, session_id, seq)

@@ -1,0 +1,39 @@
+"""Decide what the app reads: the user's Codex sessions, explicit paths, or the bundled demo corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccl_tui.locations import bundled_demo_sessions, codex_home, data_dir, default_db, demo_db
+from ccl_tui.sources.discover import has_rollouts
+from ccl_tui.tui.hub import Source
+
+
+def demo_corpus() -> Path:
+    """The bundled demo corpus; regenerated (deterministically) into the data dir when not shipped."""
+    bundled = bundled_demo_sessions()
+    if bundled.is_dir():
+        return bundled
+    target = data_dir() / "demo_sessions"
+    if not target.is_dir():
+        from ccl_tui.demo.generate import generate
+
+        generate(target)
+    return target
+
+
+def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = False) -> Source:
+    """``--sessions`` wins; else ``$CODEX_HOME`` when it has rollouts; else the demo corpus, with a note."""
+    if demo:
+        return Source((demo_corpus(),), Path(db) if db else demo_db(), note=None, fresh_db=db is None)
+    if sessions:
+        return Source(tuple(Path(p).expanduser() for p in sessions), Path(db) if db else default_db())
+    home = codex_home()
+    if has_rollouts(home):
+        return Source((home,), Path(db) if db else default_db())
+    return Source(
+        (demo_corpus(),),
+        Path(db) if db else demo_db(),
+        note=f"No Codex sessions found in {home}: showing the bundled demo corpus (500 generated sessions). "
+        "Point ccl-tui at your own logs with --sessions PATH or CODEX_HOME.",
+    )

@@ -1,0 +1,344 @@
+"""The guided 7-stage demo for presenting live: ENTER/→ next, BACKSPACE/← back, 1-7 jump, q quit.
+
+Every figure comes from the store as it loads: the Data and Signals stages count up live while the
+corpus is ingested, and the Harbor Task stage writes a real task for the top issue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, TextArea, Tree
+
+from ccl_tui.issues.model import Issue
+from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS
+from ccl_tui.text.ansi import strip_control
+from ccl_tui.tui.hub import LoadState
+from ccl_tui.tui.widgets.charts import BarChart, LoadStatus, StatCard, bar
+from ccl_tui.tui.widgets.flow import FlowDiagram
+from ccl_tui.tui.widgets.score import ScoreBreakdown
+
+STAGES = ("Problem", "Solution", "Data", "Signals", "Issues", "Harbor Task", "Closing")
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+class StageTitle(Static):
+    DEFAULT_CSS = "StageTitle { text-style: bold; color: $accent; padding: 1 2 0 2; height: auto; }"
+
+
+class Lead(Static):
+    DEFAULT_CSS = "Lead { padding: 0 2 1 2; color: $text-muted; height: auto; }"
+
+
+class DemoScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter,right,space", "next", "Next", id="demo.next"),
+        Binding("backspace,left", "prev", "Back", id="demo.back"),
+        Binding("escape", "leave", "Triage", id="demo.leave"),
+        Binding("up", "issue_cursor(-1)", show=False),
+        Binding("down", "issue_cursor(1)", show=False),
+        *[Binding(str(i + 1), f"jump({i})", show=False) for i in range(len(STAGES))],
+    ]
+
+    def __init__(self, auto: float | None = None) -> None:
+        super().__init__()
+        self.stage = 0
+        self.auto = auto
+        self._auto_timer: Timer | None = None
+        self._flow_timer: Timer | None = None
+        self._task_written = False
+        self._issues: list[Issue] = []
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="demo-nav"):
+            for i, name in enumerate(STAGES):
+                yield Static(f" {i + 1} {name} ", id=f"nav-{i}", classes="nav-pill", markup=False)
+        with ContentSwitcher(initial="stage-0", id="demo-stages"):
+            with VerticalScroll(id="stage-0"):
+                yield StageTitle("Coding agents fail the same way, again and again", markup=False)
+                yield Lead(
+                    "Every Codex session is logged to ~/.codex, step by step. The same failures repeat across "
+                    "sessions and repositories: a missing dependency, a sandbox without network, a patch that "
+                    "no longer applies. Nobody turns them into tests, so nothing proves a fix worked.",
+                    markup=False,
+                )
+                with Horizontal(classes="cards"):
+                    yield StatCard(id="p-share")
+                    yield StatCard(id="p-turns")
+                    yield StatCard(id="p-minutes")
+                    yield StatCard(id="p-tokens")
+                yield Static("", id="p-top", markup=False)
+                yield BarChart("the failures that cost the most (sessions affected)", id="p-chart", classes="friction",
+                               label_width=56, show_share=False)
+            with Vertical(id="stage-1"):
+                yield StageTitle("The closed loop: from a session log to a measured fix", markup=False)
+                yield Lead("ccl-tui reads what Codex already writes and closes the loop, end to end, offline.",
+                           markup=False)  # fmt: skip
+                yield FlowDiagram(id="flow")
+            with VerticalScroll(id="stage-2"):
+                yield StageTitle("Data: real Codex rollouts, read as they load", markup=False)
+                yield LoadStatus(id="d-load")
+                with Horizontal(classes="cards"):
+                    yield StatCard(id="d-sessions")
+                    yield StatCard(id="d-events")
+                    yield StatCard(id="d-repos")
+                    yield StatCard(id="d-span")
+                    yield StatCard(id="d-rate")
+                with Horizontal(classes="charts"):
+                    yield BarChart("sessions by origin", id="d-origins")
+                    yield BarChart("sessions by repository", id="d-repos-chart")
+            with VerticalScroll(id="stage-3"):
+                yield StageTitle("Signals: friction and delight, each pointing at its evidence", markup=False)
+                yield Static("", id="s-total", markup=False)
+                with Horizontal(classes="charts"):
+                    yield BarChart("friction", id="s-friction", classes="friction")
+                    yield BarChart("delight", id="s-delight", classes="delight")
+            with Vertical(id="stage-4"):
+                yield StageTitle("Issues: the same failure grouped across sessions, ranked by impact", markup=False)
+                table: DataTable[Text] = DataTable(id="i-table", cursor_type="row", zebra_stripes=True)
+                yield table
+                yield ScoreBreakdown(id="i-score")
+            with Vertical(id="stage-5"):
+                yield StageTitle("Harbor task: the top issue as an executable eval", markup=False)
+                yield Static("", id="t-path", markup=False)
+                with Horizontal(id="t-body"):
+                    yield Tree("task", id="t-tree")
+                    with Vertical(id="t-files"):
+                        yield TextArea("", id="t-instruction", read_only=True, show_line_numbers=False)
+                        yield TextArea("", id="t-toml", read_only=True, language="toml", show_line_numbers=False)
+            with VerticalScroll(id="stage-6"):
+                yield StageTitle("Every session → data → eval → measured fix", markup=False)
+                yield Static("", id="c-fix", markup=False)
+                with Horizontal(classes="cards"):
+                    yield StatCard(id="c-sessions")
+                    yield StatCard(id="c-signals")
+                    yield StatCard(id="c-issues")
+                    yield StatCard(id="c-task")
+                yield Lead(
+                    "pip install -e . && ccl-tui   ·   headless: ccl-tui ingest | report | task | tasks export"
+                    "   ·   your own logs: ccl-tui --sessions ~/.codex",
+                    markup=False,
+                )
+        yield Static("", id="demo-hint", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "guided demo"
+        table = self.query_one("#i-table", DataTable)
+        for label in ("#", "impact", "kind", "title", "sessions"):
+            table.add_column(label)
+        # Nothing on a stage takes focus: ENTER must always advance the presentation.
+        for widget in (table, self.query_one("#t-tree"), self.query_one("#t-instruction"), self.query_one("#t-toml")):
+            widget.can_focus = False
+        self.app.data_changed.subscribe(self, self.on_data_changed)  # type: ignore[attr-defined]
+        self._flow_timer = self.set_interval(1.2, self._advance_flow, pause=True)
+        if self.auto:
+            self._auto_timer = self.set_interval(self.auto, self.action_next)
+        self.show_stage(0)
+
+    # ------------------------------------------------------------------ navigation
+    def show_stage(self, index: int) -> None:
+        self.stage = max(0, min(len(STAGES) - 1, index))
+        self.query_one(ContentSwitcher).current = f"stage-{self.stage}"
+        for i in range(len(STAGES)):
+            self.query_one(f"#nav-{i}", Static).set_class(i == self.stage, "-current")
+        self.sub_title = f"stage {self.stage + 1}/{len(STAGES)}: {STAGES[self.stage]}"
+        hint = "ENTER / → next   ·   ← back   ·   1-7 jump   ·   ctrl+t theme   ·   esc triage   ·   q quit"
+        if self.auto:
+            hint += f"   ·   auto: {self.auto:g}s per stage"
+        self.query_one("#demo-hint", Static).update(hint)
+        if self._flow_timer is not None:
+            (self._flow_timer.resume if self.stage == 1 else self._flow_timer.pause)()
+        self.refresh_stage()
+
+    def action_next(self) -> None:
+        if self.stage < len(STAGES) - 1:
+            self.show_stage(self.stage + 1)
+        elif self._auto_timer is not None:
+            self._auto_timer.stop()
+
+    def action_prev(self) -> None:
+        self.show_stage(self.stage - 1)
+
+    def action_jump(self, index: int) -> None:
+        self.show_stage(index)
+
+    def action_leave(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            from ccl_tui.tui.screens.issues import IssuesScreen
+
+            self.app.switch_screen(IssuesScreen())
+
+    def action_issue_cursor(self, delta: int) -> None:
+        if self.stage == 4:
+            table = self.query_one("#i-table", DataTable)
+            table.move_cursor(row=max(0, table.cursor_row + delta), animate=False)
+
+    def _advance_flow(self) -> None:
+        self.query_one(FlowDiagram).advance()
+
+    def on_data_changed(self, state: LoadState) -> None:
+        self.query_one("#d-load", LoadStatus).update_state(state)
+        if self.stage in (0, 2, 3, 4, 6):
+            self.refresh_stage()
+
+    # ------------------------------------------------------------------ data per stage
+    @work(exclusive=True, group="stage")
+    async def refresh_stage(self) -> None:
+        hub = self.app.hub  # type: ignore[attr-defined]
+        if not hub.is_open:
+            return
+        stage = self.stage
+        if stage == 0:
+            await self._fill_problem(hub)
+        elif stage == 2:
+            await self._fill_data(hub)
+        elif stage == 3:
+            await self._fill_signals(hub)
+        elif stage == 4:
+            await self._fill_issues(hub)
+        elif stage == 5:
+            await self._fill_task(hub)
+        elif stage == 6:
+            await self._fill_closing(hub)
+
+    async def _fill_problem(self, hub) -> None:  # type: ignore[no-untyped-def]
+        ov = await hub.overview()
+        issues = await hub.issues()
+        self.query_one("#p-share", StatCard).show(pct(ov.friction_share), f"of {ov.user_sessions} user sessions hit friction")
+        self.query_one("#p-turns", StatCard).show(f"{ov.turns_lost:,}", "extra prompts spent recovering")
+        self.query_one("#p-minutes", StatCard).show(f"{ov.minutes_lost / 60:,.1f} h", "spent until failures cleared")
+        self.query_one("#p-tokens", StatCard).show(f"{ov.tokens_lost / 1e6:,.0f}M", "tokens spent on failures")
+        top = Text()
+        if issues:
+            i = issues[0]
+            top.append("most costly failure: ", style="bold")
+            top.append(f"{i.title}", style="bold red")
+            top.append(f" in {i.impact.sessions} sessions across {len(i.repos)} repos: {', '.join(i.repos)}")
+        self.query_one("#p-top", Static).update(top)
+        self.query_one("#p-chart", BarChart).set_data([(i.title, i.impact.sessions) for i in issues[:6]])
+
+    async def _fill_data(self, hub) -> None:  # type: ignore[no-untyped-def]
+        ov = await hub.overview()
+        st = hub.state
+        self.query_one("#d-sessions", StatCard).show(f"{ov.sessions:,}", "sessions")
+        self.query_one("#d-events", StatCard).show(f"{ov.events:,}", "events on the trace spine")
+        self.query_one("#d-repos", StatCard).show(f"{len(ov.repos)}", "repositories")
+        span = f"{(ov.first_session or '?')[:10]} → {(ov.last_session or '?')[:10]}"
+        self.query_one("#d-span", StatCard).show(span, "date span")
+        rate = st.progress.events_per_s
+        self.query_one("#d-rate", StatCard).show(f"{rate:,.0f}", "events/s while loading")
+        self.query_one("#d-origins", BarChart).set_data(list(ov.origins.items()))
+        self.query_one("#d-repos-chart", BarChart).set_data(ov.repos)
+
+    async def _fill_signals(self, hub) -> None:  # type: ignore[no-untyped-def]
+        ov = await hub.overview()
+        fr = [(k, ov.friction.get(k, 0)) for k in FRICTION_KINDS]
+        de = [(k, ov.delight.get(k, 0)) for k in DELIGHT_KINDS]
+        self.query_one("#s-friction", BarChart).set_data(sorted(fr, key=lambda kv: -kv[1]))
+        self.query_one("#s-delight", BarChart).set_data(sorted(de, key=lambda kv: -kv[1]))
+        total = sum(ov.friction.values()) + sum(ov.delight.values())
+        loading = "  (still loading…)" if hub.state.loading else ""
+        self.query_one("#s-total", Static).update(Text.assemble(
+            (f"{total:,} signals", "bold"), f" = {sum(ov.friction.values()):,} friction + ",
+            f"{sum(ov.delight.values()):,} delight in {ov.sessions:,} sessions (live from the store){loading}",
+        ))  # fmt: skip
+
+    async def _fill_issues(self, hub) -> None:  # type: ignore[no-untyped-def]
+        issues = (await hub.issues())[:10]
+        self._issues = issues
+        table = self.query_one("#i-table", DataTable)
+        row = table.cursor_row
+        table.clear()
+        table.add_rows([
+            (Text(str(i.rank)), Text(f"{i.impact.impact:.1f}"), Text(i.kind), Text(i.title), Text(str(i.impact.sessions)))
+            for i in issues
+        ])  # fmt: skip
+        if issues:
+            table.move_cursor(row=min(max(row, 0), len(issues) - 1), animate=False)
+        self._show_issue_score()
+
+    @on(DataTable.RowHighlighted, "#i-table")
+    def _show_issue_score(self) -> None:
+        row = self.query_one("#i-table", DataTable).cursor_row
+        issue = self._issues[row] if 0 <= row < len(self._issues) else None
+        self.query_one("#i-score", ScoreBreakdown).show_issue(issue)
+
+    async def _fill_task(self, hub) -> None:  # type: ignore[no-untyped-def]
+        path_w = self.query_one("#t-path", Static)
+        if hub.state.loading:
+            path_w.update("waiting for the data to finish loading…")
+            return
+        issues = await hub.issues()
+        if not issues:
+            path_w.update("no issues to turn into a task yet")
+            return
+        top = issues[0]
+        path_w.update(f"writing the Harbor task for #1 {top.title} …")
+        try:
+            result = await hub.write_task(top.id)
+        except Exception as exc:  # shown, never fatal: the demo goes on
+            path_w.update(Text(f"could not write the task: {type(exc).__name__}: {exc}", style="red"))
+            return
+        self._task_written = True
+        task_dir = Path(result.path)
+        note = f"   ({result.reason})" if getattr(result, "needs_repository", False) else ""
+        path_w.update(Text.assemble(("task written to ", "bold"), str(task_dir), note))
+        tree = self.query_one("#t-tree", Tree)
+        tree.clear()
+        tree.root.set_label(Text(task_dir.name))
+        self._fill_tree(tree.root, task_dir)
+        tree.root.expand_all()
+        self.query_one("#t-instruction", TextArea).load_text(_read(task_dir / "instruction.md"))
+        self.query_one("#t-toml", TextArea).load_text(_read(task_dir / "task.toml"))
+
+    def _fill_tree(self, node, folder: Path) -> None:  # type: ignore[no-untyped-def]
+        for p in sorted(folder.iterdir(), key=lambda x: (x.is_file(), x.name)):
+            if p.is_dir():
+                self._fill_tree(node.add(Text(p.name + "/")), p)
+            else:
+                node.add_leaf(Text(f"{p.name}  ({p.stat().st_size:,} B)"))
+
+    async def _fill_closing(self, hub) -> None:  # type: ignore[no-untyped-def]
+        ov = await hub.overview()
+        issues = await hub.issues()
+        improvements = await hub.improvements()
+        text = Text()
+        if improvements:
+            imp = improvements[0]
+            text.append("Measured fix: ", style="bold")
+            text.append(imp.title, style="bold")
+            text.append(f"\n  before {imp.split}: {pct(imp.before_rate)} of {imp.before_sessions} sessions at risk  ")
+            text.append(bar(imp.before_rate, max(imp.before_rate, 1e-9), 30), style="red")
+            text.append(f"\n  from   {imp.split}: {pct(imp.after_rate)} of {imp.after_sessions} sessions at risk  ")
+            text.append(bar(imp.after_rate, max(imp.before_rate, 1e-9), 30) or "▏", style="green")
+            text.append(f"\n  a {pct(imp.drop)} drop (z = {imp.z:.1f}), found from the data alone: no fix date was given.")
+        else:
+            text.append("No significant before/after change in the data yet.", style="dim")
+        self.query_one("#c-fix", Static).update(text)
+        self.query_one("#c-sessions", StatCard).show(f"{ov.sessions:,}", "sessions read")
+        self.query_one("#c-signals", StatCard).show(f"{ov.signals:,}", "signals with evidence")
+        self.query_one("#c-issues", StatCard).show(f"{len(issues):,}", "issues ranked by impact")
+        self.query_one("#c-task", StatCard).show("1" if self._task_written else "0", "Harbor tasks written")
+
+
+def _read(path: Path, limit: int = 20_000) -> str:
+    try:
+        return strip_control(path.read_text(encoding="utf-8", errors="replace")[:limit])
+    except OSError as exc:
+        return f"({path.name}: {exc.strerror})"
+

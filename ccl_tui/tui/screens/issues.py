@@ -1,0 +1,215 @@
+"""Triage home: every issue ranked by impact, filterable, searchable, sortable; Enter drills down."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from ccl_tui.issues.model import Issue
+from ccl_tui.pipeline import ALL_ORIGINS, Scope
+from ccl_tui.signals.model import FRICTION_KINDS
+from ccl_tui.tui.hub import LoadState
+from ccl_tui.tui.widgets.charts import LoadStatus
+from ccl_tui.tui.widgets.score import ScoreBreakdown
+
+SORTS = {
+    "impact": (lambda i: -i.impact.impact, "impact"),
+    "sessions": (lambda i: -i.impact.sessions, "sessions"),
+    "last seen": (lambda i: tuple(-ord(c) for c in (i.last_seen or "")), "last seen"),
+    "kind": (lambda i: (i.kind, -i.impact.impact), "kind"),
+    "title": (lambda i: i.title.lower(), "title"),
+}
+SCOPES = [("user sessions (default)", "user"), ("all origins", "all")] + [(o, o) for o in ALL_ORIGINS]
+
+
+def scope_for(origin: str, kind: str | None, repo: str | None) -> Scope:
+    from ccl_tui.pipeline import scope_from
+
+    return scope_from(None if origin == "user" else origin, kind=kind, repo=repo)
+
+
+class IssuesScreen(Screen[None]):
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="issues.search"),
+        Binding("escape", "clear_search", "Clear", show=False),
+        Binding("s", "cycle_sort", "Sort", id="issues.sort"),
+        Binding("t", "write_task", "Harbor task", id="issues.task"),
+        Binding("r", "reload", "Reload", show=False),
+        Binding("d", "app.demo", "Demo", id="issues.demo"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort_key = "impact"
+        self.query_text = ""
+        self._issues: list[Issue] = []
+        self._shown: list[Issue] = []
+        self._last_refresh = -1
+        self._repos: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        note = self.app.hub.source.note  # type: ignore[attr-defined]
+        yield Static(note or "", id="source-note", markup=False, classes="" if note else "hidden")
+        yield LoadStatus(id="load-status")
+        with Horizontal(id="filters"):
+            yield Select([(k, k) for k in FRICTION_KINDS], prompt="all kinds", id="filter-kind", allow_blank=True)
+            yield Select(SCOPES, value="user", id="filter-origin", allow_blank=False)
+            yield Select([], prompt="all repos", id="filter-repo", allow_blank=True)
+            yield Input(placeholder="search title, signature, id…", id="search", classes="hidden")
+        table: DataTable[Text] = DataTable(id="issues-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield ScoreBreakdown(id="issues-score")
+        yield Static("", id="issues-summary", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "issues ranked by impact"
+        table = self.query_one("#issues-table", DataTable)
+        for label, key in (("#", "rank"), ("impact", "impact"), ("kind", "kind"), ("title", "title"),
+                           ("sessions", "sessions"), ("last seen", "last seen")):
+            table.add_column(label, key=key)
+        self.app.data_changed.subscribe(self, self.on_data_changed)  # type: ignore[attr-defined]
+        self.on_data_changed(self.app.hub.state)  # type: ignore[attr-defined]
+        table.focus()
+
+    # ------------------------------------------------------------------ data
+    def on_data_changed(self, state: LoadState) -> None:
+        self.query_one(LoadStatus).update_state(state)
+        if state.refreshes != self._last_refresh and self.app.hub.is_open:  # type: ignore[attr-defined]
+            self._last_refresh = state.refreshes
+            self.load_issues()
+
+    @property
+    def scope(self) -> Scope:
+        kind = self.query_one("#filter-kind", Select).value
+        origin = self.query_one("#filter-origin", Select).value
+        repo = self.query_one("#filter-repo", Select).value
+        return scope_for(
+            origin if isinstance(origin, str) else "user",
+            kind if isinstance(kind, str) else None,
+            repo if isinstance(repo, str) else None,
+        )
+
+    @work(exclusive=True, group="issues")
+    async def load_issues(self) -> None:
+        hub = self.app.hub  # type: ignore[attr-defined]
+        if not hub.is_open:
+            return
+        issues = await hub.issues(self.scope)
+        repos, _ = await hub.repos_and_origins()
+        repo_select = self.query_one("#filter-repo", Select)
+        current = repo_select.value
+        if repos != self._repos:
+            self._repos = repos
+            with repo_select.prevent(Select.Changed):
+                repo_select.set_options([(r, r) for r in repos])
+                if isinstance(current, str) and current in repos:
+                    repo_select.value = current
+        self._issues = issues
+        self.refill()
+        ov_sessions = sum(1 for _ in issues)
+        state = hub.state
+        self.query_one("#issues-summary", Static).update(
+            f"{ov_sessions} issue(s) in scope: {self.scope.describe()}"
+            + (f"   ·   loading… {state.progress.sessions} sessions so far" if state.loading else "")
+        )
+
+    def refill(self) -> None:
+        table = self.query_one("#issues-table", DataTable)
+        selected = self.highlighted.id if self.highlighted else None
+        q = self.query_text.lower()
+        shown = [i for i in self._issues if not q or q in i.title.lower() or q in i.signature.lower() or q in i.id.lower()]
+        key, _ = SORTS[self.sort_key]
+        shown.sort(key=key)
+        self._shown = shown
+        table.clear()
+        table.add_rows(
+            [
+                (Text(str(i.rank), justify="right"), Text(f"{i.impact.impact:.1f}", justify="right"), Text(i.kind),
+                 Text(i.title), Text(str(i.impact.sessions), justify="right"), Text((i.last_seen or "")[:10]))
+                for i in shown
+            ]
+        )
+        if selected is not None:
+            idx = next((n for n, i in enumerate(shown) if i.id == selected), 0)
+            table.move_cursor(row=idx, animate=False)
+        self.show_score()
+
+    @property
+    def highlighted(self) -> Issue | None:
+        table = self.query_one("#issues-table", DataTable)
+        row = table.cursor_row
+        return self._shown[row] if 0 <= row < len(self._shown) else None
+
+    def show_score(self) -> None:
+        self.query_one(ScoreBreakdown).show_issue(self.highlighted)
+
+    # ------------------------------------------------------------------ events
+    @on(DataTable.RowHighlighted, "#issues-table")
+    def _highlighted(self) -> None:
+        self.show_score()
+
+    @on(DataTable.RowSelected, "#issues-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        issue = self.highlighted
+        if issue is not None:
+            from ccl_tui.tui.screens.issue import IssueScreen
+
+            self.app.push_screen(IssueScreen(issue.id, self.scope))
+
+    @on(DataTable.HeaderSelected, "#issues-table")
+    def _sort_by_header(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        if key == "rank":
+            key = "impact"
+        if key in SORTS:
+            self.sort_key = key
+            self.refill()
+            self.notify(f"sorted by {key}", timeout=1.5)
+
+    @on(Select.Changed)
+    def _filter_changed(self) -> None:
+        self.load_issues()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.refill()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one("#issues-table", DataTable).focus()
+
+    # ------------------------------------------------------------------ actions
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    def action_clear_search(self) -> None:
+        box = self.query_one("#search", Input)
+        if box.value or not box.has_class("hidden"):
+            box.value = ""
+            box.add_class("hidden")
+            self.query_one("#issues-table", DataTable).focus()
+
+    def action_cycle_sort(self) -> None:
+        keys = list(SORTS)
+        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self.refill()
+        self.notify(f"sorted by {self.sort_key}", timeout=1.5)
+
+    def action_reload(self) -> None:
+        self.app.hub._issues.clear()  # type: ignore[attr-defined]
+        self.load_issues()
+
+    def action_write_task(self) -> None:
+        issue = self.highlighted
+        if issue is not None:
+            self.app.write_task(issue.id)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Reusable widgets. Every string that may come from a transcript is rendered as plain text."""
