@@ -137,6 +137,45 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX issues_rank ON issues(rank);
     """,
+    # v3: semantic layer (ccl_tui.semantic): LLM response cache, issue clusters, analyze runs
+    """
+    CREATE TABLE llm_cache (
+        key           TEXT PRIMARY KEY,          -- sha256 of model + purpose + schema + redacted messages
+        purpose       TEXT NOT NULL,             -- classify | name_cluster
+        model         TEXT NOT NULL,
+        response      TEXT NOT NULL,             -- the structured output, JSON
+        input_tokens  INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd      REAL NOT NULL DEFAULT 0,
+        created_at    TEXT
+    );
+
+    CREATE TABLE clusters (
+        id            TEXT PRIMARY KEY,          -- stable across runs (ccl_tui.semantic.cluster.stable_ids)
+        embedder      TEXT NOT NULL,             -- e.g. hashing-v2-1024, openai-text-embedding-3-small-1536
+        name          TEXT NOT NULL,
+        summary       TEXT NOT NULL DEFAULT '',
+        model_derived INTEGER NOT NULL DEFAULT 0, -- 1: name and summary were written by the LLM
+        members       TEXT NOT NULL,             -- JSON list of issue ids
+        signatures    TEXT NOT NULL,             -- JSON list of member signatures
+        updated_at    TEXT
+    );
+
+    CREATE TABLE cluster_members (
+        issue_id   TEXT PRIMARY KEY,
+        cluster_id TEXT NOT NULL,
+        signature  TEXT NOT NULL
+    );
+    CREATE INDEX cluster_members_cluster ON cluster_members(cluster_id);
+
+    CREATE TABLE semantic_runs (
+        id          INTEGER PRIMARY KEY,
+        finished_at TEXT NOT NULL,
+        embedder    TEXT NOT NULL,
+        llm         INTEGER NOT NULL DEFAULT 0,
+        summary     TEXT NOT NULL                -- JSON AnalyzeSummary
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
