@@ -80,3 +80,35 @@ def _best_split(issue: Issue, infos: dict[str, SessionInfo], min_sessions: int) 
         if best is None or cand.z > best.z + 1e-9:
             best = cand
     return best
+
+
+@dataclass(slots=True)
+class WeekRate:
+    week: str  # Monday, YYYY-MM-DD
+    sessions: int  # sessions at risk that week
+    hits: int
+
+    @property
+    def rate(self) -> float:
+        return self.hits / self.sessions if self.sessions else 0.0
+
+
+def weekly_rates(issue: Issue, infos: dict[str, SessionInfo]) -> list[WeekRate]:
+    """Per week: sessions at risk (same repositories) and how many the issue hit."""
+    from datetime import date, timedelta
+
+    repos = set(issue.repos)
+    hit = set(issue.session_ids)
+    weeks: dict[str, WeekRate] = {}
+    for sid, info in infos.items():
+        if info.repo not in repos or not info.started_at:
+            continue
+        try:
+            day = date.fromisoformat(info.started_at[:10])
+        except ValueError:
+            continue
+        monday = (day - timedelta(days=day.weekday())).isoformat()
+        w = weeks.setdefault(monday, WeekRate(monday, 0, 0))
+        w.sessions += 1
+        w.hits += sid in hit
+    return [weeks[k] for k in sorted(weeks)]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ccl_tui.issues.model import Issue
-from ccl_tui.issues.trend import Improvement, find_improvements
+from ccl_tui.issues.trend import Improvement, WeekRate, find_improvements, weekly_rates
 from ccl_tui.pipeline import DetectSummary, Scope, ranked_issues, refresh
 from ccl_tui.signals.model import Signal
 from ccl_tui.sources.model import Event
@@ -151,6 +151,17 @@ class Hub:
         issues = await self.issues()
         infos = await self.store.session_infos()
         return find_improvements(issues, infos)
+
+    async def weekly(self, issue_id: str) -> list[WeekRate]:
+        issue = await self.issue(issue_id)
+        return weekly_rates(issue, await self.store.session_infos()) if issue else []
+
+    def tasks_written(self) -> int:
+        """Harbor task directories in the default output folder."""
+        from ccl_tui.locations import tasks_dir
+
+        root = tasks_dir()
+        return sum(1 for p in root.glob("*/task.toml")) if root.is_dir() else 0
 
     async def sessions(self, ids: list[str]) -> list[SessionSummary]:
         return await self.store.sessions_by_ids(ids)

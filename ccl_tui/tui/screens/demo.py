@@ -56,7 +56,6 @@ class DemoScreen(Screen[None]):
         self.auto = auto
         self._auto_timer: Timer | None = None
         self._flow_timer: Timer | None = None
-        self._task_written = False
         self._issues: list[Issue] = []
 
     # ------------------------------------------------------------------ layout
@@ -121,6 +120,7 @@ class DemoScreen(Screen[None]):
             with VerticalScroll(id="stage-6"):
                 yield StageTitle("Every session → data → eval → measured fix", markup=False)
                 yield Static("", id="c-fix", markup=False)
+                yield BarChart("", id="c-weeks", label_width=30, show_share=False, unit="%")
                 with Horizontal(classes="cards"):
                     yield StatCard(id="c-sessions")
                     yield StatCard(id="c-signals")
@@ -294,7 +294,6 @@ class DemoScreen(Screen[None]):
         except Exception as exc:  # shown, never fatal: the demo goes on
             path_w.update(Text(f"could not write the task: {type(exc).__name__}: {exc}", style="red"))
             return
-        self._task_written = True
         task_dir = Path(result.path)
         note = f"   ({result.reason})" if getattr(result, "needs_repository", False) else ""
         path_w.update(Text.assemble(("task written to ", "bold"), str(task_dir), note))
@@ -318,22 +317,41 @@ class DemoScreen(Screen[None]):
         issues = await hub.issues()
         improvements = await hub.improvements()
         text = Text()
+        weeks = self.query_one("#c-weeks", BarChart)
         if improvements:
             imp = improvements[0]
+            before = f"before {imp.split}: {pct(imp.before_rate):>4} of {imp.before_sessions} sessions at risk"
+            after = f"from   {imp.split}: {pct(imp.after_rate):>4} of {imp.after_sessions} sessions at risk"
+            width = max(len(before), len(after)) + 2
             text.append("Measured fix: ", style="bold")
             text.append(imp.title, style="bold")
-            text.append(f"\n  before {imp.split}: {pct(imp.before_rate)} of {imp.before_sessions} sessions at risk  ")
+            text.append(f"\n  {before:<{width}}")
             text.append(bar(imp.before_rate, max(imp.before_rate, 1e-9), 30), style="red")
-            text.append(f"\n  from   {imp.split}: {pct(imp.after_rate)} of {imp.after_sessions} sessions at risk  ")
+            text.append(f"\n  {after:<{width}}")
             text.append(bar(imp.after_rate, max(imp.before_rate, 1e-9), 30) or "▏", style="green")
             text.append(f"\n  a {pct(imp.drop)} drop (z = {imp.z:.1f}), found from the data alone: no fix date was given.")
+            rates = await hub.weekly(imp.issue_id)
+            weeks.title = f"share of sessions hit, week by week (fix found at {imp.split})"
+            weeks.reset_scale()
+            weeks.set_data([
+                (f"week of {w.week}{'  ← fix' if w.week <= imp.split < _next_week(w.week) else ''}",
+                 round(100 * w.rate))
+                for w in rates
+            ])  # fmt: skip
         else:
             text.append("No significant before/after change in the data yet.", style="dim")
+            weeks.set_data([])
         self.query_one("#c-fix", Static).update(text)
         self.query_one("#c-sessions", StatCard).show(f"{ov.sessions:,}", "sessions read")
         self.query_one("#c-signals", StatCard).show(f"{ov.signals:,}", "signals with evidence")
         self.query_one("#c-issues", StatCard).show(f"{len(issues):,}", "issues ranked by impact")
-        self.query_one("#c-task", StatCard).show("1" if self._task_written else "0", "Harbor tasks written")
+        self.query_one("#c-task", StatCard).show(f"{hub.tasks_written():,}", "Harbor tasks written")
+
+
+def _next_week(monday: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(monday) + timedelta(days=7)).isoformat()
 
 
 def _read(path: Path, limit: int = 20_000) -> str:

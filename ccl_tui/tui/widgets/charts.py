@@ -45,9 +45,10 @@ class BarChart(Widget):
 
     data: reactive[tuple[tuple[str, int], ...]] = reactive((), layout=True)
 
-    def __init__(self, title: str = "", *, label_width: int = 24, show_share: bool = True, name: str | None = None,
-                 id: str | None = None, classes: str | None = None) -> None:  # fmt: skip
+    def __init__(self, title: str = "", *, label_width: int = 24, show_share: bool = True, unit: str = "",
+                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # fmt: skip
         super().__init__(name=name, id=id, classes=classes)
+        self.unit = unit
         self.title = title
         self.label_width = label_width
         self.show_share = show_share
@@ -72,15 +73,15 @@ class BarChart(Widget):
         total = sum(v for _, v in self.data)
         self._scale = max(self._scale, max(v for _, v in self.data), 1)
         label_w = min(max(len(k) for k, _ in self.data), self.label_width)
-        value_w = max(len(f"{v:,}") for _, v in self.data)
-        width = max(self.size.width - label_w - value_w - 10, 4)
+        value_w = max(len(f"{v:,}{self.unit}") for _, v in self.data)
+        width = max(self.content_size.width - label_w - value_w - 2 - (6 if self.show_share else 0), 4)
         bar_style = self.get_component_rich_style("bar-chart--bar")
         label_style = self.get_component_rich_style("bar-chart--label")
         value_style = self.get_component_rich_style("bar-chart--value")
         for i, (label, value) in enumerate(self.data):
             shown = label if len(label) <= label_w else label[: label_w - 1] + "…"
             out.append(f"{strip_control(shown):<{label_w}} ", style=label_style)
-            out.append(f"{value:>{value_w},} ", style=value_style)
+            out.append(f"{f'{value:,}{self.unit}':>{value_w}} ", style=value_style)
             b = bar(value, self._scale, width)
             out.append(b, style=bar_style)
             share = f" {100 * value / total:.0f}%" if total and self.show_share else ""

@@ -137,7 +137,9 @@ class TranscriptView(ScrollView, can_focus=True):
             K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.REASONING, K.TOOL_CALL, K.CONTEXT, K.ERROR, K.STREAM_ERROR,
         ):  # fmt: skip
             body = body[1:]  # the headline already shows the first line
-        if e.kind in (K.TOOL_CALL, K.CONTEXT, K.OTHER, K.TURN_CONTEXT) and body == [d.headline]:
+        if e.kind in (K.TOOL_CALL, K.CONTEXT, K.OTHER, K.TURN_CONTEXT) and len(body) == 1 and (
+            d.headline.startswith(body[0].strip())
+        ):
             body = []
         while body and body[-1] == "":
             body = body[:-1]
