@@ -18,6 +18,7 @@ from ccl_tui.signals.detect import DETECTOR_VERSION, detect_session
 from ccl_tui.signals.model import DELIGHT_KINDS, Signal
 from ccl_tui.store import signals as sql
 from ccl_tui.store.db import Store
+from ccl_tui.store.semantic import reapply_cluster_ids
 from ccl_tui.store.writer import connect
 
 #: Origins counted as user friction by default. Automated runs (exec, sub-agents, reviews) are reported
@@ -126,6 +127,7 @@ def detect_pending_sync(
         issues = rank(sql.all_signals(con), session_infos_sync(con), settings, Scope())
         con.execute("BEGIN IMMEDIATE")
         sql.replace_issues(con, issues)
+        reapply_cluster_ids(con)  # clusters from the last `analyze` survive a re-rank
         con.execute("COMMIT")
         summary.issues = len(issues)
         summary.rank_seconds = time.perf_counter() - t1

@@ -17,9 +17,18 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_bare_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys)
-    assert code == 0 and "ingest" in out and "sessions" in out
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    for command in ("demo", "ingest", "sessions", "report", "signals", "show", "task", "tasks", "analyze", "clusters"):
+        assert command in out
+
+
+def test_bare_command_without_a_terminal_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys)  # pytest captures stdout: no TTY
+    assert code == 2 and "needs an interactive terminal" in err
 
 
 def test_ingest_sessions_show(tmp_path: Path, samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
