@@ -47,7 +47,7 @@ async def test_loads_asynchronously_from_an_empty_database(tmp_path: Path) -> No
         await wait_loaded(pilot)
         assert table.row_count > 10
         assert app.hub.state.summary is not None and app.hub.state.summary.new == 500
-        assert "issue(s) in scope" in screen_text(app)
+        assert "issue(s) · scope origins: interactive, ide, other" in screen_text(app)
 
 
 async def test_triage_path_list_issue_transcript(db: Path) -> None:
@@ -244,3 +244,30 @@ async def test_untrusted_text_is_never_markup_or_ansi(tmp_path: Path) -> None:
         assert "\x1b" not in joined
         assert joined.count(HOSTILE_MARKUP) >= 4  # shown literally in list, issue and transcript views
         assert re.search(r"ValueError: bad \[bold red\]x\[/\] value", joined)
+
+
+async def test_large_issue_lists_load_rows_in_pages(tmp_path: Path) -> None:
+    from ccl_tui.tui.screens.issues import PAGE
+
+    home = tmp_path / "home"
+    n = 0
+    for s in range(70):
+        r = Rollout(start=f"2026-10-{1 + s % 28:02d}T09:{s % 60:02d}:00", cwd=f"/home/dev/src/repo{s % 5}")
+        r.user("make it build")
+        for _ in range(5):
+            r.exec(f"pytest -q case_{n}", f"E   ModuleNotFoundError: No module named 'mod_{chr(97 + n % 26)}{chr(97 + n // 26 % 26)}'", 1)
+            n += 1
+        r.write(home)
+    app = app_for(tmp_path / "big.sqlite", home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, IssuesScreen)
+        table = screen.query_one("#issues-table", DataTable)
+        assert len(screen._shown) > PAGE + 50
+        assert table.row_count == PAGE  # only the first page is in the table
+        table.move_cursor(row=PAGE - 1)
+        await pilot.pause()
+        assert table.row_count == min(2 * PAGE, len(screen._shown))  # the next page arrived near the end
+        await pilot.press("s")  # re-sorting keeps the selected issue under the cursor
+        assert screen.highlighted is not None

@@ -24,6 +24,7 @@ SORTS = {
     "kind": (lambda i: (i.kind, -i.impact.impact), "kind"),
     "title": (lambda i: i.title.lower(), "title"),
 }
+PAGE = 200
 SCOPES = [("user sessions (default)", "user"), ("all origins", "all")] + [(o, o) for o in ALL_ORIGINS]
 
 
@@ -51,6 +52,7 @@ class IssuesScreen(Screen[None]):
         self._shown: list[Issue] = []
         self._last_refresh = -1
         self._repos: list[str] = []
+        self._loaded = 0  # rows added to the table so far (a prefix of _shown)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -113,12 +115,6 @@ class IssuesScreen(Screen[None]):
                     repo_select.value = current
         self._issues = issues
         self.refill()
-        ov_sessions = sum(1 for _ in issues)
-        state = hub.state
-        self.query_one("#issues-summary", Static).update(
-            f"{ov_sessions} issue(s) in scope: {self.scope.describe()}"
-            + (f"   ·   loading… {state.progress.sessions} sessions so far" if state.loading else "")
-        )
 
     def refill(self) -> None:
         table = self.query_one("#issues-table", DataTable)
@@ -128,18 +124,32 @@ class IssuesScreen(Screen[None]):
         key, _ = SORTS[self.sort_key]
         shown.sort(key=key)
         self._shown = shown
+        self._loaded = 0
         table.clear()
-        table.add_rows(
+        target = next((n for n, i in enumerate(shown) if i.id == selected), 0) if selected is not None else 0
+        self._load_rows(max(PAGE, target + 1))
+        table.move_cursor(row=target, animate=False)
+        self.show_score()
+        state = self.app.hub.state  # type: ignore[attr-defined]
+        shown_of = f"{len(shown):,} of {len(self._issues):,}" if q else f"{len(shown):,}"
+        self.query_one("#issues-summary", Static).update(
+            f"{shown_of} issue(s) · scope {self.scope.describe()} · sorted by {self.sort_key}"
+            + (f"   ·   loading… {state.progress.sessions:,} sessions so far" if state.loading else "")
+        )
+
+    def _load_rows(self, upto: int) -> None:
+        """Rows are added in pages as the cursor nears the end: 10k issues never block a repaint."""
+        rows = self._shown[self._loaded : upto]
+        if not rows:
+            return
+        self.query_one("#issues-table", DataTable).add_rows(
             [
                 (Text(str(i.rank), justify="right"), Text(f"{i.impact.impact:.1f}", justify="right"), Text(i.kind),
                  Text(i.title), Text(str(i.impact.sessions), justify="right"), Text((i.last_seen or "")[:10]))
-                for i in shown
+                for i in rows
             ]
         )
-        if selected is not None:
-            idx = next((n for n, i in enumerate(shown) if i.id == selected), 0)
-            table.move_cursor(row=idx, animate=False)
-        self.show_score()
+        self._loaded += len(rows)
 
     @property
     def highlighted(self) -> Issue | None:
@@ -152,7 +162,9 @@ class IssuesScreen(Screen[None]):
 
     # ------------------------------------------------------------------ events
     @on(DataTable.RowHighlighted, "#issues-table")
-    def _highlighted(self) -> None:
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= self._loaded - PAGE // 4 and self._loaded < len(self._shown):
+            self._load_rows(self._loaded + PAGE)
         self.show_score()
 
     @on(DataTable.RowSelected, "#issues-table")
