@@ -271,3 +271,28 @@ async def test_large_issue_lists_load_rows_in_pages(tmp_path: Path) -> None:
         assert table.row_count == min(2 * PAGE, len(screen._shown))  # the next page arrived near the end
         await pilot.press("s")  # re-sorting keeps the selected issue under the cursor
         assert screen.highlighted is not None
+
+
+async def test_clusters_screen_and_cluster_members_on_the_issue(db: Path) -> None:
+    from ccl_tui.tui.screens.clusters import ClustersScreen
+
+    app = app_for(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ClustersScreen)
+        assert "Not clustered yet" in screen_text(app)
+        await pilot.press("a")  # offline embedder: no key in tests
+        await settle(pilot, timeout=120)
+        merged = [c for c in screen._clusters if len(c.members) > 1]
+        assert merged, "the demo corpus has look-alike issues"
+        assert "cluster(s) over" in screen_text(app)
+        row = screen._clusters.index(merged[0])
+        screen.query_one("#clusters-table", DataTable).move_cursor(row=row)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IssueScreen)
+        text = screen_text(app)
+        assert f"cluster {merged[0].id}" in text and "same problem as" in text

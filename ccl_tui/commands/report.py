@@ -65,11 +65,17 @@ async def _scope_counts(store: Store, scope: Scope) -> dict[str, int]:
 def cmd_report(args: argparse.Namespace) -> int:
     scope = scope_from(args.origin, repo=args.repo, kind=args.kind, since=args.since, until=args.until)
 
-    async def load(store: Store) -> tuple[list[Issue], dict[str, int]]:
+    async def load(store: Store) -> tuple[list[Issue], dict[str, int], dict[str, Any]]:
         await refresh(store)
-        return await ranked_issues(store, scope), await _scope_counts(store, scope)
+        issues = await ranked_issues(store, scope)
+        groups: dict[str, Any] = {}
+        if any(i.cluster_id for i in issues):
+            from ccl_tui.semantic.analyze import clusters
 
-    issues, counts = run_with_store(args.db, load)
+            groups = {c.id: c for c in await clusters(store) if len(c.members) > 1}
+        return issues, await _scope_counts(store, scope), groups
+
+    issues, counts, groups = run_with_store(args.db, load)
     top = issues[: args.top] if args.top else issues
     if args.json:
         print_json({"scope": {**asdict(scope), "description": scope.describe()}, "counts": counts,
@@ -97,6 +103,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         for line in i.impact.explain():
             con.print(Text("  " + line))
         con.print(Text(f"  repos: {', '.join(i.repos)}   origins: {i.origins}"))
+        group = groups.get(i.cluster_id or "")
+        if group is not None:
+            others = "; ".join(f"#{m.rank} {m.title}" for m in group.members if m.id != i.id)
+            derived = " (model-derived name)" if group.model_derived else ""
+            con.print(Text(f"  cluster {group.id} '{group.name}'{derived}: same problem as {others}"))
         for e in i.evidence[:3]:
             call = f" call {e.call_id}" if e.call_id else ""
             con.print(Text(f"  evidence: session {e.session_id} event #{e.seq}{call}: {e.detail}"))

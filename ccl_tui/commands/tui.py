@@ -30,3 +30,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     make_app(None, args.db, demo=True, auto=args.auto, theme=args.theme).run()
     return 0
+
+
+def serve_command(args: argparse.Namespace) -> str:
+    """The shell command textual-serve runs for each browser tab (every part quoted)."""
+    import shlex
+
+    parts = [sys.executable, "-m", "ccl_tui.cli"]
+    if args.db:
+        parts += ["--db", args.db]
+    if args.theme:
+        parts += ["--theme", args.theme]
+    if not args.demo:
+        for path in args.sessions or []:
+            parts += ["--sessions", path]
+    if args.demo:
+        parts.append("demo")
+    return shlex.join(parts)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        print("ccl-tui serve needs textual-serve: pip install 'ccl-tui[serve]'", file=sys.stderr)
+        return 2
+    command = serve_command(args)
+    print(f"serving `{command}` on http://{args.host}:{args.port} (one process per browser tab; Ctrl+C stops)")
+    Server(command, host=args.host, port=args.port, title="ccl-tui").serve()
+    return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -102,6 +102,22 @@ class CclApp(App[None]):
         if not isinstance(self.screen, DemoScreen):
             self.push_screen(DemoScreen(auto=self.auto))
 
+    def action_clusters(self) -> None:
+        from ccl_tui.tui.screens.clusters import ClustersScreen
+
+        self.push_screen(ClustersScreen())
+
+    @work(group="analyze", exclusive=True, exit_on_error=False)
+    async def run_analyze(self, then: Callable[[], object] | None = None) -> None:
+        """Cluster look-alike issues (semantic layer) and refresh the screens."""
+        self.notify("clustering issues…", timeout=2)
+        summary = await self.hub.analyze()
+        self.notify(f"{getattr(summary, 'clusters', '?')} cluster(s) from {getattr(summary, 'issues', '?')} issue(s)"
+                    f" with the {getattr(summary, 'embedder', '?')} embedder", markup=False, timeout=5)  # fmt: skip
+        self._publish(self.hub.state)
+        if then is not None:
+            then()
+
     @work(group="task", exit_on_error=False)
     async def write_task(self, issue_id: str) -> None:
         """One key writes the Harbor task for an issue and tells the user where it is."""
@@ -127,6 +143,9 @@ class CclApp(App[None]):
         yield SystemCommand("Guided demo", "Present the 7-stage guided demo", self.action_demo)
         yield SystemCommand("Switch theme", "Cycle dark / light / high contrast / nord", self.action_cycle_theme)
         yield SystemCommand("Help", "Keys and the impact formula", self.action_help)
+        yield SystemCommand("Clusters", "Issues that mean the same, ranked by cluster impact", self.action_clusters)
+        yield SystemCommand("Analyze", "Cluster look-alike issues (offline embedder unless OPENAI_API_KEY is set)",
+                            self.run_analyze)  # fmt: skip
         write = getattr(screen, "action_write_task", None)
         if write is not None:
             yield SystemCommand("Write Harbor task", "Materialize the selected issue as a Harbor task", write)

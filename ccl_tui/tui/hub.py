@@ -179,7 +179,22 @@ class Hub:
         infos = await self.store.session_infos()
         return sorted({i.repo for i in infos.values()}), sorted({i.origin for i in infos.values()})
 
+    async def clusters(self) -> list[Any]:
+        """Issue clusters from the last ``analyze`` (singletons for issues not analyzed yet)."""
+        from ccl_tui.semantic.analyze import clusters
+
+        return await clusters(self.store)
+
     # ---------------------------------------------------------------- actions
+    async def analyze(self, progress: Callable[[str, int, int], Any] | None = None) -> Any:
+        """Cluster the issues with the embedder the environment allows (offline unless a key is set)."""
+        from ccl_tui.semantic.analyze import analyze
+
+        summary = await analyze(self.store, progress=progress)
+        self._issues.clear()
+        self.state.refreshes += 1
+        return summary
+
     async def write_task(self, issue_id: str, *, force: bool = True) -> Any:
         """Write the Harbor task for an issue; returns the core's TaskResult."""
         from ccl_tui.tasks.api import write_task_for_issue

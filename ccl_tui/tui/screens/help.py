@@ -14,7 +14,9 @@ KEYS = [
     ("everywhere", [("?", "this help"), ("ctrl+p", "command palette"), ("ctrl+t", "switch theme (dark, light, "
                     "high contrast)"), ("q / ctrl+q", "quit")]),
     ("issues", [("↑ ↓ / mouse", "move"), ("enter", "open the issue"), ("/", "search title, signature, id"),
-                ("s / click a header", "sort"), ("t", "write the Harbor task for the issue"), ("d", "guided demo")]),
+                ("s / click a header", "sort"), ("t", "write the Harbor task for the issue"), ("c", "clusters of look-alike issues"),
+                ("d", "guided demo")]),
+    ("clusters", [("a", "(re)cluster with the semantic layer"), ("enter", "open the top member issue")]),
     ("issue", [("enter", "open the transcript at the evidence event"), ("t", "write the Harbor task"),
                ("esc", "back")]),
     ("transcript", [("↑ ↓ pgup pgdn home end", "move between events"), ("n / p", "next / previous signal"),

@@ -64,6 +64,12 @@ class IssueScreen(Screen[None]):
             f"  ·  first {(issue.first_seen or '?')[:16]}  last {(issue.last_seen or '?')[:16]}"
             f"  ·  kinds {', '.join(f'{k} {v}' for k, v in issue.kinds.items())}"
         )
+        if issue.cluster_id:
+            cluster = next((c for c in await hub.clusters() if c.id == issue.cluster_id), None)
+            if cluster is not None and len(cluster.members) > 1:
+                others = [f"#{m.rank} {m.title}" for m in cluster.members if m.id != issue.id]
+                label = "cluster (model-derived)" if cluster.model_derived else "cluster"
+                meta += f"\n{label} {cluster.id} '{cluster.name}': same problem as {'; '.join(others)}"
         self.query_one("#issue-meta", Static).update(Text(strip_control(meta)))
         self.query_one(ScoreBreakdown).show_issue(issue)
         sessions = {s.id: s for s in await hub.sessions([e.session_id for e in issue.evidence])}

@@ -41,6 +41,7 @@ class IssuesScreen(Screen[None]):
         Binding("s", "cycle_sort", "Sort", id="issues.sort"),
         Binding("t", "write_task", "Harbor task", id="issues.task"),
         Binding("r", "reload", "Reload", show=False),
+        Binding("c", "app.clusters", "Clusters", id="issues.clusters"),
         Binding("d", "app.demo", "Demo", id="issues.demo"),
     ]
 

@@ -1,0 +1,87 @@
+"""Issues that mean the same, grouped by the semantic layer and ranked by cluster impact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ccl_tui.text.ansi import strip_control
+
+
+class ClustersScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="clusters.back"),
+        Binding("a", "analyze", "Re-cluster", id="clusters.analyze"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._clusters: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="clusters-note", markup=False)
+        table: DataTable[Text] = DataTable(id="clusters-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="clusters-members", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "clusters: failures that mean the same"
+        table = self.query_one("#clusters-table", DataTable)
+        for label in ("#", "impact", "cluster", "issues", "sessions", "named by"):
+            table.add_column(label)
+        self.load()
+
+    @work(exclusive=True, group="clusters")
+    async def load(self) -> None:
+        hub = self.app.hub  # type: ignore[attr-defined]
+        clusters = await hub.clusters()
+        analyzed = any(c.embedder for c in clusters)
+        self._clusters = clusters
+        note = (
+            f"{len(clusters)} cluster(s) over {sum(len(c.members) for c in clusters)} issue(s); "
+            "a cluster's impact counts each affected session once."
+            if analyzed
+            else "Not clustered yet: press a to group look-alike issues (offline embedder unless OPENAI_API_KEY is set)."
+        )
+        self.query_one("#clusters-note", Static).update(note)
+        table = self.query_one("#clusters-table", DataTable)
+        table.clear()
+        table.add_rows([
+            (Text(str(c.rank)), Text(f"{c.impact.impact:.1f}"), Text(strip_control(c.name)), Text(str(len(c.members))),
+             Text(str(c.impact.sessions)), Text("model" if c.model_derived else "rules"))
+            for c in clusters
+        ])  # fmt: skip
+        self._show_members()
+        table.focus()
+
+    @on(DataTable.RowHighlighted, "#clusters-table")
+    def _show_members(self) -> None:
+        row = self.query_one("#clusters-table", DataTable).cursor_row
+        if not 0 <= row < len(self._clusters):
+            return
+        c = self._clusters[row]
+        text = Text()
+        if c.summary:
+            text.append(strip_control(c.summary) + (" (model-derived)" if c.model_derived else "") + "\n", style="italic")
+        text.append("members: ", style="bold")
+        text.append("; ".join(f"#{i.rank} {strip_control(i.title)} ({i.impact.sessions} sessions)" for i in c.members))
+        self.query_one("#clusters-members", Static).update(text)
+
+    @on(DataTable.RowSelected, "#clusters-table")
+    def _open(self) -> None:
+        row = self.query_one("#clusters-table", DataTable).cursor_row
+        if 0 <= row < len(self._clusters):
+            from ccl_tui.tui.screens.issue import IssueScreen
+
+            self.app.push_screen(IssueScreen(self._clusters[row].members[0].id))
+
+    def action_analyze(self) -> None:
+        self.app.run_analyze(then=self.load)  # type: ignore[attr-defined]
