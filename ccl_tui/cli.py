@@ -19,14 +19,16 @@ def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # --db is accepted before or after the command; SUPPRESS keeps a subcommand from resetting it to None.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH", help="SQLite database (default: the user data dir)")
+    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
+                        help="SQLite database (default: the user data dir)")
 
     p = argparse.ArgumentParser(
         prog="ccl-tui",
         description="Codex Closed Loop: Codex session logs -> friction signals -> ranked issues -> Harbor tasks.",
-        parents=[common],
     )
+    p.add_argument("--db", metavar="PATH", default=None, help="SQLite database (default: the user data dir)")
     p.add_argument("--version", action="version", version=f"ccl-tui {__version__}")
     p.add_argument("--sessions", metavar="PATH", action="append",
                    help="rollout files or folders for the TUI (default: $CODEX_HOME, else the demo corpus)")
@@ -37,6 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--auto", type=float, metavar="SECONDS", help="advance by itself every SECONDS")
     s.add_argument("--theme", help="Textual theme (ctrl+t cycles dark/light/high contrast in the app)")
     s.set_defaults(func=_lazy("ccl_tui.commands.tui", "cmd_demo"))
+
+    s = sub.add_parser("serve", parents=[common], help="present the TUI in a browser (textual-serve, [serve] extra)")
+    s.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: local only)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--demo", action="store_true", help="serve the guided demo instead of triage")
+    s.add_argument("--sessions", metavar="PATH", action="append", help="rollout files or folders for triage")
+    s.add_argument("--theme")
+    s.set_defaults(func=_lazy("ccl_tui.commands.tui", "cmd_serve"))
 
     s = sub.add_parser("ingest", parents=[common], help="read Codex rollout files into the store")
     s.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: $CODEX_HOME, ~/.codex)")
@@ -68,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--polarity", choices=["friction", "delight"])
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_lazy("ccl_tui.commands.report", "cmd_signals"))
+
+    from ccl_tui.commands.analyze import register as register_analyze
+    from ccl_tui.commands.tasks import register as register_tasks
+
+    register_tasks(sub, common)
+    register_analyze(sub, common)
 
     s = sub.add_parser("show", parents=[common], help="print a session transcript as plain text")
     s.add_argument("session_id", metavar="SESSION_ID", help="full id or unique prefix")

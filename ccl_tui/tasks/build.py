@@ -1,0 +1,187 @@
+"""Assemble a task's files from a TaskPlan: environment, diffs, scripts, instruction and metadata.
+
+Synchronous (it runs git and builds archives): the async API calls it in a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccl_tui import __version__
+from ccl_tui.issues.signature import command_program
+from ccl_tui.tasks import render
+from ccl_tui.tasks.diffs import Diff, DiffError, combine
+from ccl_tui.tasks.environment import Environment, build_environment, probe_local
+from ccl_tui.tasks.model import CLONE, KEEP_GREEN, NEEDS_REPOSITORY, IssueInfo, PatchRef, TaskError, TaskPlan
+from ccl_tui.tasks.paths import join_rel, portable_command, workdir_rel
+from ccl_tui.tasks.text import clean, clean_line
+from ccl_tui.text.redact import contains_secret
+
+EXECUTABLE = 0o755
+REGULAR = 0o644
+MAX_EVIDENCE = 25
+MAX_SESSIONS = 100
+
+
+@dataclass(slots=True)
+class BuiltTask:
+    """The files of one task (relative path -> bytes, mode) and the facts reported about it."""
+
+    files: dict[str, tuple[bytes, int]]
+    environment: Environment
+    command: str
+    workdir: str
+    has_solution: bool
+    solution_reason: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _diff(refs: list[PatchRef], cwd: str | None, prefix: str, what: str, notes: list[str]) -> Diff | None:
+    if not refs:
+        return None
+    try:
+        diff = combine(refs, cwd, prefix)
+    except DiffError as exc:
+        notes.append(f"{what} could not be rebuilt: {clean_line(str(exc), 240)}")
+        return None
+    if contains_secret(diff.text):
+        notes.append(f"{what} left out: it contains a credential that spans lines and cannot be redacted in a diff")
+        return None
+    return diff
+
+
+def build_task(plan: TaskPlan, issue: IssueInfo | None, title: str, *, allow_local: bool = True) -> BuiltTask:
+    notes = list(plan.notes)
+    local, local_reason = probe_local(plan.cwd, plan.commit, allow_local)
+    prefix = local.prefix if local is not None else ""
+    setup = _diff(plan.setup_patches, plan.cwd, prefix, "the edits applied before the failure", notes)
+    solution = _diff(plan.solution_patches, plan.cwd, prefix, "the solution", notes)
+    raw_command = clean(plan.verifier.command)
+    command = portable_command(raw_command, plan.cwd)
+    rel = workdir_rel(plan.verifier.workdir, plan.cwd)
+    if plan.verifier.workdir and rel == "." and plan.verifier.workdir.rstrip("/") != (plan.cwd or "").rstrip("/"):
+        notes.append("the check ran outside the session's working directory; the task runs it at the repository root")
+    workdir = join_rel(prefix, rel)
+    env = build_environment(
+        local=local, local_reason=local_reason, commit=plan.commit, repo_url=plan.repo_url,
+        language_hint=(plan.programs, plan.touched_files, command_program(plan.verifier.command)),
+        setup=setup, verifier_command=plan.verifier.command,
+    )  # fmt: skip
+    if plan.setup_patches and setup is None:
+        notes.append("the task starts from the recorded commit without the agent's earlier edits")
+
+    has_solution = bool(solution and (solution.sections or solution.deleted)) and env.mode != NEEDS_REPOSITORY
+    solution_reason = plan.solution_reason
+    if plan.solution_patches and not has_solution:
+        solution_reason = (
+            "the repository is needed first" if env.mode == NEEDS_REPOSITORY
+            else "the session's edits could not be rebuilt as a diff"
+        ) + f" ({plan.solution_reason})"  # fmt: skip
+
+    has_setup = any(name.startswith("setup") for name in env.files)
+    instruction = render.instruction(plan, title, command, workdir, has_setup=has_setup)
+    metadata = _metadata(plan, issue, env, command, workdir, has_solution, solution_reason, setup, solution, notes)
+    build_timeout = {CLONE: 1200.0, NEEDS_REPOSITORY: 60.0}.get(env.mode, 600.0)
+    files: dict[str, tuple[bytes, int]] = {
+        "instruction.md": (instruction.encode(), REGULAR),
+        "task.toml": (render.task_toml(metadata, plan, build_timeout).encode(), REGULAR),
+        "tests/test.sh": (render.TEST_SH.encode(), EXECUTABLE),
+        "tests/check.sh": (render.check_script(command).encode(), EXECUTABLE),
+        "tests/workdir": ((workdir + "\n").encode(), REGULAR),
+    }
+    for name, data in env.files.items():
+        files[f"environment/{name}"] = (data, REGULAR)
+    if has_solution and solution is not None:
+        files["solution/solve.sh"] = (render.SOLVE_SH.encode(), EXECUTABLE)
+        if solution.sections:
+            files["solution/fix.patch"] = (solution.text.encode(), REGULAR)
+        if solution.deleted:
+            files["solution/deleted-files"] = ("".join(p + "\n" for p in solution.deleted).encode(), REGULAR)
+    _guard(files)
+    return BuiltTask(files, env, command, workdir, has_solution, solution_reason, metadata)
+
+
+def _guard(files: dict[str, tuple[bytes, int]]) -> None:
+    """Fail closed if any text file still carries a credential (the repository snapshot was redacted itself)."""
+    for name, (data, _mode) in files.items():
+        if name.endswith(".tar.gz"):
+            continue
+        if contains_secret(data.decode("utf-8", "replace")):
+            raise TaskError(f"refusing to write the task: {name} would contain a credential")
+
+
+def _check_meta(check: Any) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    return {"seq": check.seq, "command": clean_line(check.command, 500), "exit_code": check.exit_code,
+            "duration_ms": check.duration_ms}  # fmt: skip
+
+
+def _metadata(plan: TaskPlan, issue: IssueInfo | None, env: Environment, command: str, workdir: str,
+              has_solution: bool, solution_reason: str, setup: Diff | None, solution: Diff | None,
+              notes: list[str]) -> dict[str, Any]:  # fmt: skip
+    keep_green = plan.flavour == KEEP_GREEN
+    sessions = issue.session_ids[:MAX_SESSIONS] if issue else [plan.session_id]
+    evidence = [{"session_id": plan.session_id, "seq": plan.signal_seq, "kind": plan.signal_kind,
+                 "detail": clean_line(plan.signal_detail, 240)}]  # fmt: skip
+    for ev in (issue.evidence if issue else []):
+        if (ev["session_id"], ev["seq"]) != (plan.session_id, plan.signal_seq):
+            evidence.append(ev)
+    snap = env.snapshot
+    meta: dict[str, Any] = {
+        "generator": "ccl-tui",
+        "ccl_tui_version": __version__,
+        "task_flavour": plan.flavour,
+        "category": "codex-keep-green" if keep_green else "codex-friction",
+        "difficulty": "easy" if keep_green else ("hard" if plan.signal_severity >= 0.7 else "medium"),
+        "tags": [t for t in ("ccl-tui", plan.signal_kind, env.language, plan.flavour) if t],
+        "needs_repository": env.mode == NEEDS_REPOSITORY,
+        "needs_repository_reason": env.reason if env.mode == NEEDS_REPOSITORY else "",
+        "signal_kind": plan.signal_kind,
+        "signal_severity": round(float(plan.signal_severity), 3),
+        "source_session_ids": sessions,
+        "evidence_events": evidence[:MAX_EVIDENCE],
+        "notes": [clean_line(n, 300) for n in notes + env.notes],
+        "issue": None if issue is None else {
+            "id": issue.id, "title": clean_line(issue.title, 200), "kind": issue.kind,
+            "signature": clean_line(issue.signature, 300), "impact": round(float(issue.impact), 4),
+            "impact_formula": issue.formula, "sessions": issue.sessions,
+        },
+        "source": {
+            "session_id": plan.session_id, "signal_seq": plan.signal_seq, "start_seq": plan.start_seq,
+            "failure": _check_meta(plan.failure), "success": _check_meta(plan.success),
+        },
+        "repository": {
+            "name": clean_line(plan.repo_name, 200), "url": clean_line(plan.repo_url, 500),
+            "commit": plan.commit or "", "branch": clean_line(plan.branch, 200), "cwd_prefix": env.prefix,
+        },
+        "verifier": {
+            "command": command, "workdir": workdir, "strategy": plan.verifier_strategy,
+            "reason": clean_line(plan.verifier_reason, 500), "session_id": plan.session_id,
+            "seq": plan.verifier.seq, "exit_code": plan.verifier.exit_code,
+            "expect_fail_before_solution": plan.failure is not None and not keep_green,
+            "redacted": command != portable_command(plan.verifier.command, plan.cwd),
+        },
+        "environment": {
+            "mode": env.mode, "verified": env.verified, "reason": env.reason, "language": env.language,
+            "base_image": env.base_image, "clone_url": env.clone_url or "",
+            "start_state": (f"recorded commit + {len(plan.setup_patches)} apply_patch edit(s) made before the failure"
+                            if setup is not None else "recorded commit")
+                           + "; edits made by shell commands (sed -i, formatters, installs) are not replayed",
+            "setup_edits": len(plan.setup_patches) if setup is not None else 0,
+            "setup_event_seqs": [p.seq for p in plan.setup_patches] if setup is not None else [],
+            "dependencies": "best-effort install in the Dockerfile, not verified",
+            "snapshot_files": snap.files if snap else 0, "snapshot_bytes": snap.size if snap else 0,
+            "excluded_files": [f"{clean_line(p, 200)} ({why})" for p, why in (snap.excluded[:50] if snap else [])],
+            "excluded_count": len(snap.excluded) if snap else 0,
+            "redacted_files": [clean_line(p, 200) for p in (snap.redacted[:50] if snap else [])],
+        },
+        "solution": {
+            "available": has_solution, "reason": clean_line(solution_reason, 500),
+            "edits": len(plan.solution_patches) if has_solution else 0,
+            "patch_event_seqs": [p.seq for p in plan.solution_patches] if has_solution else [],
+            "redacted": bool(solution and solution.redacted),
+        },
+    }
+    return meta

@@ -1,0 +1,313 @@
+"""Turn the session's recorded edits into a git-appliable unified diff.
+
+Two sources, best first:
+
+* ``patch_apply_end.changes`` (2026 rollouts): per file ``{"type": "update", "diff": "@@ -a,b +c,d @@..."}``,
+  ``{"type": "add", "content": ...}``, ``{"type": "delete", "content": ...}`` with exact line numbers.
+* the Codex patch text of the ``apply_patch`` call (every era)::
+
+      *** Begin Patch
+      *** Update File: src/app.py        (optional "*** Move to: new/path.py")
+      @@ def handler():                   (optional context hint)
+       context
+      -old
+      +new
+      *** Add File: notes.txt
+      +line
+      *** Delete File: old.txt
+      *** End Patch
+
+  Its hunks carry no line numbers, so they are written as ``@@ -1,n +1,m @@`` and applied with
+  ``git apply --unidiff-zero --recount``, which places every hunk by its context (as Codex itself does). A hunk
+  without any context or removed line (Codex appends it at the end of the file) cannot be placed without the
+  file and makes the edit unconvertible.
+
+Paths become relative to the repository root; a path outside the session's cwd or with ``..`` is rejected.
+Every content line is redacted; the caller checks the whole diff for secrets that span lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ccl_tui.tasks.model import PatchRef
+from ccl_tui.tasks.paths import join_rel, rel_path
+from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.redact import redact
+
+#: How solve.sh and the environment apply the diffs (shared with check.py's local run).
+GIT_APPLY_ARGS = ("apply", "--unidiff-zero", "--recount", "--ignore-whitespace", "--whitespace=nowarn")
+
+
+class DiffError(ValueError):
+    """An edit cannot be expressed as a safe, appliable unified diff."""
+
+
+@dataclass(slots=True)
+class Diff:
+    """Unified diff sections (one per file operation) plus files deleted without recorded content."""
+
+    sections: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)  # repo-relative paths for solve.sh to remove
+    redacted: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.sections)
+
+    def extend(self, other: Diff) -> None:
+        for path in other.deleted:
+            if path in self.deleted:
+                continue
+            self.deleted.append(path)
+        self.sections.extend(other.sections)
+        self.redacted = self.redacted or other.redacted
+
+
+class _Lines:
+    """Redacts content lines and remembers whether anything changed."""
+
+    def __init__(self) -> None:
+        self.redacted = False
+
+    def clean(self, line: str) -> str:
+        text = strip_control(line).replace("\n", " ")
+        out = redact(text)
+        if out != text:
+            self.redacted = True
+        return out
+
+
+def _path(raw: str, cwd: str | None, prefix: str) -> str:
+    rel = rel_path(raw.strip(), cwd)
+    if rel is None:
+        raise DiffError(f"unsafe or out-of-repository path in an edit: {raw[:120]!r}")
+    return join_rel(prefix, rel)
+
+
+def _header(old: str, new: str, kind: str = "update") -> str:
+    head = f"diff --git a/{old} b/{new}\n"
+    if kind == "add":
+        return head + "new file mode 100644\n"
+    if kind == "delete":
+        return head + "deleted file mode 100644\n"
+    if old != new:
+        head += f"rename from {old}\nrename to {new}\n"
+    return head
+
+
+def _content_hunk(content: str, sign: str, lines: _Lines) -> str:
+    body = content.split("\n")
+    if body and body[-1] == "":
+        body.pop()
+        eof_newline = True
+    else:
+        eof_newline = False
+    if not body:
+        return ""
+    n = len(body)
+    rng = f"-0,0 +1,{n}" if sign == "+" else f"-1,{n} +0,0"
+    out = [f"@@ {rng} @@\n"] + [f"{sign}{lines.clean(x)}\n" for x in body]
+    if not eof_newline:
+        out.append("\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _add(path: str, content: str, lines: _Lines) -> str:
+    hunk = _content_hunk(content, "+", lines)
+    if not hunk:
+        return _header(path, path, "add")
+    return _header(path, path, "add") + f"--- /dev/null\n+++ b/{path}\n" + hunk
+
+
+def _delete(path: str, content: str, lines: _Lines) -> str:
+    hunk = _content_hunk(content, "-", lines)
+    if not hunk:
+        return _header(path, path, "delete")
+    return _header(path, path, "delete") + f"--- a/{path}\n+++ /dev/null\n" + hunk
+
+
+def from_changes(changes: dict[str, Any], cwd: str | None, prefix: str = "") -> Diff:
+    """Diff from a ``patch_apply_end`` changes map; DiffError when an entry lacks its diff or content."""
+    diff = Diff()
+    lines = _Lines()
+    for raw_path, change in changes.items():
+        if not isinstance(change, dict):
+            raise DiffError("malformed change record")
+        path = _path(str(raw_path), cwd, prefix)
+        kind = change.get("type")
+        if kind == "add" and isinstance(change.get("content"), str):
+            diff.sections.append(_add(path, change["content"], lines))
+        elif kind == "delete" and isinstance(change.get("content"), str):
+            diff.sections.append(_delete(path, change["content"], lines))
+        elif kind == "update" and isinstance(change.get("diff"), str):
+            new = _path(str(change["move_path"]), cwd, prefix) if change.get("move_path") else path
+            hunks = _hunks_of_unified(change["diff"], lines)
+            diff.sections.append(_header(path, new) + f"--- a/{path}\n+++ b/{new}\n" + hunks)
+        else:
+            raise DiffError(f"change record for {path} has no diff/content")
+    diff.redacted = lines.redacted
+    return diff
+
+
+def _hunks_of_unified(text: str, lines: _Lines) -> str:
+    out: list[str] = []
+    started = False
+    for line in text.split("\n"):
+        if line.startswith("@@"):
+            started = True
+            out.append(line.replace("\r", "") + "\n")
+        elif not started:
+            continue  # ---/+++ headers some builds include
+        elif line[:1] in (" ", "+", "-"):
+            out.append(line[0] + lines.clean(line[1:]) + "\n")
+        elif line.startswith("\\"):
+            out.append("\\ No newline at end of file\n")
+        elif line == "":
+            continue
+        else:
+            raise DiffError("unexpected line in a recorded unified diff")
+    if not started:
+        raise DiffError("recorded diff has no hunks")
+    return "".join(out)
+
+
+def from_codex_patch(patch: str, cwd: str | None, prefix: str = "") -> Diff:
+    """Diff from Codex's apply_patch text; DiffError when it cannot be converted faithfully."""
+    diff = Diff()
+    lines = _Lines()
+    rows = patch.replace("\r\n", "\n").split("\n")
+    i = 0
+    while i < len(rows) and rows[i].strip() != "*** Begin Patch":
+        i += 1
+    if i == len(rows):
+        raise DiffError("no '*** Begin Patch' marker")
+    i += 1
+    ended = False
+    while i < len(rows):
+        row = rows[i]
+        if row.strip() == "*** End Patch":
+            ended = True
+            break
+        if row.startswith("*** Add File: "):
+            path = _path(row[len("*** Add File: "):], cwd, prefix)
+            i += 1
+            body: list[str] = []
+            while i < len(rows) and rows[i].startswith("+"):
+                body.append(rows[i][1:])
+                i += 1
+            diff.sections.append(_add(path, "".join(x + "\n" for x in body), lines))
+            continue
+        if row.startswith("*** Delete File: "):
+            diff.deleted.append(_path(row[len("*** Delete File: "):], cwd, prefix))
+            i += 1
+            continue
+        if row.startswith("*** Update File: "):
+            path = _path(row[len("*** Update File: "):], cwd, prefix)
+            i += 1
+            new = path
+            if i < len(rows) and rows[i].startswith("*** Move to: "):
+                new = _path(rows[i][len("*** Move to: "):], cwd, prefix)
+                i += 1
+            hunks, i = _codex_hunks(rows, i, lines)
+            if not hunks and new == path:
+                raise DiffError(f"update of {path} has no hunks")
+            section = _header(path, new)
+            if hunks:
+                section += f"--- a/{path}\n+++ b/{new}\n" + hunks
+            diff.sections.append(section)
+            continue
+        if row.strip() == "":
+            i += 1
+            continue
+        raise DiffError("unexpected line in an apply_patch body")
+    if not ended:
+        raise DiffError("patch text ends without '*** End Patch' (truncated?)")
+    diff.redacted = lines.redacted
+    if any(path in diff.deleted for path in _paths_of(diff.sections)):
+        raise DiffError("a file is both deleted and edited in the same patch")
+    return diff
+
+
+def _codex_hunks(rows: list[str], i: int, lines: _Lines) -> tuple[str, int]:
+    hunks: list[str] = []
+    hint = ""
+    body: list[str] = []
+    started = False
+
+    def flush() -> None:
+        if not body:
+            return
+        old = sum(1 for x in body if x[0] in " -")
+        new = sum(1 for x in body if x[0] in " +")
+        if old == 0:
+            raise DiffError("a hunk without context cannot be placed without the file")
+        suffix = f" {lines.clean(hint)}" if hint else ""
+        hunks.append(f"@@ -1,{old} +1,{new} @@{suffix}\n" + "".join(x + "\n" for x in body))
+        body.clear()
+
+    while i < len(rows):
+        row = rows[i]
+        if row.startswith("*** ") and row.strip() != "*** End of File":
+            break
+        if row.strip() == "*** End of File":
+            i += 1
+            continue
+        if row.startswith("@@"):
+            flush()
+            hint = row[2:].strip()
+            started = True
+        elif row[:1] in (" ", "+", "-"):
+            body.append(row[0] + lines.clean(row[1:]))
+            started = True
+        elif row == "":
+            if started:
+                body.append(" ")
+        else:
+            raise DiffError("unexpected line in an apply_patch hunk")
+        i += 1
+    while body and body[-1] == " ":  # blank lines before the next file header are separators
+        body.pop()
+    flush()
+    return "".join(hunks), i
+
+
+def _paths_of(sections: list[str]) -> set[str]:
+    out: set[str] = set()
+    for s in sections:
+        first = s.split("\n", 1)[0]
+        if first.startswith("diff --git a/"):
+            out.add(first[len("diff --git a/") :].split(" b/", 1)[0])
+    return out
+
+
+def diff_of(ref: PatchRef, cwd: str | None, prefix: str = "") -> Diff:
+    """The best diff for one applied patch: exact recorded changes, else the converted Codex patch."""
+    errors: list[str] = []
+    if ref.changes:
+        try:
+            return from_changes(ref.changes, cwd, prefix)
+        except DiffError as exc:
+            errors.append(str(exc))
+    if ref.patch_text and not ref.patch_truncated:
+        try:
+            return from_codex_patch(ref.patch_text, cwd, prefix)
+        except DiffError as exc:
+            errors.append(str(exc))
+    elif ref.patch_truncated:
+        errors.append("the recorded patch text was truncated")
+    else:
+        errors.append("no patch text or diff was recorded")
+    raise DiffError(f"edit at event {ref.seq}: " + "; ".join(errors))
+
+
+def combine(refs: list[PatchRef], cwd: str | None, prefix: str = "") -> Diff:
+    """One diff for several applied patches, in session order."""
+    out = Diff()
+    for ref in refs:
+        d = diff_of(ref, cwd, prefix)
+        if any(path in out.deleted for path in _paths_of(d.sections)):
+            raise DiffError(f"edit at event {ref.seq} touches a file an earlier edit deleted")
+        out.extend(d)
+    return out

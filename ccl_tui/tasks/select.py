@@ -1,0 +1,269 @@
+"""Choose, inside one session, what a task is made of: the check that verifies it, the state it starts from,
+the request the agent gets and the edits that got the session past the failure.
+
+Verifier choice (recorded in the task's metadata with the reason):
+
+1. ``failed-check``: the signal's own call is a check that failed (a test/build/lint run, or any command the
+   session later re-ran successfully): the verifier re-runs it.
+2. ``failed-check-in-turn``: otherwise the last check that failed in the signal's turn (or the turn before,
+   for signals raised by the user's reply such as pushback).
+3. ``later-success-check``: otherwise the session's own success check after the signal.
+4. ``last-success-check``: otherwise (and for delight / keep-green tasks) the session's last successful check.
+
+The task starts in the repository state just before the failing check (fix) or before the request's turn
+(keep-green): the recorded commit plus every edit the agent had applied with apply_patch until then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccl_tui.signals.model import DELIGHT_KINDS, Signal, SignalKind
+from ccl_tui.signals.session_view import Call, SessionView
+from ccl_tui.sources.model import Event, EventKind
+from ccl_tui.store.db import SessionSummary
+from ccl_tui.tasks.model import FIX, KEEP_GREEN, Check, PatchRef, TaskError, TaskPlan
+
+K = EventKind
+#: Signals raised by something the user said after the agent's work (the check to re-run came before it).
+USER_RAISED = frozenset({SignalKind.USER_PUSHBACK, SignalKind.INTERRUPT})
+#: Programs that only inspect the tree: re-running them proves nothing, so they never become a verifier.
+READ_ONLY = frozenset({
+    "cat", "nl", "sed", "awk", "head", "tail", "less", "ls", "find", "fd", "rg", "grep", "ag", "wc", "tree", "echo",
+    "pwd", "which", "file", "stat", "git status", "git diff", "git log", "git show", "git branch", "git grep", "jq",
+})  # fmt: skip
+
+
+def norm_command(command: str) -> str:
+    return " ".join(command.split())
+
+
+def check_of(call: Call) -> Check | None:
+    command = call.command
+    if not command or call.is_patch:
+        return None
+    outcome = call.outcome
+    return Check(
+        command=command,
+        workdir=next((e.workdir for e in (call.call, *call.results) if e is not None and e.workdir), None),
+        seq=call.evidence_seq,
+        call_seq=call.first.seq,
+        call_id=call.call_id,
+        turn=call.first.turn,
+        exit_code=call.exit_code,
+        ok=call.ok,
+        duration_ms=outcome.duration_ms if outcome is not None else None,
+        output=call.output,
+    )
+
+
+def _seqs(call: Call) -> set[int]:
+    return {e.seq for e in (call.call, *call.results) if e is not None}
+
+
+def anchor_call(view: SessionView, signal: Signal) -> Call | None:
+    """The call the signal's primary evidence belongs to, if any."""
+    primary = signal.evidence[0] if signal.evidence else -1
+    for call in view.calls:
+        if primary in _seqs(call):
+            return call
+    if signal.call_id:
+        for call in view.calls:
+            if call.call_id == signal.call_id:
+                return call
+    return None
+
+
+def _is_check(call: Call) -> bool:
+    return bool(call.command) and not call.is_patch and call.is_verification
+
+
+def _rerunnable(call: Call) -> bool:
+    """A failed non-check command that may serve as a verifier if the session later re-ran it successfully."""
+    program = call.program
+    return (call.ok is False and call.exit_code not in (None, 0) and program not in READ_ONLY
+            and program.split(" ", 1)[0] not in READ_ONLY)  # fmt: skip
+
+
+def _later_success(view: SessionView, failing: Call) -> Call | None:
+    """The first later passing run of the same command; else (for checks) of the same verification program."""
+    key = norm_command(failing.command or "")
+    after = failing.first.seq
+    passed = [c for c in view.calls
+              if c.first.seq > after and c.ok is True and c.command and not c.is_patch]  # fmt: skip
+    same = next((c for c in passed if norm_command(c.command or "") == key), None)
+    if same is not None or not _is_check(failing):
+        return same
+    return next((c for c in passed if c.program == failing.program), None)
+
+
+def patch_refs(view: SessionView) -> list[PatchRef]:
+    """Every apply_patch the session applied successfully, in order."""
+    refs: list[PatchRef] = []
+    for call in view.calls:
+        if not call.is_patch or call.ok is not True:
+            continue
+        text: str | None = None
+        truncated = False
+        if call.call is not None and call.call.tool == "apply_patch" and "*** Begin Patch" in call.call.text:
+            text, truncated = call.call.text, call.call.truncated
+        changes = next((e.data["changes"] for e in call.results
+                        if e.kind == K.PATCH_APPLY and isinstance(e.data.get("changes"), dict)), None)  # fmt: skip
+        refs.append(PatchRef(call.first.seq, call.evidence_seq, call.call_id, text, truncated, changes))
+    return refs
+
+
+def _prompts(view: SessionView, start_seq: int, signal: Signal) -> list[tuple[str, str]]:
+    prompts = [e for e in view.prompts if e.text.strip()]
+    if not prompts:
+        return []
+    before = [e for e in prompts if e.seq <= start_seq]
+    main: Event = before[-1] if before else prompts[0]
+    out: list[tuple[str, str]] = []
+    first = prompts[0]
+    if first.seq < main.seq and norm_command(first.text) != norm_command(main.text):
+        out.append(("Earlier in the session the user asked", first.text))
+    out.append(("The user asked", main.text))
+    raised = view.by_seq.get(signal.seq)
+    if raised is not None and raised.kind == K.USER_MESSAGE and raised.seq > main.seq:
+        out.append(("Then the user said", raised.text))
+    return out
+
+
+def _turn_start(view: SessionView, turn: int, fallback: int) -> int:
+    return next((e.seq for e in view.prompts if e.turn == turn), fallback)
+
+
+@dataclass(slots=True)
+class _Choice:
+    verifier: Call
+    failing: Call | None
+    success: Call | None
+    strategy: str
+    reason: str
+
+
+def _choose_failing(view: SessionView, signal: Signal, anchor: Call | None) -> _Choice | None:
+    """Strategies 1-3 for friction: the failed check itself, one in its turn, or the later success check."""
+    if anchor is not None and anchor.command and not anchor.is_patch and anchor.ok is not True:
+        later = _later_success(view, anchor)
+        if _is_check(anchor) or (later is not None and _rerunnable(anchor)):
+            return _Choice(anchor, anchor, later, "failed-check", "re-runs the check that failed in the session")
+    turns = {signal.turn, signal.turn - 1} if signal.kind in USER_RAISED else {signal.turn}
+    in_turn = [c for c in view.calls if _is_check(c) and c.ok is False and c.first.turn in turns]
+    before = [c for c in in_turn if c.first.seq <= signal.seq]
+    pick = before[-1] if before else (in_turn[0] if in_turn else None)
+    if pick is not None:
+        return _Choice(pick, pick, _later_success(view, pick), "failed-check-in-turn",
+                       "re-runs the check that failed in the signal's turn")  # fmt: skip
+    later_ok = [c for c in view.calls if _is_check(c) and c.ok is True and c.first.seq > signal.seq]
+    if later_ok:
+        return _Choice(later_ok[0], None, later_ok[0], "later-success-check",
+                       "no failing check was recorded; uses the session's own success check after the signal")
+    return None
+
+
+def _choose_last_success(view: SessionView, signal: Signal, keep_green: bool) -> _Choice:
+    """Strategy 4 (and keep-green): the last check that passed (before the signal, for friction)."""
+    limit = view.last_seq if keep_green else signal.seq
+    passed = [c for c in view.calls if _is_check(c) and c.ok is True and c.first.seq <= limit]
+    if not passed and keep_green:
+        passed = [c for c in view.calls if _is_check(c) and c.ok is True]
+    if not passed:
+        raise TaskError(
+            f"session {view.session_id} records no check (test, build, lint or type-check run) to verify a task with"
+        )
+    reason = ("keep-green: the session's final success check must still pass" if keep_green
+              else "no failing check was recorded; uses the session's last successful check")  # fmt: skip
+    return _Choice(passed[-1], None, passed[-1], "last-success-check", reason)
+
+
+def plan_from_session(signal: Signal, session: SessionSummary, events: list[Event]) -> TaskPlan:
+    """Select verifier, start state, request and solution for ``signal`` in its session."""
+    view = SessionView(session.id, events, session.origin)
+    calls = view.calls
+    keep_green = signal.kind in DELIGHT_KINDS
+    choice = None if keep_green else _choose_failing(view, signal, anchor_call(view, signal))
+    if choice is None:
+        choice = _choose_last_success(view, signal, keep_green)
+    verifier, failing, success, strategy, reason = (
+        choice.verifier, choice.failing, choice.success, choice.strategy, choice.reason
+    )
+    anchor_seq = signal.seq
+
+    check = check_of(verifier)
+    if check is None:  # pragma: no cover - _is_check guarantees a command
+        raise TaskError("the selected check has no command")
+    if failing is not None:
+        start_seq = failing.first.seq
+        if strategy == "failed-check" and not _is_check(failing):
+            reason += " (the session re-ran this command successfully later)"
+    elif strategy == "later-success-check":
+        start_seq = anchor_seq
+    else:
+        start_seq = _turn_start(view, verifier.first.turn, verifier.first.seq)
+    reason += f": `{norm_command(check.command)[:200]}`"
+    if failing is not None:
+        code = check.exit_code
+        reason += f" exited {code}" if code is not None else " did not finish"
+        reason += f" at event {check.seq}"
+    else:
+        reason += f" passed at event {check.seq}"
+
+    patches = patch_refs(view)
+    setup = [p for p in patches if p.call_seq < start_seq]
+    solution: list[PatchRef] = []
+    if success is None:
+        solution_reason = "the session never got past the failure"
+    else:
+        solution = [p for p in patches if start_seq <= p.call_seq < success.first.seq]
+        if solution:
+            solution_reason = (f"{len(solution)} edit(s) the agent applied after event {start_seq} until the check"
+                               f" passed at event {success.evidence_seq}")  # fmt: skip
+        else:
+            solution_reason = (f"the check passed again at event {success.evidence_seq} without file edits"
+                               " (the session changed the command or the environment, not the code)")  # fmt: skip
+
+    touched: list[str] = []
+    for call in calls:
+        for e in (call.call, *call.results):
+            if e is not None:
+                touched.extend(str(f) for f in e.data.get("files", []) if isinstance(f, str))
+    return TaskPlan(
+        flavour=KEEP_GREEN if keep_green else FIX,
+        session_id=session.id,
+        signal_kind=str(signal.kind),
+        signal_seq=signal.seq,
+        signal_detail=signal.detail,
+        signal_severity=signal.severity,
+        cwd=session.cwd,
+        repo_name=session.repo,
+        repo_url=session.git_repo_url,
+        commit=session.git_commit,
+        branch=session.git_branch,
+        prompts=_prompts(view, start_seq, signal),
+        verifier=check,
+        verifier_reason=reason,
+        verifier_strategy=strategy,
+        start_seq=start_seq,
+        failure=check_of(failing) if failing is not None else None,
+        success=check_of(success) if success is not None else None,
+        setup_patches=setup,
+        solution_patches=solution,
+        solution_reason=solution_reason,
+        programs=sorted({c.program for c in calls if c.program}),
+        touched_files=sorted(set(touched))[:500],
+    )
+
+
+def find_signal(signals: list[Signal], seq: int, kind: str | None = None) -> Signal | None:
+    """The signal whose primary evidence is ``seq`` (preferring ``kind``), else one that cites ``seq``."""
+    primary = [s for s in signals if s.evidence and s.evidence[0] == seq]
+    if kind is not None:
+        exact = [s for s in primary if s.kind == kind]
+        if exact:
+            return exact[0]
+    if primary:
+        return max(primary, key=lambda s: s.severity)
+    cited = [s for s in signals if seq in s.evidence]
+    return max(cited, key=lambda s: s.severity) if cited else None
