@@ -62,3 +62,27 @@ def test_show_prints_untrusted_text_literally(tmp_path: Path, capsys: pytest.Cap
     assert "[bold red]x[/] and [link=file:///etc/passwd]click[/link]" in out
     assert "\x1b" not in out, repr(out)
     assert "red  [/]" in out
+
+
+def test_serve_builds_a_quoted_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("textual_serve", reason="the [serve] extra is not installed")
+    import textual_serve.server
+
+    seen: dict[str, object] = {}
+
+    def fake_serve(self: textual_serve.server.Server) -> None:
+        seen["command"], seen["host"], seen["port"] = self.command, self.host, self.port
+
+    monkeypatch.setattr(textual_serve.server.Server, "serve", fake_serve)
+    assert main(["serve", "--demo", "--port", "8123", "--db", "/tmp/a b.sqlite"]) == 0
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
+    assert str(seen["command"]).endswith("-m ccl_tui.cli --db '/tmp/a b.sqlite' demo")
+
+
+def test_db_option_before_or_after_the_command() -> None:
+    from ccl_tui.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--db", "a.sqlite", "report"]).db == "a.sqlite"
+    assert parser.parse_args(["report", "--db", "b.sqlite"]).db == "b.sqlite"
+    assert parser.parse_args(["report"]).db is None

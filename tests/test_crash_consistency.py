@@ -12,8 +12,9 @@ from pathlib import Path
 from tests.builders import Rollout
 
 CONTENT_SQL = {
-    "events": "SELECT session_id, seq, kind, raw_type, line, ts, turn, call_id, tool, command, workdir, exit_code,"
-    " duration_ms, success, status, text, text_size, data FROM events ORDER BY session_id, seq",
+    "events": "SELECT s.id, e.seq, e.kind, e.raw_type, e.line, e.ts, e.turn, e.call_id, e.tool, e.command, e.workdir,"
+    " e.exit_code, e.duration_ms, e.success, e.status, e.text, e.text_size, e.data"
+    " FROM events e JOIN sessions s ON s.sid = e.sid ORDER BY s.id, e.seq",
     "sessions": "SELECT id, file, era, started_at, ended_at, cwd, repo, origin, model, events, turns, user_messages,"
     " tool_calls, tokens_total FROM sessions ORDER BY id",
     "files": "SELECT path, session_id, status, size, offset, lines, malformed FROM files ORDER BY path",
@@ -75,10 +76,11 @@ def test_kill_mid_ingest_then_rerun_equals_clean(tmp_path: Path) -> None:
     con = sqlite3.connect(crashed)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     bad = con.execute(
-        "SELECT COUNT(*) FROM sessions s WHERE events != (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id)"
+        "SELECT COUNT(*) FROM sessions s WHERE events != (SELECT COUNT(*) FROM events e WHERE e.sid = s.sid)"
     ).fetchone()[0]
     orphan = con.execute(
-        "SELECT COUNT(*) FROM events WHERE session_id NOT IN (SELECT session_id FROM files)"
+        "SELECT COUNT(*) FROM events WHERE sid NOT IN"
+        " (SELECT s.sid FROM sessions s JOIN files f ON f.session_id = s.id)"
     ).fetchone()[0]
     con.close()
     assert bad == 0 and orphan == 0

@@ -15,17 +15,6 @@ from ccl_tui.store.schema import SCHEMA_VERSION
 from tests.builders import Rollout, legacy_rollout
 
 
-def session_rows(db: Path) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(
-            "SELECT session_id, seq, kind, raw_type, line, ts, turn, call_id, tool, command, exit_code, success,"
-            " status, text, text_size, data FROM events ORDER BY session_id, seq"
-        ).fetchall()
-    finally:
-        con.close()
-
-
 def bump_mtime(p: Path) -> None:
     st = p.stat()
     os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
@@ -210,3 +199,26 @@ async def test_output_text_shared_between_records_is_restored(store: Store, tmp_
     assert all(e.text == "E   AssertionError: boom\n1 failed" for e in outs)
     single = await store.event(r.id, outs[1].seq)
     assert single is not None and single.text == outs[0].text
+
+
+def _die_in_worker(*args: object) -> bytes:
+    import os
+
+    os._exit(3)  # a worker process that dies (killed, out of memory...)
+
+
+async def test_broken_worker_pool_falls_back_to_a_thread(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ccl_tui.store.ingest as ingest_mod
+
+    for i in range(4):
+        r = Rollout(start=f"2026-10-0{i + 1}T09:00:00")
+        r.user("task")
+        r.exec("pytest", "ok", 0)
+        r.write(tmp_path)
+    monkeypatch.setattr(ingest_mod, "PROCESS_THRESHOLD", 0)
+    monkeypatch.setattr(ingest_mod, "parse_file_wire", _die_in_worker)
+    summary = await ingest(store, [tmp_path], workers=2)
+    assert summary.new == 4 and (await store.counts())["sessions"] == 4
+    assert ("(ingest)", "worker processes failed; continued in one thread") in summary.errors

@@ -35,9 +35,10 @@ class EventKind(StrEnum):
     OTHER = "other"  # a record type this version does not know: kept with its raw type name
 
 
-#: Column order of an event row, as produced by the parser and stored in the ``events`` table.
+#: Column order of an event row, as stored in the ``events`` table. The parser puts the session's uuid in
+#: the first column; the writer replaces it with the session's integer key (``sessions.sid``).
 EVENT_COLUMNS = (
-    "session_id", "seq", "kind", "raw_type", "line", "ts", "turn", "call_id", "tool", "command", "workdir",
+    "sid", "seq", "kind", "raw_type", "line", "ts", "turn", "call_id", "tool", "command", "workdir",
     "exit_code", "duration_ms", "success", "status", "text_size", "data", "text",
 )  # fmt: skip
 

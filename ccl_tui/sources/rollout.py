@@ -15,7 +15,6 @@ plain JSON and saved with the file's byte offset in the store. Rules (see docs/f
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,8 +38,8 @@ _dumps = orjson.dumps
 
 #: Stored text caps (characters). Outputs keep head and tail: errors are usually at the end.
 CAP_MESSAGE = 16_000
-CAP_OUTPUT_HEAD = 2_000
-CAP_OUTPUT_TAIL = 6_000
+CAP_OUTPUT_HEAD = 1_200
+CAP_OUTPUT_TAIL = 3_600
 CAP_PATCH = 64_000
 CAP_CONTEXT = 1_000
 CAP_OTHER = 500
@@ -117,7 +116,6 @@ class ParseState:
     replay_until: float | None = None  # skip lines up to this epoch time (fork replay burst)
     calls: dict[str, list[Any]] = field(default_factory=dict)  # call_id -> [tool, command, workdir, files]
     processes: dict[str, str] = field(default_factory=dict)  # unified-exec session id -> call_id
-    outputs: dict[str, list[int]] = field(default_factory=dict)  # call_id -> [crc32 of stored text, seq]
     last_tokens: dict[str, Any] | None = None
     last_context: dict[str, Any] | None = None
     last_context_turn: int = -1
@@ -146,10 +144,13 @@ class RolloutParser:
         self.session: Session | None = Session(**self.state.session) if self.state.session else None
         self.rows: list[tuple] = []
         self.meta_changed = False
+        # Last stored output per call, to store a repeated one once. In memory only: a repeat that
+        # straddles two ingest runs is simply stored twice.
+        self._outputs: dict[str, tuple[str, int]] = {}
 
     # ------------------------------------------------------------------ entry point
     def feed(self, line_no: int, obj: Any) -> None:
-        if not isinstance(obj, dict):
+        if obj.__class__ is not dict:
             self._other(line_no, None, "non-object", obj)
             return
         st = self.state
@@ -167,7 +168,9 @@ class RolloutParser:
         if st.era == "legacy":
             self._legacy_line(line_no, obj)
             return
-        ts = obj.get("timestamp") if isinstance(obj.get("timestamp"), str) else None
+        ts = obj.get("timestamp")
+        if ts.__class__ is not str:
+            ts = None
         if rtype == "session_meta":
             self._session_meta(line_no, ts, payload if isinstance(payload, dict) else {})
             return
@@ -185,7 +188,7 @@ class RolloutParser:
             if st.first_ts is None:
                 st.first_ts = ts
             st.last_ts = ts
-        if not isinstance(payload, dict):
+        if payload.__class__ is not dict:
             payload = {"value": payload}
         if rtype == "response_item":
             self._response_item(line_no, ts, payload)
@@ -436,9 +439,9 @@ class RolloutParser:
 
     def _call_info(self, call_id: str | None) -> tuple[str | None, str | None, str | None, list[str], str | None]:
         info = self.state.calls.get(call_id or "")
-        if not info:
+        if not info or len(info) != 5:
             return None, None, None, [], None
-        tool, command, workdir, files, origin = (list(info) + [None] * 5)[:5]
+        tool, command, workdir, files, origin = info
         return tool, command, workdir, files or [], origin
 
     def _tool_output(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
@@ -491,13 +494,12 @@ class RolloutParser:
         capped_text = capped_output(text, start)
         if not call_id or not capped_text:
             return capped_text
-        digest = zlib.crc32(capped_text.encode("utf-8", "replace"))
-        outputs = self.state.outputs
+        outputs = self._outputs
         prev = outputs.get(call_id)
-        if prev is not None and prev[0] == digest:
+        if prev is not None and prev[0] == capped_text:
             data["same_text_as"] = prev[1]
             return ""
-        outputs[call_id] = [digest, self.state.seq]
+        outputs[call_id] = (capped_text, self.state.seq)
         _trim(outputs)
         return capped_text
 

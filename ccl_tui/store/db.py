@@ -86,6 +86,9 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
         await db.execute("PRAGMA busy_timeout = 10000")
+        # 16 KiB pages: event rows carry output excerpts of a few KiB; fewer overflow pages per row.
+        # Only takes effect on a new database (before the first table and before WAL).
+        await db.execute("PRAGMA page_size = 16384")
         store = cls(db, path)
         try:
             if str(path) != ":memory:":
@@ -207,7 +210,7 @@ class Store:
 
     async def events(self, session_id: str, *, kinds: Iterable[str] | None = None) -> list[Event]:
         cols = ",".join(EVENT_COLUMNS)
-        sql = f"SELECT {cols} FROM events WHERE session_id = ?"
+        sql = f"SELECT {cols} FROM events WHERE sid = (SELECT sid FROM sessions WHERE id = ?)"
         args: list[Any] = [session_id]
         if kinds:
             kinds = list(kinds)
@@ -228,7 +231,9 @@ class Store:
         if missing:
             marks = ",".join("?" * len(missing))
             async with self.db.execute(
-                f"SELECT seq, text FROM events WHERE session_id = ? AND seq IN ({marks})", [session_id, *missing]
+                f"SELECT seq, text FROM events WHERE sid = (SELECT sid FROM sessions WHERE id = ?)"
+                f" AND seq IN ({marks})",
+                [session_id, *missing],
             ) as cur:
                 texts = {r[0]: r[1] or "" for r in await cur.fetchall()}
         else:
@@ -240,7 +245,8 @@ class Store:
     async def event(self, session_id: str, seq: int) -> Event | None:
         cols = ",".join(EVENT_COLUMNS)
         async with self.db.execute(
-            f"SELECT {cols} FROM events WHERE session_id = ? AND seq = ?", (session_id, seq)
+            f"SELECT {cols} FROM events WHERE sid = (SELECT sid FROM sessions WHERE id = ?) AND seq = ?",
+            (session_id, seq),
         ) as cur:
             row = await cur.fetchone()
         if not row:

@@ -18,14 +18,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ccl_tui.sources.discover import find_rollouts
-from ccl_tui.sources.parse import HEAD_BYTES, head_hash
+from ccl_tui.sources.parse import HEAD_BYTES, head_hash, parse_file_wire
 from ccl_tui.store.db import FileRecord, Store
-from ccl_tui.store.writer import FileOutcome, close_connections, ingest_file
+from ccl_tui.store.writer import FileOutcome, close_connections, ingest_file, write_wire
 
 #: Below this many bytes to read, worker processes cost more to start than they save.
 PROCESS_THRESHOLD = 48 << 20
@@ -145,13 +146,15 @@ def _same_head(p: Path, rec: FileRecord) -> bool:
 
 
 def _executor(jobs: list[_Job], workers: int | None) -> tuple[Executor, int]:
+    """Worker processes parse big jobs (one thread of this process writes); small jobs run in one thread."""
     total = sum(j.to_read for j in jobs)
-    n = workers if workers is not None else (os.cpu_count() or 1)
-    if n > 1 and len(jobs) > 1 and total >= PROCESS_THRESHOLD:
-        # spawn: safe from a threaded host process (the TUI); fork would copy locks held by other threads.
-        ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=n, mp_context=ctx), n
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-ingest", initializer=None), 1
+    cores = workers if workers is not None else (os.cpu_count() or 1)
+    if cores > 1 and len(jobs) > 1 and total >= PROCESS_THRESHOLD:
+        # One core stays with the writer thread here; the others parse. spawn: safe from a threaded host
+        # process (the TUI), where fork would copy locks held by other threads.
+        n = cores - 1
+        return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")), n
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-ingest"), 1
 
 
 async def ingest(
@@ -181,19 +184,38 @@ async def ingest(
         raise ValueError("ingest needs an on-disk database (writers use their own connections)")
     db_path = str(store.path)
     executor, n = _executor(jobs, workers)
-    in_flight: deque[tuple[_Job, Future[FileOutcome]]] = deque()
+    # With worker processes, parsed files come back as compact JSON blobs and this single thread writes
+    # them: one writer, no lock contention, parsing of the next files overlapping each write.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-writer")
+    in_flight: deque[tuple[_Job, Future[Any]]] = deque()
     pending = deque(jobs)
     try:
         while pending or in_flight:
-            while pending and len(in_flight) < 2 * n and not (cancel and cancel.is_set()):
+            processes = isinstance(executor, ProcessPoolExecutor)
+            while pending and len(in_flight) < 8 * n and not (cancel and cancel.is_set()):
                 job = pending.popleft()
-                in_flight.append(
-                    (job, executor.submit(ingest_file, db_path, job.path, job.offset, job.start_line, job.state))
+                args = (job.path, job.offset, job.start_line, job.state)
+                fut = executor.submit(parse_file_wire, *args) if processes else executor.submit(
+                    ingest_file, db_path, *args
                 )
+                in_flight.append((job, fut))
             if not in_flight:
                 break
             job, fut = in_flight.popleft()
-            outcome = await asyncio.wrap_future(fut)
+            try:
+                result = await asyncio.wrap_future(fut)
+                if processes:
+                    result = await loop.run_in_executor(writer, write_wire, db_path, result)
+                outcome: FileOutcome = result
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory, or the host cannot spawn): finish in this process.
+                # Every file is its own transaction, so re-running the unfinished ones is safe.
+                executor.shutdown(wait=False, cancel_futures=True)
+                executor, n = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-ingest"), 1
+                summary.errors.append(("(ingest)", "worker processes failed; continued in one thread"))
+                pending.extendleft(reversed([job] + [j for j, _ in in_flight]))
+                in_flight.clear()
+                continue
             _account(job, outcome, summary, touched)
             prog.files_done += 1
             prog.bytes_done += job.to_read
@@ -215,6 +237,8 @@ async def ingest(
         if isinstance(executor, ThreadPoolExecutor):
             executor.submit(close_connections)
         executor.shutdown(wait=True, cancel_futures=True)
+        writer.submit(close_connections)
+        writer.shutdown(wait=True)
     summary.sessions_touched = list(touched)
     summary.elapsed = time.perf_counter() - t0
     return summary

@@ -25,7 +25,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX files_session ON files(session_id);
 
     CREATE TABLE sessions (
-        id                TEXT PRIMARY KEY,
+        sid               INTEGER PRIMARY KEY,     -- compact key for events (the uuid stays in id)
+        id                TEXT NOT NULL UNIQUE,
         file              TEXT NOT NULL,
         era               TEXT,
         started_at        TEXT,
@@ -57,7 +58,7 @@ MIGRATIONS: list[str] = [
 
     CREATE TABLE events (
         id          INTEGER PRIMARY KEY,
-        session_id  TEXT NOT NULL,
+        sid         INTEGER NOT NULL,            -- sessions.sid
         seq         INTEGER NOT NULL,
         kind        TEXT NOT NULL,
         raw_type    TEXT,
@@ -76,7 +77,7 @@ MIGRATIONS: list[str] = [
         data        TEXT,
         text        TEXT                       -- last: large values spill to overflow pages
     );
-    CREATE UNIQUE INDEX events_session_seq ON events(session_id, seq);
+    CREATE UNIQUE INDEX events_session_seq ON events(sid, seq);
 
     CREATE TABLE malformed (
         path    TEXT NOT NULL,

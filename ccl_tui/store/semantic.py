@@ -154,14 +154,14 @@ async def unflagged_user_messages(db: aiosqlite.Connection, origins: Sequence[st
     """User prompts (after the first turn) in sessions of ``origins`` that no rule signal points at."""
     marks = ",".join("?" * len(origins))
     sql = f"""
-        SELECT e.session_id, e.seq, e.turn, e.text, e.ts,
-               (SELECT a.text FROM events a WHERE a.session_id = e.session_id AND a.seq < e.seq
+        SELECT s.id, e.seq, e.turn, e.text, e.ts,
+               (SELECT a.text FROM events a WHERE a.sid = e.sid AND a.seq < e.seq
                   AND a.kind = 'assistant_message' ORDER BY a.seq DESC LIMIT 1)
-        FROM events e JOIN sessions s ON s.id = e.session_id
+        FROM events e JOIN sessions s ON s.sid = e.sid
         WHERE e.kind = 'user_message' AND e.turn >= ? AND s.origin IN ({marks})
-          AND NOT EXISTS (SELECT 1 FROM signals g WHERE g.session_id = e.session_id AND g.seq = e.seq
+          AND NOT EXISTS (SELECT 1 FROM signals g WHERE g.session_id = s.id AND g.seq = e.seq
                           AND g.source = 'rule' AND g.kind IN ('user_pushback', 'positive_feedback'))
-        ORDER BY e.session_id, e.seq
+        ORDER BY s.id, e.seq
     """
     async with db.execute(sql, [min_turn, *origins]) as cur:
         return [UserMessage(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "") for r in await cur.fetchall()]

@@ -30,7 +30,9 @@ def pending_sessions(con: sqlite3.Connection, fingerprint: str) -> list[tuple[st
 
 def session_events(con: sqlite3.Connection, session_id: str) -> list[Event]:
     rows = con.execute(
-        f"SELECT {','.join(EVENT_COLUMNS)} FROM events WHERE session_id = ? ORDER BY seq", (session_id,)
+        f"SELECT {','.join(EVENT_COLUMNS)} FROM events WHERE sid = (SELECT sid FROM sessions WHERE id = ?)"
+        " ORDER BY seq",
+        (session_id,),
     ).fetchall()
     events = [row_to_event(r) for r in rows]
     by_seq = {e.seq: e for e in events}

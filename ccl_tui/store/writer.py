@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from ccl_tui.sources.model import EVENT_COLUMNS, Session
-from ccl_tui.sources.parse import FileParse, parse_file
+from ccl_tui.sources.parse import FileParse, from_wire, parse_file
 from ccl_tui.sources.reader import BadLine
 
 SESSION_COLUMNS = (
@@ -97,6 +97,18 @@ def ingest_file(db_path: str, path: str, offset: int, start_line: int, state: by
     return outcome
 
 
+def write_wire(db_path: str, blob: bytes) -> FileOutcome:
+    """Store a parse result produced by a worker process (see ``parse_file_wire``)."""
+    parse = from_wire(blob)
+    con = _connection(db_path)
+    if parse.error and parse.session is None:
+        record_error(con, parse.path, parse.error)
+        return FileOutcome(parse.path, "error", error=parse.error)
+    outcome = write_parse(con, parse)
+    outcome.error = parse.error
+    return outcome
+
+
 def record_error(con: sqlite3.Connection, path: str, error: str) -> None:
     con.execute(
         "INSERT INTO files(path, status, error, ingested_at) VALUES (?, 'error', ?,"
@@ -159,10 +171,6 @@ def _write_session(con: sqlite3.Connection, parse: FileParse, s: Session, out: F
             return
         con.execute("UPDATE files SET status = 'duplicate' WHERE path = ?", (owner,))
         out.status = "replaced"
-    if parse.full and owner is not None:
-        con.execute("DELETE FROM events WHERE session_id = ?", (s.id,))
-    if parse.rows:
-        con.executemany(_INSERT_EVENTS, parse.rows)
     con.execute(
         _UPSERT_SESSION,
         (
@@ -171,6 +179,11 @@ def _write_session(con: sqlite3.Connection, parse: FileParse, s: Session, out: F
             s.git_repo_url, s.forked_from, s.parent_id, s.instructions_size,
         ),
     )  # fmt: skip
+    sid = con.execute("SELECT sid FROM sessions WHERE id = ?", (s.id,)).fetchone()[0]
+    if parse.full and owner is not None:
+        con.execute("DELETE FROM events WHERE sid = ?", (sid,))
+    if parse.rows:
+        con.executemany(_INSERT_EVENTS, [(sid, *r[1:]) for r in parse.rows])
     con.execute(
         "UPDATE sessions SET events=?, turns=?, user_messages=?, tool_calls=?, tokens_total=?, context_window=?,"
         " max_context_input=? WHERE id=?",

@@ -45,14 +45,14 @@ def has_control(text: str) -> bool:
     return bool(_HAS_SPECIAL.search(text.replace("\r\n", "\n")))
 
 
-_FAST_MARKERS = ("\x1b", "\r", "\x08", "\x00", "\x07", "\x9b", "\x9d")
+_FAST_MARKERS = ("\x1b", "\r", "\x08", "\x00")
 
 
 def strip_control_fast(text: str) -> str:
     """:func:`strip_control` for ingest: only pays for the full scan when a common marker is present.
 
     Each ``in`` test is a memchr over the text, about ten times faster than the character-class regex.
-    Rarer controls that slip through (vertical tab, form feed...) are stripped by every view on display.
+    Rarer controls that slip through (bell, vertical tab, 8-bit CSI...) are stripped by every view on display.
     """
     for marker in _FAST_MARKERS:
         if marker in text:
