@@ -47,3 +47,15 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield s
     finally:
         await s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus ingested and detected once per test session (copy it before use)."""
+    import asyncio
+
+    from tests.tui_support import build_db
+
+    db = tmp_path_factory.mktemp("demo-db") / "demo.sqlite"
+    asyncio.run(build_db(db))
+    return db

@@ -16,25 +16,16 @@ from ccl_tui.store.ingest import IngestProgress
 from ccl_tui.tui.screens.demo import DemoScreen
 from ccl_tui.tui.screens.transcript import TranscriptScreen
 from ccl_tui.tui.widgets.flow import FlowDiagram
-from tests.tui_support import app_for, build_db, copy_db, settle, wait_loaded
+from tests.tui_support import app_for, copy_db, settle, wait_loaded
 
 SIZE = (130, 40)
 
 
-@pytest.fixture(scope="module")
-def snap_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import asyncio
-
-    db = tmp_path_factory.mktemp("snap-db") / "demo.sqlite"
-    asyncio.run(build_db(db))
-    return db
-
-
 @pytest.fixture
-def db(snap_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def db(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CCL_TUI_DATA_DIR", "/tmp/ccl-tui-snapshots")
     monkeypatch.setattr(IngestProgress, "events_per_s", property(lambda self: 12345.0))
-    return copy_db(snap_db, tmp_path / "demo.sqlite")
+    return copy_db(demo_db, tmp_path / "demo.sqlite")
 
 
 def test_issues_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]

@@ -18,18 +18,9 @@ from ccl_tui.tui.screens.transcript import TranscriptScreen
 from ccl_tui.tui.widgets.charts import BarChart, StatCard
 from ccl_tui.tui.widgets.transcript_view import TranscriptView
 from tests.builders import Rollout
-from tests.tui_support import app_for, build_db, copy_db, screen_text, settle, wait_loaded
+from tests.tui_support import app_for, copy_db, screen_text, settle, wait_loaded
 
 SIZE = (140, 42)
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import asyncio
-
-    db = tmp_path_factory.mktemp("demo-db") / "demo.sqlite"
-    asyncio.run(build_db(db))
-    return db
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from ccl_tui.config.settings import ImpactWeights
 from ccl_tui.issues.model import Evidence, Impact, Issue
 from ccl_tui.signals.model import DELIGHT_KINDS, Signal
 from ccl_tui.signals.model import SignalKind as S
+from ccl_tui.sources.model import ts_epoch
 
 
 @dataclass(slots=True)
@@ -72,13 +72,6 @@ def cost_units(s: Signal, w: ImpactWeights) -> float:
     return units
 
 
-def _epoch(ts: str | None) -> float | None:
-    if not ts:
-        return None
-    try:
-        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def build_issues(
@@ -96,7 +89,7 @@ def build_issues(
             groups[s.signature].append(s)
     if now is None:
         now = max((i.started_at for i in sessions.values() if i.started_at), default=None)
-    now_t = _epoch(now)
+    now_t = ts_epoch(now)
     issues = [_issue(sig, sigs, sessions, w, now_t) for sig, sigs in groups.items()]
     issues.sort(key=lambda i: (-i.impact.impact, -i.impact.sessions, i.id))
     for rank, issue in enumerate(issues, 1):
@@ -126,7 +119,7 @@ def _issue(signature: str, sigs: list[Signal], sessions: dict[str, SessionInfo],
         unresolved += 0.0 if all(s.cost.resolved for s in ss) else 1.0
     n = len(by_session)
     stamps = sorted(s.timestamp for s in sigs if s.timestamp)
-    last_t = _epoch(stamps[-1]) if stamps else None
+    last_t = ts_epoch(stamps[-1]) if stamps else None
     days = max((now_t - last_t) / 86400, 0.0) if now_t is not None and last_t is not None else 0.0
     recency = max(w.recency_floor, 0.5 ** (days / w.recency_half_life_days)) if w.recency_half_life_days > 0 else 1.0
     severity = sev_sum / n

@@ -10,11 +10,10 @@ from __future__ import annotations
 import bisect
 import functools
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 
 from ccl_tui.issues.signature import command_program, failure_signature
-from ccl_tui.sources.model import Event, EventKind
+from ccl_tui.sources.model import Event, EventKind, ts_epoch
 
 K = EventKind
 
@@ -201,7 +200,7 @@ class SessionView:
         return totals[i] if i >= 0 else 0
 
     def seconds_between(self, a: int, b: int) -> float:
-        ta, tb = _epoch(self._ts_near(a)), _epoch(self._ts_near(b, forward=False))
+        ta, tb = ts_epoch(self._ts_near(a)), ts_epoch(self._ts_near(b, forward=False))
         return max(tb - ta, 0.0) if ta is not None and tb is not None else 0.0
 
     def _ts_near(self, seq: int, forward: bool = True) -> str | None:
@@ -219,10 +218,3 @@ class SessionView:
         return self.events[-1].seq if self.events else 0
 
 
-def _epoch(ts: str | None) -> float | None:
-    if not ts:
-        return None
-    try:
-        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None

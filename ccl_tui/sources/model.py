@@ -6,6 +6,7 @@ Every later layer (signals, issues, tasks, semantic, TUI) reads these from the s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -143,6 +144,16 @@ def origin_of(source: str | None, originator: str | None) -> str:
     if not s and not o:
         return Origin.INTERACTIVE.value  # legacy era: only the interactive CLI wrote these files
     return Origin.OTHER.value
+
+
+def ts_epoch(ts: str | None) -> float | None:
+    """Seconds since the epoch of a Codex ISO-8601 timestamp (``2026-10-05T09:00:00.123Z``), or None."""
+    if not ts:
+        return None
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def row_to_event(r: tuple | list) -> Event:

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import orjson
 
-from ccl_tui.sources.model import Event, EventKind, Session, origin_of, row_to_event
+from ccl_tui.sources.model import Event, EventKind, Session, origin_of, row_to_event, ts_epoch
 from ccl_tui.sources.outputs import (
     PATCH_OK_FILE,
     argv_to_command,
@@ -89,13 +88,6 @@ def capped_output(text: str, start: int = 0) -> str:
     return strip_control(f"{head}\n[... ccl-tui: {omitted} characters omitted ...]\n{text[-CAP_OUTPUT_TAIL:]}")
 
 
-def parse_ts(ts: str | None) -> float | None:
-    if not ts:
-        return None
-    try:
-        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def session_id_from_name(name: str) -> str | None:
@@ -175,7 +167,7 @@ class RolloutParser:
             self._session_meta(line_no, ts, payload if isinstance(payload, dict) else {})
             return
         if st.replay_until is not None:
-            t = parse_ts(ts)
+            t = ts_epoch(ts)
             if t is not None and t <= st.replay_until:
                 st.skipped_replay += 1
                 return
@@ -214,7 +206,7 @@ class RolloutParser:
         own = st.name_id or (sid if self.session is None else self.session.id)
         if sid and own and sid != own:
             # A copy of the parent's meta: the parent's history follows, replayed in one burst.
-            t = parse_ts(ts)
+            t = ts_epoch(ts)
             if self.session is not None and t is not None:
                 st.replay_until = t + REPLAY_WINDOW_S
             elif self.session is None:
