@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -54,6 +54,7 @@ class IssuesScreen(Screen[None]):
         self._last_refresh = -1
         self._repos: list[str] = []
         self._loaded = 0  # rows added to the table so far (a prefix of _shown)
+        self._user_moved = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -119,7 +120,8 @@ class IssuesScreen(Screen[None]):
 
     def refill(self) -> None:
         table = self.query_one("#issues-table", DataTable)
-        selected = self.highlighted.id if self.highlighted else None
+        # Keep the issue the user picked under the cursor across re-ranks; until they pick one, stay on top.
+        selected = self.highlighted.id if self.highlighted and self._user_moved else None
         q = self.query_text.lower()
         shown = [i for i in self._issues if not q or q in i.title.lower() or q in i.signature.lower() or q in i.id.lower()]
         key, _ = SORTS[self.sort_key]
@@ -162,6 +164,13 @@ class IssuesScreen(Screen[None]):
         self.query_one(ScoreBreakdown).show_issue(self.highlighted)
 
     # ------------------------------------------------------------------ events
+    def on_key(self, event: events.Key) -> None:
+        if event.key in ("up", "down", "pageup", "pagedown", "home", "end"):
+            self._user_moved = True
+
+    def on_click(self) -> None:
+        self._user_moved = True
+
     @on(DataTable.RowHighlighted, "#issues-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.cursor_row >= self._loaded - PAGE // 4 and self._loaded < len(self._shown):
