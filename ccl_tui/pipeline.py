@@ -14,66 +14,13 @@ from dataclasses import dataclass, field
 from ccl_tui.config.settings import Settings, load_settings
 from ccl_tui.issues.build import SessionInfo, build_issues
 from ccl_tui.issues.model import Issue
+from ccl_tui.scope import ALL_ORIGINS, USER_ORIGINS, Scope, scope_from
 from ccl_tui.signals.detect import DETECTOR_VERSION, detect_session
 from ccl_tui.signals.model import DELIGHT_KINDS, Signal
 from ccl_tui.store import signals as sql
 from ccl_tui.store.db import Store
 from ccl_tui.store.semantic import reapply_cluster_ids
 from ccl_tui.store.writer import connect
-
-#: Origins counted as user friction by default. Automated runs (exec, sub-agents, reviews) are reported
-#: only when asked for, never silently mixed in.
-USER_ORIGINS = ("interactive", "ide", "other")
-ALL_ORIGINS = ("interactive", "ide", "exec", "subagent", "review", "other")
-BATCH = 100
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Which sessions a report covers."""
-
-    origins: tuple[str, ...] = USER_ORIGINS
-    repo: str | None = None
-    kind: str | None = None
-    since: str | None = None  # ISO date/time; sessions started on/after it
-    until: str | None = None  # sessions started before it
-
-    @property
-    def is_default(self) -> bool:
-        return self == Scope()
-
-    def admits(self, info: SessionInfo | None) -> bool:
-        if info is None or info.origin not in self.origins:
-            return False
-        if self.repo and info.repo != self.repo:
-            return False
-        start = info.started_at or ""
-        if self.since and start < self.since:
-            return False
-        return not (self.until and start >= self.until)
-
-    def describe(self) -> str:
-        parts = [f"origins: {', '.join(self.origins)}"]
-        if self.repo:
-            parts.append(f"repo: {self.repo}")
-        if self.kind:
-            parts.append(f"kind: {self.kind}")
-        if self.since:
-            parts.append(f"since: {self.since}")
-        if self.until:
-            parts.append(f"until: {self.until}")
-        return "; ".join(parts)
-
-
-def scope_from(origin: str | None = None, **kw: str | None) -> Scope:
-    """``origin`` may be one origin, a comma list, or "all"."""
-    if not origin:
-        origins = USER_ORIGINS
-    elif origin == "all":
-        origins = ALL_ORIGINS
-    else:
-        origins = tuple(o.strip() for o in origin.split(",") if o.strip())
-    return Scope(origins=origins, **kw)  # type: ignore[arg-type]
 
 
 @dataclass(slots=True)
@@ -86,6 +33,10 @@ class DetectSummary:
     detect_seconds: float = 0.0
     rank_seconds: float = 0.0
     per_kind: dict[str, int] = field(default_factory=dict)
+
+
+BATCH = 100
+__all__ = ["ALL_ORIGINS", "USER_ORIGINS", "DetectSummary", "Scope", "rank", "ranked_issues", "refresh", "scope_from"]
 
 
 def fingerprint(settings: Settings) -> str:

@@ -41,3 +41,11 @@ def test_import_linter_contract() -> None:
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "Core is UI-free KEPT" in res.stdout
+
+
+def test_app_module_leaves_the_core_for_later() -> None:
+    """First paint must not wait for the store, detectors, ChromaDB, OpenAI or Harbor."""
+    mods = loaded_after("import ccl_tui.tui.app")
+    late = {"ccl_tui.pipeline", "ccl_tui.store.db", "ccl_tui.store.ingest", "ccl_tui.signals.detect",
+            "ccl_tui.issues.signature", "aiosqlite", "chromadb", "openai", "sklearn", "harbor", "numpy"}
+    assert not (late & mods)

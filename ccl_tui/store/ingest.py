@@ -26,32 +26,11 @@ from typing import Any
 from ccl_tui.sources.discover import find_rollouts
 from ccl_tui.sources.parse import HEAD_BYTES, head_hash, parse_file_wire
 from ccl_tui.store.db import FileRecord, Store
+from ccl_tui.store.progress import IngestProgress
 from ccl_tui.store.writer import FileOutcome, close_connections, ingest_file, write_wire
 
 #: Below this many bytes to read, worker processes cost more to start than they save.
 PROCESS_THRESHOLD = 48 << 20
-
-
-@dataclass(slots=True)
-class IngestProgress:
-    files_total: int = 0
-    files_done: int = 0
-    bytes_total: int = 0
-    bytes_done: int = 0
-    sessions: int = 0
-    events: int = 0
-    malformed: int = 0
-    elapsed: float = 0.0
-    current: str | None = None
-    last_session_id: str | None = None
-
-    @property
-    def events_per_s(self) -> float:
-        return self.events / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def mb_per_s(self) -> float:
-        return self.bytes_done / 1e6 / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @dataclass

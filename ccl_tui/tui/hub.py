@@ -13,16 +13,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ccl_tui.issues.model import Issue
-from ccl_tui.issues.trend import Improvement, WeekRate, find_improvements, weekly_rates
-from ccl_tui.pipeline import DetectSummary, Scope, ranked_issues, refresh
-from ccl_tui.signals.model import Signal
-from ccl_tui.sources.model import Event
-from ccl_tui.stats import Overview, overview
-from ccl_tui.store.db import SessionSummary, Store
-from ccl_tui.store.ingest import IngestProgress, IngestSummary, ingest
+from ccl_tui.scope import Scope
+from ccl_tui.store.progress import IngestProgress
+
+# The core is imported when the hub first needs it, not at startup: the first frame must not wait for it.
+if TYPE_CHECKING:
+    from ccl_tui.issues.model import Issue
+    from ccl_tui.issues.trend import Improvement, WeekRate
+    from ccl_tui.pipeline import DetectSummary
+    from ccl_tui.signals.model import Signal
+    from ccl_tui.sources.model import Event
+    from ccl_tui.stats import Overview
+    from ccl_tui.store.db import SessionSummary, Store
+    from ccl_tui.store.ingest import IngestSummary
 
 
 @dataclass(slots=True)
@@ -81,6 +86,8 @@ class Hub:
         return self._store is not None
 
     async def open(self) -> None:
+        from ccl_tui.store.db import Store
+
         if self._store is None:
             if self.source.fresh_db:
                 await asyncio.to_thread(_remove_db, self.source.db)
@@ -109,6 +116,8 @@ class Hub:
                     last_push = now
                     on_change(st)
 
+            from ccl_tui.store.ingest import ingest
+
             job = asyncio.ensure_future(ingest(self.store, list(self.source.paths), progress=on_progress))
             while not job.done():
                 await asyncio.wait({job}, timeout=self.LIVE_REFRESH_S)
@@ -126,6 +135,8 @@ class Hub:
         return st
 
     async def _detect(self, on_change: Callable[[LoadState], Any]) -> None:
+        from ccl_tui.pipeline import refresh
+
         d = await refresh(self.store)
         self._issues.clear()
         st = self.state
@@ -136,6 +147,8 @@ class Hub:
 
     # ---------------------------------------------------------------- queries
     async def issues(self, scope: Scope | None = None) -> list[Issue]:
+        from ccl_tui.pipeline import ranked_issues
+
         scope = scope or Scope()
         if scope not in self._issues:
             self._issues[scope] = await ranked_issues(self.store, scope)
@@ -145,14 +158,20 @@ class Hub:
         return next((i for i in await self.issues(scope) if i.id == issue_id), None)
 
     async def overview(self) -> Overview:
+        from ccl_tui.stats import overview
+
         return await overview(self.store)
 
     async def improvements(self) -> list[Improvement]:
+        from ccl_tui.issues.trend import find_improvements
+
         issues = await self.issues()
         infos = await self.store.session_infos()
         return find_improvements(issues, infos)
 
     async def weekly(self, issue_id: str) -> list[WeekRate]:
+        from ccl_tui.issues.trend import weekly_rates
+
         issue = await self.issue(issue_id)
         return weekly_rates(issue, await self.store.session_infos()) if issue else []
 

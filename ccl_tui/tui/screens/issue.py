@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ccl_tui.issues.model import Evidence, Issue
-from ccl_tui.pipeline import Scope
+from ccl_tui.scope import Scope
 from ccl_tui.text.ansi import strip_control
 from ccl_tui.tui.widgets.score import ScoreBreakdown
 

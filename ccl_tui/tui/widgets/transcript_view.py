@@ -206,8 +206,9 @@ class TranscriptView(ScrollView, can_focus=True):
         head = f"{gutter} {marks + ' ' if marks else ''}{b.header}"
         lines.append((f"head-{b.tone}", chop_cells(head, w)[0] if cell_len(head) > w else head))
         for s in b.signals:
+            origin = " (model-derived)" if s.source == "model" else ""
             lines.append((f"signal-{s.polarity}", f"{'':{INDENT}} {'▲' if s.polarity == 'friction' else '★'} "
-                          f"{s.kind}: {strip_control(s.detail)}"[: w * 2]))
+                          f"{s.kind}{origin}: {strip_control(s.detail)}"[: w * 2]))
         body = b.body
         hidden = 0
         if b.foldable and not b.expanded:
