@@ -116,6 +116,12 @@ def transcript_lines(events: list[Event], *, full: bool = False, width: int = 10
         if d.body and (full or e.kind in (K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.TOOL_OUTPUT, K.ERROR,
                                           K.PATCH_APPLY, K.DENIAL)):
             lines = d.body.split("\n")
+            if lines and lines[0].strip() == d.headline.strip():
+                lines = lines[1:]  # the headline already shows it
+            while lines and not lines[-1].strip():
+                lines.pop()
+            if not lines:
+                continue
             limit = None if full else 12
             shown = lines[-limit:] if limit and e.kind in (K.TOOL_OUTPUT, K.PATCH_APPLY) else lines[:limit]
             if limit and len(lines) > limit:
