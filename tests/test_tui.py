@@ -68,6 +68,13 @@ async def test_triage_path_list_issue_transcript(db: Path) -> None:
         assert view.cursor == next((i for i in marks if i > marks[marks.index(view.index_of(first.seq))]), marks[0])
         await pilot.press("p")
         assert view.current_block is not None and view.current_block.event.seq == first.seq
+        await pilot.press("t")  # one key writes the Harbor task for the signal under the cursor
+        await settle(pilot)
+        from ccl_tui.locations import tasks_dir
+
+        written = sorted(tasks_dir().glob("*/task.toml"))
+        assert len(written) == 1
+        assert first.session_id in written[0].read_text()
         await pilot.press("escape")
         await pilot.press("escape")
         assert isinstance(app.screen, IssuesScreen)
@@ -231,6 +238,12 @@ async def test_untrusted_text_is_never_markup_or_ansi(tmp_path: Path) -> None:
         lines = [view.render_line(y).text for y in range(view.size.height)]
         texts.append(screen_text(app))
         texts.append("\n".join(lines))
+        app.action_demo()
+        await settle(pilot)
+        for stage in "15":
+            await pilot.press(stage)
+            await settle(pilot)
+            texts.append(screen_text(app))
         joined = "\n".join(texts)
         assert "\x1b" not in joined
         assert joined.count(HOSTILE_MARKUP) >= 4  # shown literally in list, issue and transcript views

@@ -19,7 +19,7 @@ from ccl_tui.tui.widgets.score import ScoreBreakdown
 class IssueScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="issue.back"),
-        Binding("t", "write_task", "Harbor task", id="issue.task"),
+        Binding("t", "write_task", "Harbor task (evidence)", id="issue.task"),
     ]
 
     def __init__(self, issue_id: str, scope: Scope | None = None) -> None:
@@ -107,4 +107,9 @@ class IssueScreen(Screen[None]):
             self.app.push_screen(TranscriptScreen(e.session_id, e.seq, issue_id=self.issue_id))
 
     def action_write_task(self) -> None:
-        self.app.write_task(self.issue_id)  # type: ignore[attr-defined]
+        """The task for the highlighted evidence (that session's failure); the issue's own without one."""
+        e = self.selected
+        if e is not None:
+            self.app.write_task_for_signal(e.session_id, e.seq)  # type: ignore[attr-defined]
+        else:
+            self.app.write_task(self.issue_id)  # type: ignore[attr-defined]
