@@ -7,9 +7,10 @@ since their signals were computed (or when the detector version or thresholds ch
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from ccl_tui.config.settings import Settings, load_settings
 from ccl_tui.issues.build import SessionInfo, build_issues
@@ -75,12 +76,18 @@ def detect_pending_sync(
         summary.delight = summary.signals - summary.friction
         summary.detect_seconds = time.perf_counter() - t0
         t1 = time.perf_counter()
-        issues = rank(sql.all_signals(con), session_infos_sync(con), settings, Scope())
-        con.execute("BEGIN IMMEDIATE")
-        sql.replace_issues(con, issues)
-        reapply_cluster_ids(con)  # clusters from the last `analyze` survive a re-rank
-        con.execute("COMMIT")
-        summary.issues = len(issues)
+        # Re-rank only when the inputs changed: the TUI calls this every half second while loading.
+        inputs = f"{sql.ranking_inputs(con)}|{hashlib.sha1(repr(asdict(settings.impact)).encode()).hexdigest()}"
+        if sql.get_meta(con, "ranking_inputs") == inputs:
+            summary.issues = con.execute("SELECT COUNT(*) FROM issues").fetchone()[0]
+        else:
+            issues = rank(sql.all_signals(con), session_infos_sync(con), settings, Scope())
+            con.execute("BEGIN IMMEDIATE")
+            sql.replace_issues(con, issues)
+            reapply_cluster_ids(con)  # clusters from the last `analyze` survive a re-rank
+            sql.set_meta(con, "ranking_inputs", inputs)
+            con.execute("COMMIT")
+            summary.issues = len(issues)
         summary.rank_seconds = time.perf_counter() - t1
         return summary
     finally:

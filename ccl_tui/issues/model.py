@@ -68,7 +68,3 @@ class Issue:
     evidence: list[Evidence] = field(default_factory=list)  # most severe first, one per session
     rank: int = 0
     cluster_id: str | None = None
-
-    @property
-    def score(self) -> float:
-        return self.impact.impact

@@ -43,10 +43,6 @@ EVENT_COLUMNS = (
     "exit_code", "duration_ms", "success", "status", "text_size", "data", "text",
 )  # fmt: skip
 
-#: Event kinds that carry a tool result tied to a call id.
-RESULT_KINDS = frozenset({EventKind.TOOL_OUTPUT, EventKind.PATCH_APPLY, EventKind.DENIAL})
-
-
 class Origin(StrEnum):
     """Who drove the session; reports never silently mix automated runs into user friction."""
 

@@ -19,7 +19,6 @@ REJECTED_BY_USER = (
     "unified exec command rejected by user",
     "patch rejected by user",
 )
-ABORTED = ("aborted", "aborted by user")
 
 #: The unified-exec header (2026), in Codex's fixed order; one match instead of four searches.
 _UNIFIED = re.compile(

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ccl_tui.sources.model import Event, EventKind, Session, origin_of, row_to_event, ts_epoch
+from ccl_tui.sources.model import EventKind, Session, origin_of, ts_epoch
 from ccl_tui.sources.outputs import (
     PATCH_OK_FILE,
     argv_to_command,
@@ -112,7 +112,6 @@ class ParseState:
     last_context: dict[str, Any] | None = None
     last_context_turn: int = -1
     last_compaction_line: int = -100
-    first_ts: str | None = None
     last_ts: str | None = None
     skipped_replay: int = 0
 
@@ -135,7 +134,6 @@ class RolloutParser:
         self.path = path
         self.session: Session | None = Session(**self.state.session) if self.state.session else None
         self.rows: list[tuple] = []
-        self.meta_changed = False
         # Last stored output per call, to store a repeated one once. In memory only: a repeat that
         # straddles two ingest runs is simply stored twice.
         self._outputs: dict[str, tuple[str, int]] = {}
@@ -177,8 +175,6 @@ class RolloutParser:
                 return  # no identity yet (not a rollout, or meta still to come): nothing to attach to
             self._ensure_session(st.name_id)
         if ts:
-            if st.first_ts is None:
-                st.first_ts = ts
             st.last_ts = ts
         if payload.__class__ is not dict:
             payload = {"value": payload}
@@ -197,7 +193,6 @@ class RolloutParser:
     def _ensure_session(self, sid: str) -> Session:
         if self.session is None:
             self.session = Session(id=sid, path=self.path, era=self.state.era or "enveloped")
-            self.meta_changed = True
         return self.session
 
     def _session_meta(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
@@ -213,7 +208,6 @@ class RolloutParser:
                 st.replay_until = float("inf")  # until our own meta line
             if self.session is not None and not self.session.forked_from and not self.session.parent_id:
                 self.session.forked_from = sid
-                self.meta_changed = True
             return
         if sid is None and own is None:
             return
@@ -245,7 +239,6 @@ class RolloutParser:
         if isinstance(instr, str):
             s.instructions_size = len(instr)
         s.origin = origin_of(s.source, s.originator)
-        self.meta_changed = True
 
     def _legacy_header(self, line_no: int, obj: dict[str, Any]) -> None:
         sid = str(obj.get("id") or "").lower()
@@ -282,7 +275,6 @@ class RolloutParser:
             m = _CWD_TAG.search(text)
             if m:
                 s.cwd = m.group(1).strip()
-                self.meta_changed = True
 
     # ------------------------------------------------------------------ emit helpers
     def _emit(self, kind: str, raw_type: str, line_no: int, ts: str | None, *, text: str = "",
@@ -606,7 +598,6 @@ class RolloutParser:
         model = _str(p.get("model"))
         if s is not None and model and s.model is None:
             s.model = model
-            self.meta_changed = True
         sandbox = p.get("sandbox_policy")
         if isinstance(sandbox, dict):
             sandbox = sandbox.get("type") or sandbox.get("mode")
@@ -623,7 +614,6 @@ class RolloutParser:
         }
         if s is not None and not s.cwd and data.get("cwd"):
             s.cwd = data["cwd"]
-            self.meta_changed = True
         st = self.state
         if data == st.last_context and st.last_context_turn == st.turn:
             return  # re-sent for every model request of the turn: unchanged settings are kept once per turn
@@ -706,9 +696,6 @@ class RolloutParser:
     def take_rows(self) -> list[tuple]:
         rows, self.rows = self.rows, []
         return rows
-
-    def take_events(self) -> list[Event]:
-        return [row_to_event(r) for r in self.take_rows()]
 
     def snapshot_session(self) -> Session | None:
         s = self.session

@@ -155,12 +155,6 @@ class Store:
         async with self.db.execute("SELECT id, file FROM sessions") as cur:
             return {r[0]: r[1] for r in await cur.fetchall()}
 
-    async def session_owner(self, session_id: str) -> str | None:
-        async with self.db.execute("SELECT file FROM sessions WHERE id = ?", (session_id,)) as cur:
-            row = await cur.fetchone()
-        return row[0] if row else None
-
-    # ------------------------------------------------------------------ reads
     async def sessions(
         self,
         *,
@@ -296,16 +290,6 @@ class Store:
             f"SELECT {', '.join(sigsql.ISSUE_COLUMNS)} FROM issues ORDER BY rank"
         ) as cur:
             return [sigsql.row_issue(r) for r in await cur.fetchall()]
-
-    async def signal_counts(self, session_ids: Iterable[str] | None = None) -> dict[str, int]:
-        sql = "SELECT kind, COUNT(*) FROM signals"
-        args: list[Any] = []
-        if session_ids is not None:
-            ids = list(session_ids)
-            sql += f" WHERE session_id IN ({','.join('?' * len(ids))})"
-            args = ids
-        async with self.db.execute(sql + " GROUP BY kind", args) as cur:
-            return {r[0]: r[1] for r in await cur.fetchall()}
 
     async def signal_stats(self, origins: Sequence[str] | None = None) -> list[tuple[str, str, int, int, int, float, int]]:
         """Per signal kind: (kind, polarity, signals, sessions, turns lost, seconds lost, tokens lost)."""

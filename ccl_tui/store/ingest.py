@@ -202,7 +202,6 @@ async def ingest(
             prog.sessions = len(touched)
             prog.malformed = summary.malformed
             prog.elapsed = time.perf_counter() - t0
-            prog.current = job.path
             prog.last_session_id = outcome.session_id or prog.last_session_id
             if progress:
                 progress(prog)

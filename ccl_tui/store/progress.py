@@ -15,7 +15,6 @@ class IngestProgress:
     events: int = 0
     malformed: int = 0
     elapsed: float = 0.0
-    current: str | None = None
     last_session_id: str | None = None
 
     @property

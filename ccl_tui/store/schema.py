@@ -177,6 +177,13 @@ MIGRATIONS: list[str] = [
         summary     TEXT NOT NULL                -- JSON AnalyzeSummary
     );
     """,
+    # v4: small key/value facts about derived tables (e.g. what the stored ranking was computed from)
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

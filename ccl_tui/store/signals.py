@@ -112,6 +112,23 @@ def row_issue(r: tuple | sqlite3.Row) -> Issue:
     )  # fmt: skip
 
 
+def ranking_inputs(con: sqlite3.Connection) -> str:
+    """What the stored ranking depends on in the database: any signal or session change alters it."""
+    n, last = con.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM signals").fetchone()
+    sessions = con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+    return f"{n}:{last}:{sessions}"
+
+
+def get_meta(con: sqlite3.Connection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(con: sqlite3.Connection, key: str, value: str) -> None:
+    con.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value))  # fmt: skip
+
+
 def replace_issues(con: sqlite3.Connection, issues: list[Issue]) -> None:
     con.execute("DELETE FROM issues")
     con.executemany(

@@ -175,6 +175,33 @@ class Hub:
         issue = await self.issue(issue_id)
         return weekly_rates(issue, await self.store.session_infos()) if issue else []
 
+    async def task_files(self, task_dir: Path) -> list[tuple[tuple[str, ...], int | None]]:
+        """A written task's tree as (path parts, size; None for folders), folders before their files."""
+
+        def walk(folder: Path, prefix: tuple[str, ...]) -> list[tuple[tuple[str, ...], int | None]]:
+            out: list[tuple[tuple[str, ...], int | None]] = []
+            for p in sorted(folder.iterdir(), key=lambda x: (x.is_file(), x.name)):
+                if p.is_dir():
+                    out.append(((*prefix, p.name), None))
+                    out.extend(walk(p, (*prefix, p.name)))
+                else:
+                    out.append(((*prefix, p.name), p.stat().st_size))
+            return out
+
+        return await asyncio.to_thread(walk, task_dir, ())
+
+    async def task_text(self, task_dir: Path, name: str, limit: int = 20_000) -> str:
+        """A task file's text for display, control codes stripped."""
+        from ccl_tui.text.ansi import strip_control
+
+        def read() -> str:
+            try:
+                return strip_control((task_dir / name).read_text(encoding="utf-8", errors="replace")[:limit])
+            except OSError as exc:
+                return f"({name}: {exc.strerror})"
+
+        return await asyncio.to_thread(read)
+
     def tasks_written(self) -> int:
         """Harbor task directories in the default output folder."""
         from ccl_tui.locations import tasks_dir

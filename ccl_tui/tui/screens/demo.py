@@ -19,7 +19,6 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, 
 
 from ccl_tui.issues.model import Issue
 from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS
-from ccl_tui.text.ansi import strip_control
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import BarChart, LoadStatus, StatCard, bar
 from ccl_tui.tui.widgets.flow import FlowDiagram
@@ -300,17 +299,16 @@ class DemoScreen(Screen[None]):
         tree = self.query_one("#t-tree", Tree)
         tree.clear()
         tree.root.set_label(Text(task_dir.name))
-        self._fill_tree(tree.root, task_dir)
-        tree.root.expand_all()
-        self.query_one("#t-instruction", TextArea).load_text(_read(task_dir / "instruction.md"))
-        self.query_one("#t-toml", TextArea).load_text(_read(task_dir / "task.toml"))
-
-    def _fill_tree(self, node, folder: Path) -> None:  # type: ignore[no-untyped-def]
-        for p in sorted(folder.iterdir(), key=lambda x: (x.is_file(), x.name)):
-            if p.is_dir():
-                self._fill_tree(node.add(Text(p.name + "/")), p)
+        folders = {(): tree.root}
+        for parts, size in await hub.task_files(task_dir):
+            parent = folders[parts[:-1]]
+            if size is None:
+                folders[parts] = parent.add(Text(parts[-1] + "/"))
             else:
-                node.add_leaf(Text(f"{p.name}  ({p.stat().st_size:,} B)"))
+                parent.add_leaf(Text(f"{parts[-1]}  ({size:,} B)"))
+        tree.root.expand_all()
+        self.query_one("#t-instruction", TextArea).load_text(await hub.task_text(task_dir, "instruction.md"))
+        self.query_one("#t-toml", TextArea).load_text(await hub.task_text(task_dir, "task.toml"))
 
     async def _fill_closing(self, hub) -> None:  # type: ignore[no-untyped-def]
         ov = await hub.overview()
@@ -352,11 +350,4 @@ def _next_week(monday: str) -> str:
     from datetime import date, timedelta
 
     return (date.fromisoformat(monday) + timedelta(days=7)).isoformat()
-
-
-def _read(path: Path, limit: int = 20_000) -> str:
-    try:
-        return strip_control(path.read_text(encoding="utf-8", errors="replace")[:limit])
-    except OSError as exc:
-        return f"({path.name}: {exc.strerror})"
 

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from ccl_tui.issues.model import Issue
-from ccl_tui.scope import ALL_ORIGINS, Scope
+from ccl_tui.scope import ALL_ORIGINS, Scope, scope_from
 from ccl_tui.signals.model import FRICTION_KINDS
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import LoadStatus
@@ -29,8 +29,6 @@ SCOPES = [("user sessions (default)", "user"), ("all origins", "all")] + [(o, o)
 
 
 def scope_for(origin: str, kind: str | None, repo: str | None) -> Scope:
-    from ccl_tui.scope import scope_from
-
     return scope_from(None if origin == "user" else origin, kind=kind, repo=repo)
 
 
