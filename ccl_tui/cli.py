@@ -80,9 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_lazy("ccl_tui.commands.report", "cmd_signals"))
 
     from ccl_tui.commands.analyze import register as register_analyze
+    from ccl_tui.commands.results import register as register_results
     from ccl_tui.commands.tasks import register as register_tasks
 
     register_tasks(sub, common)
+    register_results(sub, common)
     register_analyze(sub, common)
 
     s = sub.add_parser("show", parents=[common], help="print a session transcript as plain text")

@@ -184,6 +184,50 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # v5: Harbor runs imported from job folders, their trials, and the day an issue's fix went in
+    """
+    CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY,
+        label       TEXT NOT NULL UNIQUE,
+        job_id      TEXT NOT NULL UNIQUE,            -- JobResult.id (else the trials' job id, else the folder)
+        job_dir     TEXT NOT NULL,
+        started_at  TEXT,
+        finished_at TEXT,
+        imported_at TEXT NOT NULL
+    );
+
+    CREATE TABLE trials (
+        trial_id       TEXT PRIMARY KEY,             -- TrialResult.id: a re-import adds nothing twice
+        run_id         INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        trial_name     TEXT NOT NULL,
+        task_name      TEXT NOT NULL,
+        task_path      TEXT,
+        task_checksum  TEXT,
+        issue_id       TEXT,                         -- NULL: not a ccl-tui task (or its issue is unknown)
+        match          TEXT NOT NULL,                -- metadata | name | signal | ''
+        reward         REAL,                         -- NULL: no verifier result
+        rewards        TEXT NOT NULL,                -- JSON {name: number}
+        exception_type TEXT,
+        exception_message TEXT,
+        agent          TEXT,
+        agent_version  TEXT,
+        model          TEXT,
+        started_at     TEXT,
+        finished_at    TEXT,
+        cost_usd       REAL,
+        input_tokens   INTEGER,
+        output_tokens  INTEGER
+    );
+    CREATE INDEX trials_run ON trials(run_id);
+    CREATE INDEX trials_issue ON trials(issue_id);
+
+    CREATE TABLE fixes (
+        issue_id  TEXT PRIMARY KEY,
+        fixed_on  TEXT NOT NULL,                     -- YYYY-MM-DD: first day of the "after" period
+        note      TEXT NOT NULL DEFAULT '',
+        marked_at TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,176 @@
+"""Read the folder ``harbor run`` writes: ``<job>/result.json`` (JobResult) and one ``<trial>/result.json``
+(TrialResult) per trial. Plain JSON reading, so the core needs no Harbor install; tests check the fixtures
+against Harbor's own pydantic models.
+
+A trial file that is half-written (Harbor writes it at the end of a trial) or of a shape this reader does not
+know is reported and skipped; the rest of the job is still read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ccl_tui.results.model import JobRead, Skipped, Trial
+from ccl_tui.text.ansi import strip_control
+
+RESULT = "result.json"
+MAX_RESULT_BYTES = 64 * 1024 * 1024
+
+
+class NotAJob(ValueError):
+    """The folder is not a Harbor job folder."""
+
+
+def is_job_dir(path: Path) -> bool:
+    """A job folder holds config.json or result.json next to trial folders (or is an empty, just-started job)."""
+    if not path.is_dir():
+        return False
+    if (path / "config.json").is_file() or (path / "lock.json").is_file():
+        return True
+    return (path / RESULT).is_file() and any(p.is_dir() and (p / RESULT).is_file() for p in path.iterdir())
+
+
+def find_jobs(path: Path) -> list[Path]:
+    """``path`` itself when it is a job folder, else the job folders directly inside it (``jobs/``)."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise NotAJob(f"{path}: no such folder")
+    if not path.is_dir():
+        raise NotAJob(f"{path}: not a folder (give the job folder that `harbor run` wrote)")
+    if is_job_dir(path):
+        return [path]
+    jobs = sorted(p for p in path.iterdir() if is_job_dir(p))
+    if not jobs:
+        raise NotAJob(f"{path}: not a Harbor job folder (no config.json / result.json with trial folders)")
+    return jobs
+
+
+def _load(path: Path) -> tuple[Any, str | None]:
+    try:
+        if path.stat().st_size > MAX_RESULT_BYTES:
+            return None, f"larger than {MAX_RESULT_BYTES // (1024 * 1024)} MiB"
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror or exc}"
+    if not data.strip():
+        return None, "empty (the trial may still be running)"
+    try:
+        return orjson.loads(data), None
+    except orjson.JSONDecodeError as exc:
+        return None, f"half-written or invalid JSON ({exc.msg} at byte {exc.pos})"
+
+
+def _text(value: Any, limit: int = 500) -> str | None:
+    if value is None:
+        return None
+    return strip_control(str(value))[:limit]
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def parse_trial(doc: Any) -> tuple[Trial | None, str | None]:
+    """A Trial from a TrialResult document, or the reason it is not one this reader knows."""
+    if not isinstance(doc, dict):
+        return None, "unrecognized result format: not a JSON object"
+    missing = [k for k in ("task_name", "trial_name", "agent_info") if k not in doc]
+    if missing:
+        if "trial_results" in doc or "n_total_trials" in doc:
+            return None, "a job result, not a trial result"
+        return None, f"unrecognized result format (not a Harbor TrialResult: missing {', '.join(missing)})"
+    if not isinstance(doc["task_name"], str) or not isinstance(doc["trial_name"], str):
+        return None, "unrecognized result format: task_name / trial_name are not strings"
+    verifier = doc.get("verifier_result")
+    rewards: dict[str, float] = {}
+    reward: float | None = None
+    if verifier is not None:
+        raw = verifier.get("rewards") if isinstance(verifier, dict) else None
+        if raw is not None and not isinstance(raw, dict):
+            return None, "unrecognized result format: verifier_result.rewards is not an object"
+        for key, value in (raw or {}).items():
+            num = _number(value)
+            if num is None:
+                return None, f"unrecognized result format: reward {key!r} is not a number"
+            rewards[str(key)] = num
+        if rewards:
+            reward = rewards["reward"] if "reward" in rewards else sum(rewards.values()) / len(rewards)
+    exc = doc.get("exception_info")
+    if exc is not None and not isinstance(exc, dict):
+        return None, "unrecognized result format: exception_info is not an object"
+    agent = doc.get("agent_info") if isinstance(doc.get("agent_info"), dict) else {}
+    model_info = agent.get("model_info") if isinstance(agent.get("model_info"), dict) else {}
+    model = model_info.get("name")
+    if model and model_info.get("provider"):
+        model = f"{model_info['provider']}/{model}"
+    result = doc.get("agent_result") if isinstance(doc.get("agent_result"), dict) else {}
+    task_id = doc.get("task_id") if isinstance(doc.get("task_id"), dict) else {}
+    config_task = (doc.get("config") or {}).get("task") if isinstance(doc.get("config"), dict) else None
+    task_path = task_id.get("path") or (config_task.get("path") if isinstance(config_task, dict) else None)
+    trial = Trial(
+        trial_id=str(doc.get("id") or ""),
+        trial_name=_text(doc["trial_name"], 200) or "",
+        task_name=_text(doc["task_name"], 200) or "",
+        task_path=_text(task_path, 1000),
+        task_checksum=_text(doc.get("task_checksum"), 128),
+        reward=reward,
+        rewards=rewards,
+        exception_type=_text(exc.get("exception_type"), 200) if exc else None,
+        exception_message=_text(exc.get("exception_message"), 500) if exc else None,
+        agent=_text(agent.get("name"), 100),
+        agent_version=_text(agent.get("version"), 100),
+        model=_text(model, 200),
+        started_at=_text(doc.get("started_at"), 64),
+        finished_at=_text(doc.get("finished_at"), 64),
+        cost_usd=_number(result.get("cost_usd")),
+        input_tokens=int(n) if (n := _number(result.get("n_input_tokens"))) is not None else None,
+        output_tokens=int(n) if (n := _number(result.get("n_output_tokens"))) is not None else None,
+    )
+    if exc is not None and trial.exception_type is None:
+        trial.exception_type = "UnknownError"
+    return trial, None
+
+
+def read_job(job_dir: Path | str) -> JobRead:
+    """Every trial of one job folder that can be read; the others in ``skipped`` with the reason."""
+    job_dir = Path(job_dir)
+    if not job_dir.is_dir():
+        raise NotAJob(f"{job_dir}: not a folder")
+    job_doc, _ = _load(job_dir / RESULT) if (job_dir / RESULT).is_file() else (None, None)
+    job_id = started = finished = None
+    if isinstance(job_doc, dict):
+        job_id = _text(job_doc.get("id"), 64)
+        started = _text(job_doc.get("started_at"), 64)
+        finished = _text(job_doc.get("finished_at"), 64)
+    out = JobRead(str(job_dir.resolve()), job_id or "", started, finished)
+    config_job_id = None
+    for trial_dir in sorted(p for p in job_dir.iterdir() if p.is_dir()):
+        path = trial_dir / RESULT
+        if not path.is_file():
+            if (trial_dir / "config.json").is_file() or (trial_dir / "trial.log").is_file():
+                out.pending += 1
+            continue
+        doc, problem = _load(path)
+        trial = None
+        if problem is None:
+            trial, problem = parse_trial(doc)
+        if trial is None:
+            out.skipped.append(Skipped(str(path), problem or "unreadable"))
+            continue
+        if not trial.trial_id:
+            trial.trial_id = f"{job_id or out.job_dir}:{trial.trial_name}"
+        if config_job_id is None and isinstance(doc.get("config"), dict):
+            config_job_id = _text(doc["config"].get("job_id"), 64)
+        out.trials.append(trial)
+    if not out.job_id:
+        # no (readable) job result yet: the trials' job id, else the folder itself
+        out.job_id = config_job_id or "dir:" + out.job_dir
+    if out.started_at is None:
+        starts = sorted(t.started_at for t in out.trials if t.started_at)
+        out.started_at = starts[0] if starts else None
+    return out
