@@ -72,7 +72,8 @@ def test_same_seed_gives_identical_content(tmp_path: Path) -> None:
     generate(tmp_path / "a", sessions=60, seed=7)
     generate(tmp_path / "b", sessions=60, seed=7)
     first, second = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
-    assert len(first) == 61  # 60 rollouts + CORPUS.md
+    # 60 rollouts + CORPUS.md + two Harbor jobs (30 trial results, a result.json and a config.json each)
+    assert len(first) == 61 + 2 * 32
     assert first == second
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ccl_tui.demo import clock, phrases
 from ccl_tui.demo.causes import CAUSES, MISSING_MODULE_TEXT, TOP
+from ccl_tui.demo.harbor_runs import TRIALS_PER_TASK
 from ccl_tui.demo.plan import FIX_DATE, SessionPlan
 from ccl_tui.demo.steps import Story
 
@@ -128,6 +129,9 @@ def render_corpus_md(results: list[SessionResult], seed: int) -> str:
         f"- time span: {clock.local_date(first)} .. {clock.local_date(last)} ({clock.TIMEZONE}: file names and date "
         "folders use local time, record timestamps are UTC)",
         f'- fix date: **{FIX_DATE}** — AGENTS.md of the Python repositories starts saying "Run `uv sync` first"',
+        "- harbor-jobs/: two `harbor run` job folders (before and after the fix) of the tasks for three top issues,"
+        f" {TRIALS_PER_TASK} trials each; generated outcomes (no Docker here), only the fixed issue's task improves."
+        " `ccl-tui demo` imports them; by hand: `ccl-tui results import demo_sessions/harbor-jobs`",
         "",
         "## Layout",
         "",

@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from ccl_tui.demo.corpus import SessionResult, render_corpus_md
+from ccl_tui.demo.harbor_runs import write_runs
 from ccl_tui.demo.ids import Ids
 from ccl_tui.demo.legacy import render_legacy
 from ccl_tui.demo.plan import FIX_DATE, SessionPlan, build_plan
@@ -56,6 +57,7 @@ def generate(
         data = encode(records)
         path = write_session(out, plan, data)
         results.append(SessionResult(plan, story, relative_path(plan), data, path.stat().st_size))
+    write_runs(out, seed)
     (out / "CORPUS.md").write_text(render_corpus_md(results, seed), encoding="utf-8", newline="\n")
     return results
 

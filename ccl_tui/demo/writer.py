@@ -12,7 +12,7 @@ import zstandard
 from ccl_tui.demo import clock
 from ccl_tui.demo.plan import SessionPlan
 
-GENERATED = ("sessions", "archived_sessions", "CORPUS.md")
+GENERATED = ("sessions", "archived_sessions", "harbor-jobs", "CORPUS.md")
 
 
 def relative_path(plan: SessionPlan) -> Path:

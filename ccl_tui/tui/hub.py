@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from ccl_tui.issues.model import Issue
     from ccl_tui.issues.trend import Improvement, WeekRate
     from ccl_tui.pipeline import DetectSummary
+    from ccl_tui.results.api import Improvement as ResultsReport
+    from ccl_tui.results.model import Fix, ImportReport
     from ccl_tui.signals.model import Signal
     from ccl_tui.sources.model import Event
     from ccl_tui.stats import Overview
@@ -57,6 +59,7 @@ class Source:
     db: Path
     note: str | None = None
     fresh_db: bool = False  # start from an empty database (the guided demo shows loading live)
+    jobs: tuple[Path, ...] = ()  # Harbor job folders imported after loading (the demo corpus ships two runs)
 
 
 def _remove_db(db: Path) -> None:
@@ -127,12 +130,20 @@ class Hub:
             st.phase = "detecting"
             on_change(st)
             await self._detect(on_change)
+            await self._import_jobs()
             st.phase = "ready"
         except Exception as exc:  # shown to the user; the app keeps running on whatever loaded
             st.phase = "error"
             st.error = f"{type(exc).__name__}: {exc}"
         on_change(st)
         return st
+
+    async def _import_jobs(self) -> None:
+        from ccl_tui.results.api import import_jobs
+
+        for path in self.source.jobs:
+            if path.is_dir():
+                await import_jobs(self.store, path)
 
     async def _detect(self, on_change: Callable[[LoadState], Any]) -> None:
         from ccl_tui.pipeline import refresh
@@ -174,6 +185,40 @@ class Hub:
 
         issue = await self.issue(issue_id)
         return weekly_rates(issue, await self.store.session_infos()) if issue else []
+
+    async def results(self, scope: Scope | None = None) -> ResultsReport:
+        """The closed-loop report: imported Harbor runs, and per issue with trials or a fix mark its pass rate
+        per run, the change between the oldest and newest run, recurrence before/after the fix, weekly rates."""
+        from ccl_tui.results.api import improvement
+
+        scope = scope or Scope()
+        return await improvement(self.store, await self.issues(scope), scope)
+
+    async def issue_results(self, issue_id: str, scope: Scope | None = None) -> ResultsReport:
+        """The same report for one issue, whether or not it has results or a fix yet."""
+        from ccl_tui.results.api import improvement
+
+        scope = scope or Scope()
+        return await improvement(self.store, await self.issues(scope), scope, issue_ids=[issue_id],
+                                 only_tracked=False)  # fmt: skip
+
+    async def mark_fix(self, issue_id: str, day: str | None = None, note: str = "") -> Fix:
+        """Record the first day with the fix (YYYY-MM-DD; today when None). Raises ValueError on a bad date."""
+        from ccl_tui.results.api import mark_fix
+
+        return await mark_fix(self.store, issue_id, day, note)
+
+    async def clear_fix(self, issue_id: str) -> bool:
+        from ccl_tui.results.api import clear_fix
+
+        return await clear_fix(self.store, issue_id)
+
+    async def import_results(self, path: str, label: str | None = None) -> list[ImportReport]:
+        """Import a Harbor job folder. Raises NotAJob / JobImportError (ValueErrors) with a message."""
+        from ccl_tui.locations import tasks_dir
+        from ccl_tui.results.api import import_jobs
+
+        return await import_jobs(self.store, path, label, [tasks_dir()])
 
     async def task_files(self, task_dir: Path) -> list[tuple[tuple[str, ...], int | None]]:
         """A written task's tree as (path parts, size; None for folders), folders before their files."""

@@ -22,18 +22,28 @@ def demo_corpus() -> Path:
     return target
 
 
+def demo_jobs(corpus: Path) -> tuple[Path, ...]:
+    """The Harbor job folders that come with the demo corpus (runs of its issues' tasks)."""
+    jobs = corpus / "harbor-jobs"
+    return (jobs,) if jobs.is_dir() else ()
+
+
 def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = False) -> Source:
     """``--sessions`` wins; else ``$CODEX_HOME`` when it has rollouts; else the demo corpus, with a note."""
     if demo:
-        return Source((demo_corpus(),), Path(db) if db else demo_db(), note=None, fresh_db=db is None)
+        corpus = demo_corpus()
+        return Source((corpus,), Path(db) if db else demo_db(), note=None, fresh_db=db is None,
+                      jobs=demo_jobs(corpus))  # fmt: skip
     if sessions:
         return Source(tuple(Path(p).expanduser() for p in sessions), Path(db) if db else default_db())
     home = codex_home()
     if has_rollouts(home):
         return Source((home,), Path(db) if db else default_db())
+    corpus = demo_corpus()
     return Source(
-        (demo_corpus(),),
+        (corpus,),
         Path(db) if db else demo_db(),
+        jobs=demo_jobs(corpus),
         note=f"No Codex sessions found in {home}: showing the bundled demo corpus (500 generated sessions). "
         "Point ccl-tui at your own logs with --sessions PATH or CODEX_HOME.",
     )
