@@ -11,6 +11,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ccl_tui.results.api import Improvement
     from ccl_tui.results.model import Change, Rate
 
@@ -57,19 +59,26 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s.set_defaults(func=_lazy("ccl_tui.commands.results", "cmd_fix"))
 
 
+def _console(stderr: bool = False) -> Console:
+    """Lines are not wrapped: ids, paths and figures stay whole when piped or grepped."""
+    from ccl_tui.commands.common import console
+
+    con = console(stderr=stderr)
+    con.soft_wrap = True
+    return con
+
+
 def _err(message: str) -> int:
     from rich.text import Text
 
-    from ccl_tui.commands.common import console
-
-    console(stderr=True).print(Text(message))
+    _console(stderr=True).print(Text(message))
     return 2
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     from rich.text import Text
 
-    from ccl_tui.commands.common import console, print_json, run_with_store
+    from ccl_tui.commands.common import print_json, run_with_store
     from ccl_tui.locations import tasks_dir
     from ccl_tui.pipeline import refresh
     from ccl_tui.results.api import JobImportError, NotAJob, import_jobs
@@ -85,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_json() for r in reports])
         return 0
-    con = console()
+    con = _console()
     for r in reports:
         what = (
             "imported"
@@ -111,7 +120,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
     from rich.text import Text
 
-    from ccl_tui.commands.common import console, print_json, run_with_store
+    from ccl_tui.commands.common import print_json, run_with_store
     from ccl_tui.results.api import runs
 
     found = run_with_store(args.db, runs)
@@ -119,7 +128,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print_json([asdict(r) for r in found])
         return 0
     if not found:
-        console().print(Text("No runs imported. Import one: ccl-tui results import jobs/<job folder>"))
+        _console().print(Text("No runs imported. Import one: ccl-tui results import jobs/<job folder>"))
         return 0
     t = Table(box=None, header_style="bold")
     for col in ("label", "started", "agent", "model", "trials"):
@@ -128,19 +137,19 @@ def cmd_list(args: argparse.Namespace) -> int:
     for r in found:
         t.add_row(Text(r.label), Text((r.started_at or "")[:16]), Text(r.agent or ""), Text(r.model or ""),
                   Text(str(r.trials)), Text(r.job_dir))  # fmt: skip
-    console().print(t)
+    _console().print(t)
     return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from rich.text import Text
 
-    from ccl_tui.commands.common import console, run_with_store
+    from ccl_tui.commands.common import run_with_store
     from ccl_tui.results.api import remove_run
 
     if not run_with_store(args.db, lambda store: remove_run(store, args.label)):
         return _err(f"no run labelled {args.label!r} (see: ccl-tui results list)")
-    console().print(Text(f"Removed run {args.label}"))
+    _console().print(Text(f"Removed run {args.label}"))
     return 0
 
 
@@ -149,7 +158,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
 
     from rich.text import Text
 
-    from ccl_tui.commands.common import console, print_json, run_with_store
+    from ccl_tui.commands.common import print_json, run_with_store
     from ccl_tui.pipeline import ranked_issues, refresh
     from ccl_tui.results.api import clear_fix, mark_fix, parse_day
     from ccl_tui.tasks.api import find_issue
@@ -176,13 +185,13 @@ def cmd_fix(args: argparse.Namespace) -> int:
                     "fix": None if args.clear else asdict(result), "cleared": bool(args.clear and result)})  # fmt: skip
         return 0
     if args.clear:
-        console().print(
+        _console().print(
             Text(f"{issue.id} {issue.title}: " + ("fix mark removed" if result else "had no fix mark"))
         )
     else:
-        console().print(Text(f"{issue.id} {issue.title}: fixed on {result.fixed_on}"
+        _console().print(Text(f"{issue.id} {issue.title}: fixed on {result.fixed_on}"
                              + (f" ({result.note})" if result.note else "")))  # fmt: skip
-        console().print(Text(f"See the before/after: ccl-tui improvement --issue {issue.id}"))
+        _console().print(Text(f"See the before/after: ccl-tui improvement --issue {issue.id}"))
     return 0
 
 
@@ -203,7 +212,7 @@ def change_text(c: Change) -> str:
 def cmd_improvement(args: argparse.Namespace) -> int:
     from rich.text import Text
 
-    from ccl_tui.commands.common import console, print_json, run_with_store
+    from ccl_tui.commands.common import print_json, run_with_store
     from ccl_tui.pipeline import ranked_issues, refresh, scope_from
     from ccl_tui.results.api import improvement
     from ccl_tui.tasks.api import find_issue
@@ -228,7 +237,7 @@ def cmd_improvement(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.to_json())
         return 0
-    con = console()
+    con = _console()
     con.print(Text(f"Runs: {', '.join(r.label for r in report.runs) or 'none imported'}"
                    + (f"   comparing {report.baseline} -> {report.after}" if report.baseline != report.after else "")))  # fmt: skip
     if not report.issues:
