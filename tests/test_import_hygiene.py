@@ -12,6 +12,7 @@ CORE = [
     "ccl_tui.store.ingest",
     "ccl_tui.transcript",
     "ccl_tui.text.ansi",
+    "ccl_tui.results.api",
 ]
 
 

@@ -51,6 +51,8 @@ def test_import_list_improvement_remove(db: str, capsys: pytest.CaptureFixture[s
     assert entry["runs"][0]["ungraded"] == 1 and entry["runs"][0]["errors"] == 2
     change = entry["pass_rate_change"]
     assert change["difference"] == pytest.approx(0.55) and change["significant"] is False
+    assert (change["baseline_run"], change["after_run"]) == ("2026-11-02__09-00-00", "2026-11-20__09-00-00")
+    assert (change["before"], change["after"]) == (0.25, 0.8)
     assert entry["recurrence"] is None and entry["weeks"]
 
     code, out, _ = cli(capsys, "improvement", "--db", db)

@@ -242,7 +242,7 @@ class IssueImprovement:
             "fix": asdict(self.fix) if self.fix else None,
             "runs": [r.to_json() for r in self.runs],
             "pass_rate_change": None if self.run_change is None else {
-                "baseline": self.baseline, "after": self.after, **self.run_change.to_json()},
+                "baseline_run": self.baseline, "after_run": self.after, **self.run_change.to_json()},
             "recurrence": self.recurrence.to_json() if self.recurrence else None,
             "weeks": [{"week": w.week, "sessions": w.sessions, "hits": w.hits, "occurrences": w.occurrences,
                        "rate": round(w.rate, 4)} for w in self.weeks],

@@ -310,35 +310,73 @@ class DemoScreen(Screen[None]):
         self.query_one("#t-instruction", TextArea).load_text(await hub.task_text(task_dir, "instruction.md"))
         self.query_one("#t-toml", TextArea).load_text(await hub.task_text(task_dir, "task.toml"))
 
+    @staticmethod
+    def _before_after(text: Text, split: str, before: float, n_before: int, after: float, n_after: int) -> None:
+        b = f"before {split}: {pct(before):>4} of {n_before} sessions at risk"
+        a = f"from   {split}: {pct(after):>4} of {n_after} sessions at risk"
+        width = max(len(b), len(a)) + 2
+        text.append(f"\n  {b:<{width}}")
+        text.append(bar(before, max(before, 1e-9), 30), style="red")
+        text.append(f"\n  {a:<{width}}")
+        text.append(bar(after, max(before, 1e-9), 30) or "▏", style="green")
+
     async def _fill_closing(self, hub) -> None:  # type: ignore[no-untyped-def]
         ov = await hub.overview()
         issues = await hub.issues()
         improvements = await hub.improvements()
+        report = await hub.results()
         text = Text()
         weeks = self.query_one("#c-weeks", BarChart)
-        if improvements:
-            imp = improvements[0]
-            before = f"before {imp.split}: {pct(imp.before_rate):>4} of {imp.before_sessions} sessions at risk"
-            after = f"from   {imp.split}: {pct(imp.after_rate):>4} of {imp.after_sessions} sessions at risk"
-            width = max(len(before), len(after)) + 2
+        tracked = {e.issue_id: e for e in report.issues}
+        # the issue to show: a measured fix (marked, or found as a change point), else the best Harbor result
+        marked = [e for e in report.issues if e.recurrence is not None]
+        focus_id = (marked[0].issue_id if marked else improvements[0].issue_id if improvements
+                    else report.issues[0].issue_id if report.issues else None)  # fmt: skip
+        entry = tracked.get(focus_id or "")
+        imp = next((i for i in improvements if i.issue_id == focus_id), None)
+        split = None
+        if entry is not None and entry.recurrence is not None:
+            rec = entry.recurrence
+            split = rec.fixed_on
+            text.append("Measured fix: ", style="bold")
+            text.append(entry.title, style="bold")
+            self._before_after(text, split, rec.before.rate, rec.before.n, rec.after.rate, rec.after.n)
+            c = rec.change
+            text.append(f"\n  {rec.verdict}: {100 * c.difference:+.0f} points (95% CI {100 * c.low:+.0f} to"
+                        f" {100 * c.high:+.0f}, same origin mix), fix marked for {split}.")  # fmt: skip
+        elif imp is not None:
+            split = imp.split
             text.append("Measured fix: ", style="bold")
             text.append(imp.title, style="bold")
-            text.append(f"\n  {before:<{width}}")
-            text.append(bar(imp.before_rate, max(imp.before_rate, 1e-9), 30), style="red")
-            text.append(f"\n  {after:<{width}}")
-            text.append(bar(imp.after_rate, max(imp.before_rate, 1e-9), 30) or "▏", style="green")
+            self._before_after(text, split, imp.before_rate, imp.before_sessions, imp.after_rate, imp.after_sessions)
             text.append(f"\n  a {pct(imp.drop)} drop (z = {imp.z:.1f}), found from the data alone: no fix date was given.")
-            rates = await hub.weekly(imp.issue_id)
-            weeks.title = f"share of sessions hit, week by week (fix found at {imp.split})"
+        if entry is not None and entry.runs:
+            if split is None:
+                text.append(entry.title, style="bold")
+            text.append("\n\nHarbor runs of its task:", style="bold")
+            top = max((r.passed.rate for r in entry.runs), default=1.0) or 1.0
+            for r in entry.runs:
+                label = f"{r.label}: {pct(r.passed.rate):>4} ({r.passed.hits}/{r.passed.n})"
+                text.append(f"\n  {label:<34}")
+                text.append(bar(r.passed.rate, max(top, 1e-9), 30) or "▏", style="green")
+            if entry.run_change is not None:
+                c = entry.run_change
+                verdict = "significant" if c.significant else "not significant"
+                text.append(f"\n  pass rate {100 * c.difference:+.0f} points (95% CI {100 * c.low:+.0f} to"
+                            f" {100 * c.high:+.0f}, {verdict})")  # fmt: skip
+        if focus_id is not None and split is not None:
+            rates = await hub.weekly(focus_id)
+            weeks.title = f"share of sessions hit, week by week (fix at {split})"
             weeks.reset_scale()
             weeks.set_data([
-                (f"week of {w.week}{'  ← fix' if w.week <= imp.split < _next_week(w.week) else ''}",
+                (f"week of {w.week}{'  ← fix' if w.week <= split < _next_week(w.week) else ''}",
                  round(100 * w.rate))
                 for w in rates
             ])  # fmt: skip
         else:
-            text.append("No significant before/after change in the data yet.", style="dim")
             weeks.set_data([])
+        if not text:
+            text.append("No significant before/after change in the data yet.", style="dim")
         self.query_one("#c-fix", Static).update(text)
         self.query_one("#c-sessions", StatCard).show(f"{ov.sessions:,}", "sessions read")
         self.query_one("#c-signals", StatCard).show(f"{ov.signals:,}", "signals with evidence")
