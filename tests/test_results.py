@@ -308,3 +308,21 @@ async def test_the_bundled_demo_runs_show_the_fixed_task_improving(demo: Store) 
 def test_trial_passes_only_with_a_full_reward() -> None:
     t = Trial("i", "n", "t", None, None, 0.99, {"reward": 0.99}, None, None, None, None, None, None, None)
     assert t.graded and not t.passed
+
+
+def test_recurrence_verdicts_at_the_edges() -> None:
+    from ccl_tui.issues.build import SessionInfo
+    from ccl_tui.issues.model import Impact, Issue
+
+    infos = {
+        f"s{i}": SessionInfo("repo", "interactive", f"2026-10-{1 + i % 20:02d}T10:00:00Z") for i in range(40)
+    }
+    issue = Issue("I-1", "sig", "command_failure", "t", Impact(4, 0.5, 1.0, 1.0, 2.0), 5, None, None, repos=["repo"],
+                  session_ids=[f"s{i}" for i in range(0, 40, 4)])  # fmt: skip
+    assert recurrence(issue, infos, "2026-11-30").verdict == "no sessions since the fix yet"
+    assert recurrence(issue, infos, "2026-09-01").verdict == "no sessions before the fix"
+    rec = recurrence(issue, infos, "2026-10-11")
+    assert rec.verdict == "no significant change" and rec.before.n + rec.after.n == 40
+    assert recurrence(issue, infos, "2026-10-11", origins=("ide",)).before.n == 0
+    with pytest.raises(ValueError):
+        recurrence(issue, infos, "Oct 11")

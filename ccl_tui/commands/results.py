@@ -209,6 +209,12 @@ def change_text(c: Change) -> str:
             + ("" if c.significant else ", not significant"))  # fmt: skip
 
 
+def _next_monday(monday: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(monday) + timedelta(days=7)).isoformat()
+
+
 def cmd_improvement(args: argparse.Namespace) -> int:
     from rich.text import Text
 
@@ -262,4 +268,9 @@ def cmd_improvement(args: argparse.Namespace) -> int:
             con.print(Text(f"    sessions hit before: {rate_text(rec.before)}"))
             con.print(Text(f"    sessions hit after:  {rate_text(rec.after)}"))
             con.print(Text(f"    change (same origin mix): {change_text(rec.change)}"))
+        if e.weeks:
+            fix_day = e.fix.fixed_on if e.fix else None
+            cells = [f"{w.week[5:]} {w.hits}/{w.sessions}" + (" <fix" if fix_day and w.week <= fix_day < _next_monday(w.week) else "")
+                     for w in e.weeks]  # fmt: skip
+            con.print(Text("  sessions hit / at risk per week (Monday): " + ", ".join(cells)))
     return 0
