@@ -53,17 +53,25 @@ async def _resolve_signal(store: Store, session: str, seq: int) -> str | None:
 async def _match(store: Store, trials: list[Trial], task_dirs: list[Path]) -> None:
     def find() -> list[matching.Match | None]:
         dirs = [d.expanduser() for d in task_dirs]
-        return [matching.match_trial(t.task_name, t.task_path, dirs) for t in trials]
+        seen: dict[tuple[str, str | None], matching.Match | None] = {}  # a task runs k times: match it once
+        for t in trials:
+            key = (t.task_name, t.task_path)
+            if key not in seen:
+                seen[key] = matching.match_trial(t.task_name, t.task_path, dirs)
+        return [seen[(t.task_name, t.task_path)] for t in trials]
 
+    resolved: dict[tuple[str, int], str | None] = {}
     for t, m in zip(trials, await asyncio.to_thread(find), strict=True):
         if m is None:
             continue
         if m.issue_id:
             t.issue_id, t.match = m.issue_id, m.how
         elif m.session_id and m.seq is not None:
-            found = await _resolve_signal(store, m.session_id, m.seq)
-            if found:
-                t.issue_id, t.match = found, m.how
+            key = (m.session_id, m.seq)
+            if key not in resolved:
+                resolved[key] = await _resolve_signal(store, m.session_id, m.seq)
+            if resolved[key]:
+                t.issue_id, t.match = resolved[key], m.how
 
 
 async def import_jobs(store: Store, path: Path | str, label: str | None = None,

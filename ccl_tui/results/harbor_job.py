@@ -8,6 +8,7 @@ know is reported and skipped; the rest of the job is still read.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,17 @@ def find_jobs(path: Path) -> list[Path]:
     return jobs
 
 
-def _load(path: Path) -> tuple[Any, str | None]:
+def _load(path: Path | str) -> tuple[Any, str | None]:
+    """The decoded document, or why not. A missing file raises FileNotFoundError."""
     try:
-        if path.stat().st_size > MAX_RESULT_BYTES:
-            return None, f"larger than {MAX_RESULT_BYTES // (1024 * 1024)} MiB"
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_RESULT_BYTES + 1)
+    except FileNotFoundError:
+        raise
     except OSError as exc:
         return None, f"unreadable: {exc.strerror or exc}"
+    if len(data) > MAX_RESULT_BYTES:
+        return None, f"larger than {MAX_RESULT_BYTES // (1024 * 1024)} MiB"
     if not data.strip():
         return None, "empty (the trial may still be running)"
     try:
@@ -141,7 +146,10 @@ def read_job(job_dir: Path | str) -> JobRead:
     job_dir = Path(job_dir)
     if not job_dir.is_dir():
         raise NotAJob(f"{job_dir}: not a folder")
-    job_doc, _ = _load(job_dir / RESULT) if (job_dir / RESULT).is_file() else (None, None)
+    try:
+        job_doc, _ = _load(job_dir / RESULT)
+    except FileNotFoundError:
+        job_doc = None
     job_id = started = finished = None
     if isinstance(job_doc, dict):
         job_id = _text(job_doc.get("id"), 64)
@@ -149,18 +157,23 @@ def read_job(job_dir: Path | str) -> JobRead:
         finished = _text(job_doc.get("finished_at"), 64)
     out = JobRead(str(job_dir.resolve()), job_id or "", started, finished)
     config_job_id = None
-    for trial_dir in sorted(p for p in job_dir.iterdir() if p.is_dir()):
-        path = trial_dir / RESULT
-        if not path.is_file():
-            if (trial_dir / "config.json").is_file() or (trial_dir / "trial.log").is_file():
+    with os.scandir(job_dir) as it:
+        trial_dirs = sorted(e.path for e in it if e.is_dir())
+    for trial_dir in trial_dirs:
+        path = os.path.join(trial_dir, RESULT)
+        try:
+            doc, problem = _load(path)
+        except FileNotFoundError:
+            if os.path.exists(os.path.join(trial_dir, "config.json")) or os.path.exists(
+                os.path.join(trial_dir, "trial.log")
+            ):
                 out.pending += 1
             continue
-        doc, problem = _load(path)
         trial = None
         if problem is None:
             trial, problem = parse_trial(doc)
         if trial is None:
-            out.skipped.append(Skipped(str(path), problem or "unreadable"))
+            out.skipped.append(Skipped(path, problem or "unreadable"))
             continue
         if not trial.trial_id:
             trial.trial_id = f"{job_id or out.job_dir}:{trial.trial_name}"

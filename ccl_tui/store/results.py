@@ -67,26 +67,31 @@ async def save_run(db: aiosqlite.Connection, label: str, job_id: str, job_dir: s
             run_id = row[0]
             await db.execute("UPDATE runs SET finished_at = COALESCE(?, finished_at), job_dir = ? WHERE id = ?",
                              (finished_at, job_dir, run_id))  # fmt: skip
-        added = 0
-        for t in trials:
-            cur3 = await db.execute(
-                f"INSERT OR IGNORE INTO trials(run_id, {', '.join(_TRIAL_COLUMNS)})"
-                f" VALUES (?, {', '.join('?' * len(_TRIAL_COLUMNS))})",
-                (run_id, t.trial_id, t.trial_name, t.task_name, t.task_path, t.task_checksum, t.reward,
-                 orjson.dumps(t.rewards).decode(), t.exception_type, t.exception_message, t.agent, t.agent_version,
-                 t.model, t.started_at, t.finished_at, t.cost_usd, t.input_tokens, t.output_tokens, t.issue_id,
-                 t.match),
-            )  # fmt: skip
-            added += cur3.rowcount
-            if cur3.rowcount == 0 and t.issue_id:
-                # imported before its issue was known (sessions ingested later): link it now
-                await db.execute("UPDATE trials SET issue_id = ?, match = ? WHERE trial_id = ? AND issue_id IS NULL",
-                                 (t.issue_id, t.match, t.trial_id))  # fmt: skip
+        before = await _count(db, run_id)
+        await db.executemany(
+            f"INSERT OR IGNORE INTO trials(run_id, {', '.join(_TRIAL_COLUMNS)})"
+            f" VALUES (?, {', '.join('?' * len(_TRIAL_COLUMNS))})",
+            [(run_id, t.trial_id, t.trial_name, t.task_name, t.task_path, t.task_checksum, t.reward,
+              orjson.dumps(t.rewards).decode(), t.exception_type, t.exception_message, t.agent, t.agent_version,
+              t.model, t.started_at, t.finished_at, t.cost_usd, t.input_tokens, t.output_tokens, t.issue_id,
+              t.match) for t in trials],
+        )  # fmt: skip
+        # trials imported before their issue was known (sessions ingested later) are linked now
+        await db.executemany(
+            "UPDATE trials SET issue_id = ?, match = ? WHERE trial_id = ? AND issue_id IS NULL",
+            [(t.issue_id, t.match, t.trial_id) for t in trials if t.issue_id],
+        )
+        added = await _count(db, run_id) - before
         await db.execute("COMMIT")
     except BaseException:
         await db.execute("ROLLBACK")
         raise
     return new, added, len(trials) - added
+
+
+async def _count(db: aiosqlite.Connection, run_id: int) -> int:
+    async with db.execute("SELECT COUNT(*) FROM trials WHERE run_id = ?", (run_id,)) as cur:
+        return (await cur.fetchone())[0]
 
 
 async def delete_run(db: aiosqlite.Connection, label: str) -> bool:
