@@ -143,7 +143,9 @@ class Hub:
 
         for path in self.source.jobs:
             if path.is_dir():
-                await import_jobs(self.store, path)
+                # a bundled run that cannot be imported must not cost the user the sessions that loaded
+                with contextlib.suppress(ValueError, OSError):
+                    await import_jobs(self.store, path)
 
     async def _detect(self, on_change: Callable[[LoadState], Any]) -> None:
         from ccl_tui.pipeline import refresh
