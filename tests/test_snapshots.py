@@ -7,11 +7,13 @@ Update after reviewing snapshot_report.html: pytest tests/test_snapshots.py --sn
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
+from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import IngestProgress
 from ccl_tui.tui.screens.demo import DemoScreen
 from ccl_tui.tui.screens.transcript import TranscriptScreen
@@ -85,3 +87,32 @@ def test_high_contrast_theme(snap_compare, db: Path) -> None:  # type: ignore[no
         await settle(pilot)
 
     assert snap_compare(app_for(db, demo=True, theme="ccl-high-contrast"), terminal_size=SIZE, run_before=go)
+
+
+def test_improvement_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
+    """The demo's fixed issue with its fix marked and two Harbor runs of its task imported."""
+    from ccl_tui.issues.build import issue_id
+    from ccl_tui.results.api import import_jobs, mark_fix
+    from ccl_tui.tui.screens.improvement import ImprovementScreen
+
+    async def track() -> None:
+        store = await Store.open(db)
+        try:
+            jobs = Path(__file__).parent / "fixtures" / "harbor_jobs"
+            for job in sorted(p for p in jobs.iterdir() if p.is_dir()):
+                await import_jobs(store, job)
+            await mark_fix(
+                store, issue_id("pytest | ModuleNotFoundError: httpx"), "2026-10-26", "pinned httpx"
+            )
+        finally:
+            await store.close()
+
+    asyncio.run(track())
+
+    async def open_improvement(pilot: Pilot) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ImprovementScreen)
+
+    assert snap_compare(app_for(db), terminal_size=SIZE, run_before=open_improvement)

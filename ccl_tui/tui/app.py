@@ -107,6 +107,13 @@ class CclApp(App[None]):
 
         self.push_screen(ClustersScreen())
 
+    def action_improvement(self) -> None:
+        """Closing the loop: pass rate per Harbor run and recurrence before/after each fix."""
+        from ccl_tui.tui.screens.improvement import ImprovementScreen
+
+        if not isinstance(self.screen, ImprovementScreen):
+            self.push_screen(ImprovementScreen())
+
     @work(group="analyze", exclusive=True, exit_on_error=False)
     async def run_analyze(self, then: Callable[[], object] | None = None) -> None:
         """Cluster look-alike issues (semantic layer) and refresh the screens."""
@@ -144,6 +151,8 @@ class CclApp(App[None]):
         yield SystemCommand("Switch theme", "Cycle dark / light / high contrast / nord", self.action_cycle_theme)
         yield SystemCommand("Help", "Keys and the impact formula", self.action_help)
         yield SystemCommand("Clusters", "Issues that mean the same, ranked by cluster impact", self.action_clusters)
+        yield SystemCommand("Improvement", "Did the fixes work? Pass rate per Harbor run, recurrence around each fix",
+                            self.action_improvement)  # fmt: skip
         yield SystemCommand("Analyze", "Cluster look-alike issues (offline embedder unless OPENAI_API_KEY is set)",
                             self.run_analyze)  # fmt: skip
         write = getattr(screen, "action_write_task", None)

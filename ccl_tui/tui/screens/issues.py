@@ -40,6 +40,7 @@ class IssuesScreen(Screen[None]):
         Binding("t", "write_task", "Harbor task", id="issues.task"),
         Binding("r", "reload", "Reload", show=False),
         Binding("c", "app.clusters", "Clusters", id="issues.clusters"),
+        Binding("i", "app.improvement", "Improvement", id="issues.improvement"),
         Binding("d", "app.demo", "Demo", id="issues.demo"),
     ]
 
