@@ -3,7 +3,8 @@
     python screenshots/make_screenshots.py
 
 It drives the real app through the same factory the CLI uses (``make_app``), with Textual's Pilot, at a
-fixed terminal size: every guided-demo stage, the triage screens and the high-contrast theme.
+fixed terminal size: every guided-demo stage, the triage screens (issues, issue, transcript, improvement)
+and the high-contrast theme.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ Step = Callable[[Pilot], Awaitable[None]]
 
 async def shoot(db: Path, name: str, step: Step, *, demo: bool = False, theme: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as td:
-        app: CclApp = make_app(source=Source((DEMO,), copy_db(db, Path(td) / "db.sqlite")), demo=demo, theme=theme)
+        # like `ccl-tui demo`: the corpus and its two bundled Harbor runs
+        source = Source((DEMO,), copy_db(db, Path(td) / "db.sqlite"), jobs=(DEMO / "harbor-jobs",))
+        app: CclApp = make_app(source=source, demo=demo, theme=theme)
         async with app.run_test(size=SIZE) as pilot:
             await wait_loaded(pilot)
             await step(pilot)
@@ -66,6 +69,28 @@ async def transcript(pilot: Pilot) -> None:
     await pilot.press("enter")
 
 
+async def improvement(pilot: Pilot) -> None:
+    """i opens the Improvement view; on the issue the corpus fixed, f then enter marks the suggested date."""
+    from ccl_tui.tui.screens.improvement import ImprovementScreen
+
+    await pilot.press("i")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ImprovementScreen)
+    for _ in range(50):
+        if screen.loaded:
+            break
+        await pilot.pause(0.1)
+    target = next(n for n, r in enumerate(screen._rows) if r.suggestion is not None and r.entry and r.entry.runs)
+    for _ in range(target):
+        await pilot.press("down")
+    await pilot.press("f")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.pause(0.5)
+
+
 async def main() -> None:
     os.environ.setdefault("CCL_TUI_DATA_DIR", tempfile.mkdtemp(prefix="ccl-screens-"))
     with tempfile.TemporaryDirectory() as td:
@@ -76,6 +101,7 @@ async def main() -> None:
         await shoot(db, "triage-1-issues", nothing)
         await shoot(db, "triage-2-issue", issue)
         await shoot(db, "triage-3-transcript", transcript)
+        await shoot(db, "triage-4-improvement", improvement)
         await shoot(db, "theme-high-contrast", stage(3), demo=True, theme="ccl-high-contrast")
 
 

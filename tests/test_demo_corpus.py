@@ -75,7 +75,7 @@ async def test_top_issues_are_the_injected_root_causes(demo_store: Store) -> Non
 
 async def test_the_fixed_issue_is_found_from_the_data(demo_store: Store) -> None:
     issues = await ranked_issues(demo_store)
-    improvements = find_improvements(issues, await demo_store.session_infos())
+    improvements = find_improvements(issues, await demo_store.session_infos(), origins=scope_from(None).origins)
     assert improvements, "no measurable improvement found"
     best = improvements[0]
     fixed = next(i for i in issues if i.signature == FIXED)

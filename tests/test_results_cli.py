@@ -72,12 +72,16 @@ def test_fix_marks_and_before_after(db: str, capsys: pytest.CaptureFixture[str])
     code, out, _ = cli(capsys, "report", "--db", db, "--json", "--top", "0")
     issues = json.loads(out)["issues"]
     fixed = next(i for i in issues if i["signature"] == "pytest | ModuleNotFoundError: httpx")
+    code, out, _ = cli(capsys, "improvement", "--db", db, "--json")
+    (point,) = json.loads(out)["suggested_fix_dates"]  # the change point, found from the data alone
+    assert (point["issue_id"], point["split"]) == (fixed["id"], FIX_DATE)
     code, out, _ = cli(capsys, "fix", fixed["id"], "--date", FIX_DATE, "--note", "uv sync first", "--db", db)
     assert code == 0 and f"fixed on {FIX_DATE} (uv sync first)" in out
     code, out, _ = cli(capsys, "improvement", "--db", db, "--json", "--issue", fixed["id"])
     (entry,) = json.loads(out)["issues"]
     rec = entry["recurrence"]
     assert rec["verdict"] == "dropped" and rec["change"]["significant"] is True
+    assert json.loads(out)["suggested_fix_dates"] == []  # marked: no longer a suggestion
     assert rec["before"]["rate"] > 3 * rec["after"]["rate"]
     assert set(rec["by_origin"]) <= {"interactive", "ide", "other"}
     code, out, _ = cli(capsys, "improvement", "--db", db)

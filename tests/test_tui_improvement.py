@@ -48,7 +48,12 @@ async def open_improvement(pilot) -> ImprovementScreen:  # type: ignore[no-untyp
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, ImprovementScreen)
+    for _ in range(200):  # the view loads in a worker: wait for it (slow under a loaded CI machine)
+        if screen.loaded:
+            break
+        await pilot.pause(0.05)
     assert screen.loaded
+    await settle(pilot)
     return screen
 
 

@@ -246,6 +246,10 @@ def cmd_improvement(args: argparse.Namespace) -> int:
     con = _console()
     con.print(Text(f"Runs: {', '.join(r.label for r in report.runs) or 'none imported'}"
                    + (f"   comparing {report.baseline} -> {report.after}" if report.baseline != report.after else "")))  # fmt: skip
+    for p in report.suggestions:
+        con.print(Text(f"Suggested fix date for {p.issue_id} {p.title}: {p.split} (share of sessions hit"
+                       f" {pct(p.before_rate)} of {p.before_sessions} before, {pct(p.after_rate)} of {p.after_sessions}"
+                       f" after, z = {p.z:.1f}): ccl-tui fix {p.issue_id} --date {p.split}"))  # fmt: skip
     if not report.issues:
         con.print(Text("No issue has Harbor results or a fix mark yet.\n"
                        "  ccl-tui results import JOB_DIR   import a harbor run of tasks written by ccl-tui\n"

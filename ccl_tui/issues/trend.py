@@ -1,7 +1,7 @@
 """Measured improvement: find the issues whose rate dropped after a date, from the data alone.
 
 For each candidate issue the sessions at risk are the in-scope sessions of the repositories where it
-occurs. Every split day with enough sessions on both sides is scored with a two-proportion z-test
+occurs (weekly rates and the before/after of a marked fix: ``ccl_tui.results.recurrence``). Every split day with enough sessions on both sides is scored with a two-proportion z-test
 (rate before vs after); the most significant split is kept when the drop is large and significant.
 Nothing about the corpus (or a known fix date) is assumed.
 """
@@ -9,7 +9,7 @@ Nothing about the corpus (or a known fix date) is assumed.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from ccl_tui.issues.build import SessionInfo
@@ -35,9 +35,13 @@ class Improvement:
 
 
 def find_improvements(issues: Iterable[Issue], infos: dict[str, SessionInfo], *, top: int = 20,
-                      min_sessions: int = 20, min_drop: float = 0.5, min_z: float = 3.0) -> list[Improvement]:  # fmt: skip
+                      min_sessions: int = 20, min_drop: float = 0.5, min_z: float = 3.0,
+                      origins: Collection[str] | None = None) -> list[Improvement]:  # fmt: skip
     """Issues (among the top ``top``) whose rate fell by at least ``min_drop`` with z >= ``min_z``,
-    most significant first."""
+    most significant first. ``origins``: the origins the issues were ranked over (sessions of other origins
+    cannot count as hit, so they are not at risk either)."""
+    if origins is not None:
+        infos = {sid: i for sid, i in infos.items() if i.origin in origins}
     out = []
     for issue in list(issues)[:top]:
         best = _best_split(issue, infos, min_sessions)
@@ -80,35 +84,3 @@ def _best_split(issue: Issue, infos: dict[str, SessionInfo], min_sessions: int) 
         if best is None or cand.z > best.z + 1e-9:
             best = cand
     return best
-
-
-@dataclass(slots=True)
-class WeekRate:
-    week: str  # Monday, YYYY-MM-DD
-    sessions: int  # sessions at risk that week
-    hits: int
-
-    @property
-    def rate(self) -> float:
-        return self.hits / self.sessions if self.sessions else 0.0
-
-
-def weekly_rates(issue: Issue, infos: dict[str, SessionInfo]) -> list[WeekRate]:
-    """Per week: sessions at risk (same repositories) and how many the issue hit."""
-    from datetime import date, timedelta
-
-    repos = set(issue.repos)
-    hit = set(issue.session_ids)
-    weeks: dict[str, WeekRate] = {}
-    for sid, info in infos.items():
-        if info.repo not in repos or not info.started_at:
-            continue
-        try:
-            day = date.fromisoformat(info.started_at[:10])
-        except ValueError:
-            continue
-        monday = (day - timedelta(days=day.weekday())).isoformat()
-        w = weeks.setdefault(monday, WeekRate(monday, 0, 0))
-        w.sessions += 1
-        w.hits += sid in hit
-    return [weeks[k] for k in sorted(weeks)]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from ccl_tui.issues.build import issue_id as signature_issue_id
 from ccl_tui.issues.model import Issue
+from ccl_tui.issues.trend import Improvement as ChangePoint
+from ccl_tui.issues.trend import find_improvements
 from ccl_tui.results import matching
 from ccl_tui.results.harbor_job import JobRead, NotAJob, find_jobs, read_job
 from ccl_tui.results.improvement import improvements, pick_runs
@@ -33,12 +35,15 @@ class Improvement:
     baseline: str | None
     after: str | None
     issues: list[IssueImprovement] = field(default_factory=list)
+    #: issues without a fix mark whose rate fell significantly on some day (found from the data alone)
+    suggestions: list[ChangePoint] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         from dataclasses import asdict
 
         return {"runs": [asdict(r) for r in self.runs], "baseline": self.baseline, "after": self.after,
-                "issues": [i.to_json() for i in self.issues]}  # fmt: skip
+                "issues": [i.to_json() for i in self.issues],
+                "suggested_fix_dates": [{**asdict(s), "drop": round(s.drop, 4)} for s in self.suggestions]}  # fmt: skip
 
 
 async def _resolve_signal(store: Store, session: str, seq: int) -> str | None:
@@ -155,4 +160,6 @@ async def improvement(store: Store, issues: list[Issue], scope: Scope | None = N
         fixes_ = {k: v for k, v in fixes_.items() if k in wanted}
     entries = improvements(tracked, infos, all_runs, trials, fixes_, baseline=base, after=aft, origins=origins,
                            occurrences=occurrences, only_tracked=only_tracked)  # fmt: skip
-    return Improvement(all_runs, base, aft, entries)
+    all_fixes = await sql.fixes(store.db)
+    points = [p for p in find_improvements(chosen, infos, origins=origins) if p.issue_id not in all_fixes]
+    return Improvement(all_runs, base, aft, entries, points)

@@ -21,10 +21,10 @@ from ccl_tui.store.progress import IngestProgress
 # The core is imported when the hub first needs it, not at startup: the first frame must not wait for it.
 if TYPE_CHECKING:
     from ccl_tui.issues.model import Issue
-    from ccl_tui.issues.trend import Improvement, WeekRate
+    from ccl_tui.issues.trend import Improvement
     from ccl_tui.pipeline import DetectSummary
     from ccl_tui.results.api import Improvement as ResultsReport
-    from ccl_tui.results.model import Fix, ImportReport
+    from ccl_tui.results.model import Fix, ImportReport, Week
     from ccl_tui.signals.model import Signal
     from ccl_tui.sources.model import Event
     from ccl_tui.stats import Overview
@@ -175,18 +175,22 @@ class Hub:
 
         return await overview(self.store)
 
-    async def improvements(self) -> list[Improvement]:
+    async def improvements(self, scope: Scope | None = None) -> list[Improvement]:
+        """Change points: issues whose rate fell significantly, found from the data alone."""
         from ccl_tui.issues.trend import find_improvements
 
-        issues = await self.issues()
+        scope = scope or Scope()
+        issues = await self.issues(scope)
         infos = await self.store.session_infos()
-        return find_improvements(issues, infos)
+        return find_improvements(issues, infos, origins=scope.origins)
 
-    async def weekly(self, issue_id: str) -> list[WeekRate]:
-        from ccl_tui.issues.trend import weekly_rates
+    async def weekly(self, issue_id: str, scope: Scope | None = None) -> list[Week]:
+        """Per week: the issue's sessions at risk (same repositories and origins) and how many it hit."""
+        from ccl_tui.results.recurrence import weeks
 
-        issue = await self.issue(issue_id)
-        return weekly_rates(issue, await self.store.session_infos()) if issue else []
+        scope = scope or Scope()
+        issue = await self.issue(issue_id, scope)
+        return weeks(issue, await self.store.session_infos(), origins=scope.origins) if issue else []
 
     async def results(self, scope: Scope | None = None) -> ResultsReport:
         """The closed-loop report: imported Harbor runs, and per issue with trials or a fix mark its pass rate
