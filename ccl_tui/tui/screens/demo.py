@@ -354,11 +354,10 @@ class DemoScreen(Screen[None]):
             if split is None:
                 text.append(entry.title, style="bold")
             text.append("\n\nHarbor runs of its task:", style="bold")
-            top = max((r.passed.rate for r in entry.runs), default=1.0) or 1.0
             for r in entry.runs:
                 label = f"{r.label}: {pct(r.passed.rate):>4} ({r.passed.hits}/{r.passed.n})"
-                text.append(f"\n  {label:<34}")
-                text.append(bar(r.passed.rate, max(top, 1e-9), 30) or "▏", style="green")
+                text.append(f"\n  {label:<36}")
+                text.append(bar(r.passed.rate, 1.0, 30) or "▏", style="green")  # full scale: 100%
             if entry.run_change is not None:
                 c = entry.run_change
                 verdict = "significant" if c.significant else "not significant"

@@ -156,7 +156,7 @@ class ImprovementScreen(Screen[None]):
             with Horizontal(id="imp-panels"):
                 with VerticalScroll(id="imp-runs-panel"):
                     yield BarChart("pass rate per run (passed/graded)", id="imp-runs", label_width=36, show_share=False,
-                                   unit="%")  # fmt: skip
+                                   unit="%", maximum=100)  # fmt: skip
                     yield Static("", id="imp-runs-text", markup=False)
                 with VerticalScroll(id="imp-weeks-panel"):
                     yield BarChart("share of sessions hit per week (hit/at risk)", id="imp-weeks", label_width=44,

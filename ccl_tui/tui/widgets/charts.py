@@ -46,8 +46,11 @@ class BarChart(Widget):
     data: reactive[tuple[tuple[str, int], ...]] = reactive((), layout=True)
 
     def __init__(self, title: str = "", *, label_width: int = 24, show_share: bool = True, unit: str = "",
-                 name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # fmt: skip
+                 maximum: int | None = None, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:  # fmt: skip
+        """``maximum``: a fixed full-scale value (e.g. 100 for percentages of a whole) instead of the largest."""
         super().__init__(name=name, id=id, classes=classes)
+        self.maximum = maximum
         self.unit = unit
         self.title = title
         self.label_width = label_width
@@ -71,7 +74,7 @@ class BarChart(Widget):
             out.append("(no data yet)", style="dim")
             return out
         total = sum(v for _, v in self.data)
-        self._scale = max(self._scale, max(v for _, v in self.data), 1)
+        self._scale = max(self._scale, max(v for _, v in self.data), self.maximum or 1)
         label_w = min(max(len(k) for k, _ in self.data), self.label_width)
         value_w = max(len(f"{v:,}{self.unit}") for _, v in self.data)
         width = max(self.content_size.width - label_w - value_w - 2 - (6 if self.show_share else 0), 4)
