@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ccl_tui.results.api import Improvement
+    from ccl_tui.results.api import ImprovementReport
     from ccl_tui.results.model import Change, Rate
 
 
@@ -226,7 +226,7 @@ def cmd_improvement(args: argparse.Namespace) -> int:
 
     scope = scope_from(args.origin)
 
-    async def go(store) -> Improvement:  # type: ignore[no-untyped-def]
+    async def go(store) -> ImprovementReport:  # type: ignore[no-untyped-def]
         await refresh(store)
         issues = await ranked_issues(store, scope)
         ids = [find_issue(issues, args.issue).id] if args.issue else None

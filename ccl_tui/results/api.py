@@ -20,7 +20,7 @@ from ccl_tui.scope import Scope
 from ccl_tui.store import results as sql
 from ccl_tui.store.db import Store
 
-__all__ = ["Improvement", "JobImportError", "NotAJob"]
+__all__ = ["ImprovementReport", "JobImportError", "NotAJob"]
 
 
 class JobImportError(ValueError):
@@ -28,7 +28,7 @@ class JobImportError(ValueError):
 
 
 @dataclass(slots=True)
-class Improvement:
+class ImprovementReport:
     """The closed-loop report: runs imported, the two compared, and one entry per tracked issue."""
 
     runs: list[Run]
@@ -47,11 +47,13 @@ class Improvement:
 
 
 async def _resolve_signal(store: Store, session: str, seq: int) -> str | None:
+    """The issue of the friction signal at (session, seq); a session prefix must be unambiguous."""
     ids = [session] if len(session) >= 32 else await sql.session_ids_with_prefix(store.db, session)
-    for sid in ids[:1] if len(ids) == 1 else []:
-        for s in await store.signals(sid):
-            if s.seq == seq and s.polarity == "friction" and s.signature:
-                return signature_issue_id(s.signature)
+    if len(ids) != 1:
+        return None
+    for s in await store.signals(ids[0]):
+        if s.seq == seq and s.polarity == "friction" and s.signature:
+            return signature_issue_id(s.signature)
     return None
 
 
@@ -141,7 +143,7 @@ async def clear_fix(store: Store, issue_id: str) -> bool:
 
 async def improvement(store: Store, issues: list[Issue], scope: Scope | None = None, *,
                       baseline: str | None = None, after: str | None = None,
-                      issue_ids: Iterable[str] | None = None, only_tracked: bool = True) -> Improvement:  # fmt: skip
+                      issue_ids: Iterable[str] | None = None, only_tracked: bool = True) -> ImprovementReport:  # fmt: skip
     """The report for ``issues`` (a ranking from ``pipeline.ranked_issues``). Raises KeyError for an
     unknown run label."""
     all_runs = await sql.runs(store.db)
@@ -162,4 +164,4 @@ async def improvement(store: Store, issues: list[Issue], scope: Scope | None = N
                            occurrences=occurrences, only_tracked=only_tracked)  # fmt: skip
     all_fixes = await sql.fixes(store.db)
     points = [p for p in find_improvements(chosen, infos, origins=origins) if p.issue_id not in all_fixes]
-    return Improvement(all_runs, base, aft, entries, points)
+    return ImprovementReport(all_runs, base, aft, entries, points)

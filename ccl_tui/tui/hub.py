@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ccl_tui.issues.model import Issue
     from ccl_tui.issues.trend import Improvement
     from ccl_tui.pipeline import DetectSummary
-    from ccl_tui.results.api import Improvement as ResultsReport
+    from ccl_tui.results.api import ImprovementReport as ResultsReport
     from ccl_tui.results.model import Fix, ImportReport, Week
     from ccl_tui.signals.model import Signal
     from ccl_tui.sources.model import Event

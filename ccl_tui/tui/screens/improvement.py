@@ -21,7 +21,7 @@ from ccl_tui.tui.widgets.charts import BarChart
 
 if TYPE_CHECKING:
     from ccl_tui.issues.trend import Improvement
-    from ccl_tui.results.api import Improvement as ResultsReport
+    from ccl_tui.results.api import ImprovementReport as ResultsReport
     from ccl_tui.results.model import Change, Fix, IssueImprovement, Rate
 
 EMPTY = (
