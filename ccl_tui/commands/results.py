@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ccl_tui.results.api import ImprovementReport
-    from ccl_tui.results.model import Change, Rate
+    from ccl_tui.results.model import Change
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -199,20 +199,8 @@ def pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def rate_text(r: Rate) -> str:
-    return f"{pct(r.rate)} ({r.hits}/{r.n}, 95% CI {pct(r.low)}-{pct(r.high)})"
-
-
 def change_text(c: Change) -> str:
-    sign = "+" if c.difference >= 0 else ""
-    return (f"{sign}{100 * c.difference:.0f} points (95% CI {100 * c.low:+.0f} to {100 * c.high:+.0f})"
-            + ("" if c.significant else ", not significant"))  # fmt: skip
-
-
-def _next_monday(monday: str) -> str:
-    from datetime import date, timedelta
-
-    return (date.fromisoformat(monday) + timedelta(days=7)).isoformat()
+    return c.describe() + ("" if c.significant else ", not significant")
 
 
 def cmd_improvement(args: argparse.Namespace) -> int:
@@ -259,7 +247,7 @@ def cmd_improvement(args: argparse.Namespace) -> int:
         con.print(Text(f"\n#{e.rank} {e.title}  [{e.issue_id}]", style="bold"))
         for r in e.runs:
             extra = f", {r.ungraded} not graded (infrastructure errors)" if r.ungraded else ""
-            con.print(Text(f"  run {r.label}: pass rate {rate_text(r.passed)}; {r.trials} trial(s),"
+            con.print(Text(f"  run {r.label}: pass rate {r.passed.describe()}; {r.trials} trial(s),"
                            f" {r.errors} with errors{extra}"))  # fmt: skip
         if e.run_change is not None:
             con.print(Text(f"  pass rate {e.baseline} -> {e.after}: {change_text(e.run_change)}"))
@@ -269,12 +257,12 @@ def cmd_improvement(args: argparse.Namespace) -> int:
             rec = e.recurrence
             note = f" ({e.fix.note})" if e.fix.note else ""
             con.print(Text(f"  fixed on {e.fix.fixed_on}{note}: {rec.verdict}"))
-            con.print(Text(f"    sessions hit before: {rate_text(rec.before)}"))
-            con.print(Text(f"    sessions hit after:  {rate_text(rec.after)}"))
+            con.print(Text(f"    sessions hit before: {rec.before.describe()}"))
+            con.print(Text(f"    sessions hit after:  {rec.after.describe()}"))
             con.print(Text(f"    change (same origin mix): {change_text(rec.change)}"))
         if e.weeks:
             fix_day = e.fix.fixed_on if e.fix else None
-            cells = [f"{w.week[5:]} {w.hits}/{w.sessions}" + (" <fix" if fix_day and w.week <= fix_day < _next_monday(w.week) else "")
+            cells = [f"{w.week[5:]} {w.hits}/{w.sessions}" + (" <fix" if w.contains(fix_day) else "")
                      for w in e.weeks]  # fmt: skip
             con.print(Text("  sessions hit / at risk per week (Monday): " + ", ".join(cells)))
     return 0

@@ -150,7 +150,8 @@ async def improvement(store: Store, issues: list[Issue], scope: Scope | None = N
     base, aft = pick_runs(all_runs, baseline, after)
     wanted = set(issue_ids) if issue_ids is not None else None
     chosen = [i for i in issues if wanted is None or i.id in wanted]
-    fixes_ = await sql.fixes(store.db)
+    all_fixes = await sql.fixes(store.db)
+    fixes_ = all_fixes if wanted is None else {k: v for k, v in all_fixes.items() if k in wanted}
     trials = await sql.trials(store.db, wanted)
     tracked_ids = {t.issue_id for _, t in trials} | set(fixes_)
     tracked = [i for i in chosen if not only_tracked or i.id in tracked_ids]
@@ -158,10 +159,7 @@ async def improvement(store: Store, issues: list[Issue], scope: Scope | None = N
     occurrences = {i.id: occ_by_sig.get(i.signature, {}) for i in tracked}
     infos = await store.session_infos()
     origins = scope.origins if scope is not None else None
-    if wanted is not None:
-        fixes_ = {k: v for k, v in fixes_.items() if k in wanted}
     entries = improvements(tracked, infos, all_runs, trials, fixes_, baseline=base, after=aft, origins=origins,
                            occurrences=occurrences, only_tracked=only_tracked)  # fmt: skip
-    all_fixes = await sql.fixes(store.db)
     points = [p for p in find_improvements(chosen, infos, origins=origins) if p.issue_id not in all_fixes]
     return ImprovementReport(all_runs, base, aft, entries, points)

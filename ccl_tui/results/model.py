@@ -13,6 +13,10 @@ AGENT_CAUSED_EXCEPTIONS = frozenset({
 })  # fmt: skip
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
 @dataclass(slots=True)
 class Trial:
     """One trial of a Harbor job (one ``result.json``), as far as ccl-tui needs it."""
@@ -130,6 +134,10 @@ class Rate:
     def rate(self) -> float:
         return self.hits / self.n if self.n else 0.0
 
+    def describe(self) -> str:
+        """e.g. ``25% (1/4, 95% CI 5%-70%)``"""
+        return f"{_pct(self.rate)} ({self.hits}/{self.n}, 95% CI {_pct(self.low)}-{_pct(self.high)})"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "hits": self.hits,
@@ -172,6 +180,10 @@ class Change:
     @property
     def significant(self) -> bool:
         return self.low > 0 or self.high < 0
+
+    def describe(self) -> str:
+        """e.g. ``+55 points (95% CI -7 to +81)``"""
+        return f"{100 * self.difference:+.0f} points (95% CI {100 * self.low:+.0f} to {100 * self.high:+.0f})"
 
     def to_json(self) -> dict[str, Any]:
         return {"before": round(self.before, 4), "after": round(self.after, 4),
@@ -219,6 +231,14 @@ class Week:
     @property
     def rate(self) -> float:
         return self.hits / self.sessions if self.sessions else 0.0
+
+    def contains(self, day: str | None) -> bool:
+        """Is ``day`` (YYYY-MM-DD) in this week?"""
+        if not day:
+            return False
+        from datetime import date, timedelta
+
+        return self.week <= day < (date.fromisoformat(self.week) + timedelta(days=7)).isoformat()
 
 
 @dataclass(slots=True)

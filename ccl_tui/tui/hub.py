@@ -200,12 +200,12 @@ class Hub:
         scope = scope or Scope()
         return await improvement(self.store, await self.issues(scope), scope)
 
-    async def issue_results(self, issue_id: str, scope: Scope | None = None) -> ResultsReport:
-        """The same report for one issue, whether or not it has results or a fix yet."""
+    async def issue_results(self, issue_ids: list[str], scope: Scope | None = None) -> ResultsReport:
+        """The same report for these issues, whether or not they have results or a fix yet."""
         from ccl_tui.results.api import improvement
 
         scope = scope or Scope()
-        return await improvement(self.store, await self.issues(scope), scope, issue_ids=[issue_id],
+        return await improvement(self.store, await self.issues(scope), scope, issue_ids=issue_ids,
                                  only_tracked=False)  # fmt: skip
 
     async def mark_fix(self, issue_id: str, day: str | None = None, note: str = "") -> Fix:

@@ -368,7 +368,7 @@ class DemoScreen(Screen[None]):
             weeks.title = f"share of sessions hit, week by week (fix at {split})"
             weeks.reset_scale()
             weeks.set_data([
-                (f"week of {w.week}{'  ← fix' if w.week <= split < _next_week(w.week) else ''}",
+                (f"week of {w.week}{'  ← fix' if w.contains(split) else ''}",
                  round(100 * w.rate))
                 for w in rates
             ])  # fmt: skip
@@ -381,10 +381,3 @@ class DemoScreen(Screen[None]):
         self.query_one("#c-signals", StatCard).show(f"{ov.signals:,}", "signals with evidence")
         self.query_one("#c-issues", StatCard).show(f"{len(issues):,}", "issues ranked by impact")
         self.query_one("#c-task", StatCard).show(f"{hub.tasks_written():,}", "Harbor tasks written")
-
-
-def _next_week(monday: str) -> str:
-    from datetime import date, timedelta
-
-    return (date.fromisoformat(monday) + timedelta(days=7)).isoformat()
-

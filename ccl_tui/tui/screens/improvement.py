@@ -4,7 +4,7 @@ in real sessions since its fix, with suggested fix dates found from the data alo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,7 +22,7 @@ from ccl_tui.tui.widgets.charts import BarChart
 if TYPE_CHECKING:
     from ccl_tui.issues.trend import Improvement
     from ccl_tui.results.api import ImprovementReport as ResultsReport
-    from ccl_tui.results.model import Change, Fix, IssueImprovement, Rate
+    from ccl_tui.results.model import Fix, IssueImprovement
 
 EMPTY = (
     "Nothing to measure yet: no issue has Harbor results or a fix mark, and no issue's rate dropped "
@@ -38,18 +38,6 @@ VERDICT_STYLE = {"dropped": "bold green", "rose": "bold red", "no significant ch
 
 def pct(x: float) -> str:
     return f"{100 * x:.0f}%"
-
-
-def rate_text(r: Rate) -> str:
-    return f"{pct(r.rate)} ({r.hits}/{r.n}, 95% CI {pct(r.low)}-{pct(r.high)})"
-
-
-def change_text(c: Change) -> str:
-    return f"{100 * c.difference:+.0f} points (95% CI {100 * c.low:+.0f} to {100 * c.high:+.0f})"
-
-
-def next_week(monday: str) -> str:
-    return (date.fromisoformat(monday) + timedelta(days=7)).isoformat()
 
 
 def clean(text: str) -> str:
@@ -192,12 +180,13 @@ class ImprovementScreen(Screen[None]):
         fixed = {e.issue_id for e in report.issues if e.fix is not None}
         suggested = {s.issue_id: s for s in suggestions if s.issue_id not in fixed}
         rows = [Row(e.issue_id, e.title, e.rank, e, suggested.get(e.issue_id)) for e in report.issues]
-        for s in suggestions:
-            if s.issue_id in tracked:
-                continue
-            one = await hub.issue_results(s.issue_id)
-            entry = next((e for e in one.issues if e.issue_id == s.issue_id), None)
-            rows.append(Row(s.issue_id, s.title, entry.rank if entry else 0, entry, s))
+        untracked = [s for s in suggestions if s.issue_id not in tracked]
+        if untracked:  # one query for all of them
+            more = await hub.issue_results([s.issue_id for s in untracked])
+            entries = {e.issue_id: e for e in more.issues}
+            for s in untracked:
+                entry = entries.get(s.issue_id)
+                rows.append(Row(s.issue_id, s.title, entry.rank if entry else 0, entry, s))
         self._report = report
         self._rows = rows
         self.refill()
@@ -314,13 +303,13 @@ class ImprovementScreen(Screen[None]):
                      "  ccl-tui results import JOB_DIR")  # fmt: skip
         for x in runs:
             t.append(clean(x.label), style="bold")
-            t.append(f": pass rate {rate_text(x.passed)}\n")
+            t.append(f": pass rate {x.passed.describe()}\n")
             t.append(f"  n = {x.passed.n} graded of {x.trials} trial(s); {x.errors} with errors, "
                      f"{x.ungraded} ungraded\n")  # fmt: skip
         if e is not None and e.run_change is not None and e.baseline and e.after:
             c = e.run_change
             t.append(f"\n{clean(e.baseline)} → {clean(e.after)}: ", style="bold")
-            t.append(f"{pct(c.before)} → {pct(c.after)}, {change_text(c)}, ")
+            t.append(f"{pct(c.before)} → {pct(c.after)}, {c.describe()}, ")
             if c.significant:
                 t.append("significant", style="bold green" if c.difference > 0 else "bold red")
             else:
@@ -342,7 +331,7 @@ class ImprovementScreen(Screen[None]):
         chart.set_class(not weeks, "hidden")
         chart.set_data([
             (f"week of {w.week}  {w.hits}/{w.sessions}"
-             + (f"  {mark}" if mark_day and w.week <= mark_day < next_week(w.week) else ""),
+             + (f"  {mark}" if w.contains(mark_day) else ""),
              round(100 * w.rate))
             for w in weeks
         ])  # fmt: skip
@@ -350,11 +339,11 @@ class ImprovementScreen(Screen[None]):
         rec = e.recurrence if e is not None else None
         if fix is not None and rec is not None:
             t.append(f"Sessions hit before {fix.fixed_on}: ", style="bold")
-            t.append(rate_text(rec.before) + "\n")
+            t.append(rec.before.describe() + "\n")
             t.append(f"Sessions hit from {fix.fixed_on}: ", style="bold")
-            t.append(rate_text(rec.after) + "\n")
+            t.append(rec.after.describe() + "\n")
             t.append("Change (standardized to one origin mix): ", style="bold")
-            t.append(change_text(rec.change) + "\n")
+            t.append(rec.change.describe() + "\n")
             t.append("Verdict: ", style="bold")
             t.append(rec.verdict, style=VERDICT_STYLE.get(rec.verdict, "bold"))
         elif fix is not None:
