@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", parents=[common], help="the guided 7-stage presentation on the demo corpus")
     s.add_argument("--auto", type=float, metavar="SECONDS", help="advance by itself every SECONDS")
+    s.add_argument("--sessions", metavar="PATH", action="append", default=argparse.SUPPRESS,
+                   help="present on these rollout files or folders instead of the bundled demo corpus")
     s.add_argument("--theme", help="Textual theme (ctrl+t cycles dark/light/high contrast in the app)")
     s.set_defaults(func=_lazy("ccl_tui.commands.tui", "cmd_demo"))
 
@@ -44,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: local only)")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--demo", action="store_true", help="serve the guided demo instead of triage")
-    s.add_argument("--sessions", metavar="PATH", action="append", help="rollout files or folders for triage")
+    s.add_argument("--sessions", metavar="PATH", action="append", default=argparse.SUPPRESS,
+                   help="rollout files or folders (triage, or the demo with --demo)")
     s.add_argument("--theme")
     s.set_defaults(func=_lazy("ccl_tui.commands.tui", "cmd_serve"))
 

@@ -35,6 +35,18 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
+def write_config(text: str) -> Path:
+    """Write the test's own config.toml (``$CCL_TUI_CONFIG``, private to each test)."""
+    path = Path(os.environ["CCL_TUI_CONFIG"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+#: Worker processes for any corpus size, as a 48 MB+ folder gets (two cores: one writes, one parses).
+PROCESSES_FOR_ANY_SIZE = "[ingest]\nworkers = 2\nprocess_threshold_mb = 0.0\n"
+
+
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -77,6 +78,44 @@ def test_serve_builds_a_quoted_command(monkeypatch: pytest.MonkeyPatch, capsys: 
     assert main(["serve", "--demo", "--port", "8123", "--db", "/tmp/a b.sqlite"]) == 0
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8123
     assert str(seen["command"]).endswith("-m ccl_tui.cli --db '/tmp/a b.sqlite' demo")
+
+
+def test_serve_forwards_sessions_to_the_demo_too(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("textual_serve", reason="the [serve] extra is not installed")
+    import textual_serve.server
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(textual_serve.server.Server, "serve", lambda self: seen.update(command=self.command))
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--demo", "--sessions", "my logs"]) == 0
+    assert str(seen["command"]).endswith(f"-m ccl_tui.cli --sessions '{tmp_path / 'my logs'}' demo")
+    assert main(["--sessions", "a", "serve"]) == 0  # the global option works for serve as well
+    assert str(seen["command"]).endswith(f"-m ccl_tui.cli --sessions {tmp_path / 'a'}")
+
+
+def test_the_served_app_runs_on_textual_serves_pipes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """textual-serve runs the app with its web driver over pipes: no terminal, and that is fine."""
+    from ccl_tui.commands.tui import _require_tty
+
+    monkeypatch.setattr("sys.stdin", io.StringIO())
+    monkeypatch.delenv("TEXTUAL_DRIVER", raising=False)
+    assert not _require_tty()
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    assert _require_tty()
+
+
+def test_demo_presents_on_ones_own_logs(tmp_path: Path) -> None:
+    from ccl_tui.cli import build_parser
+    from ccl_tui.tui.launch import choose_source
+
+    for argv in (["demo", "--sessions", "x"], ["--sessions", "x", "demo"]):
+        assert build_parser().parse_args(argv).sessions == ["x"]
+    src = choose_source([str(tmp_path)], None, demo=True)
+    assert src.paths == (tmp_path,) and not src.fresh_db and src.jobs == ()  # the user's data is never wiped
+    bundled = choose_source(None, None, demo=True)
+    assert bundled.paths != (tmp_path,) and bundled.fresh_db
 
 
 def test_db_option_before_or_after_the_command() -> None:

@@ -13,6 +13,7 @@ from ccl_tui.store.db import SchemaTooNew, Store
 from ccl_tui.store.ingest import ingest
 from ccl_tui.store.schema import SCHEMA_VERSION
 from tests.builders import Rollout, legacy_rollout
+from tests.conftest import PROCESSES_FOR_ANY_SIZE, write_config
 
 
 def bump_mtime(p: Path) -> None:
@@ -217,8 +218,8 @@ async def test_broken_worker_pool_falls_back_to_a_thread(
         r.user("task")
         r.exec("pytest", "ok", 0)
         r.write(tmp_path)
-    monkeypatch.setattr(ingest_mod, "PROCESS_THRESHOLD", 0)
+    write_config(PROCESSES_FOR_ANY_SIZE)
     monkeypatch.setattr(ingest_mod, "parse_file_wire", _die_in_worker)
     summary = await ingest(store, [tmp_path], workers=2)
     assert summary.new == 4 and (await store.counts())["sessions"] == 4
-    assert ("(ingest)", "worker processes failed; continued in one thread") in summary.errors
+    assert ("(ingest)", "worker processes failed (a worker process died); continued in one thread") in summary.errors

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 
 def _require_tty() -> bool:
-    if sys.stdout.isatty() and sys.stdin.isatty():
+    # An explicit Textual driver (textual-serve's web driver) runs the app over pipes, not a terminal.
+    if (sys.stdout.isatty() and sys.stdin.isatty()) or os.environ.get("TEXTUAL_DRIVER"):
         return True
     print("ccl-tui needs an interactive terminal. For headless use see: ccl-tui --help "
           "(ingest, sessions, report, signals, task, analyze).", file=sys.stderr)
@@ -28,7 +31,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 2
     from ccl_tui.tui.app import make_app
 
-    make_app(None, args.db, demo=True, auto=args.auto, theme=args.theme).run()
+    make_app(getattr(args, "sessions", None), args.db, demo=True, auto=args.auto, theme=args.theme).run()
     return 0
 
 
@@ -41,9 +44,8 @@ def serve_command(args: argparse.Namespace) -> str:
         parts += ["--db", args.db]
     if args.theme:
         parts += ["--theme", args.theme]
-    if not args.demo:
-        for path in args.sessions or []:
-            parts += ["--sessions", path]
+    for path in getattr(args, "sessions", None) or []:
+        parts += ["--sessions", str(Path(path).expanduser().resolve())]  # the served process may run elsewhere
     if args.demo:
         parts.append("demo")
     return shlex.join(parts)

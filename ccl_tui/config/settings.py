@@ -8,6 +8,9 @@ The file is ``$CCL_TUI_CONFIG`` or ``<user config dir>/ccl-tui/config.toml``::
 
     [impact]
     recency_half_life_days = 21
+
+    [ingest]
+    workers = 0                 # parser processes (0: one per CPU core)
 """
 
 from __future__ import annotations
@@ -45,9 +48,16 @@ class ImpactWeights:
 
 
 @dataclass(frozen=True, slots=True)
+class IngestSettings:
+    workers: int = 0  # CPU cores ingest may use (0: all); one of them writes, the rest parse
+    process_threshold_mb: float = 48.0  # MiB to read below which one thread beats starting worker processes
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     signals: SignalThresholds = field(default_factory=SignalThresholds)
     impact: ImpactWeights = field(default_factory=ImpactWeights)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
 
     def fingerprint(self) -> str:
         """Changes whenever a value that affects detection changes (stored with detection results)."""
@@ -90,4 +100,5 @@ def load_settings(path: Path | None = None) -> Settings:
     return Settings(
         signals=_section(SignalThresholds, raw.get("signals"), "signals"),
         impact=_section(ImpactWeights, raw.get("impact"), "impact"),
+        ingest=_section(IngestSettings, raw.get("ingest"), "ingest"),
     )

@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -20,17 +22,16 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any
 
+from ccl_tui.config.settings import IngestSettings, load_settings
 from ccl_tui.sources.discover import find_rollouts
 from ccl_tui.sources.parse import HEAD_BYTES, head_hash, parse_file_wire
 from ccl_tui.store.db import FileRecord, Store
 from ccl_tui.store.progress import IngestProgress
 from ccl_tui.store.writer import FileOutcome, close_connections, ingest_file, write_wire
-
-#: Below this many bytes to read, worker processes cost more to start than they save.
-PROCESS_THRESHOLD = 48 << 20
 
 
 @dataclass
@@ -58,6 +59,16 @@ class IngestSummary:
         d = asdict(self)
         d["sessions_touched"] = len(self.sessions_touched)
         return d
+
+    def problems(self, limit: int = 3) -> list[str]:
+        """What went wrong, one short line each (ingest-wide notes first), for a UI that cannot list all."""
+        errors = sorted(self.errors, key=lambda e: e[0] != "(ingest)")
+        lines = [msg if where == "(ingest)" else f"{Path(where).name}: {msg}" for where, msg in errors[:limit]]
+        if len(errors) > limit:
+            lines.append(f"… and {len(errors) - limit} more file error(s)")
+        if self.malformed:
+            lines.append(f"{self.malformed:,} malformed line(s) skipped")
+        return lines
 
 
 @dataclass(slots=True)
@@ -124,16 +135,71 @@ def _same_head(p: Path, rec: FileRecord) -> bool:
         return False
 
 
-def _executor(jobs: list[_Job], workers: int | None) -> tuple[Executor, int]:
-    """Worker processes parse big jobs (one thread of this process writes); small jobs run in one thread."""
+def _executor(jobs: list[_Job], workers: int | None, settings: IngestSettings) -> tuple[Executor, int]:
+    """Worker processes parse big jobs (one thread of this process writes); small jobs run in one thread,
+    since below ``process_threshold_mb`` worker processes cost more to start than they save."""
     total = sum(j.to_read for j in jobs)
-    cores = workers if workers is not None else (os.cpu_count() or 1)
-    if cores > 1 and len(jobs) > 1 and total >= PROCESS_THRESHOLD:
-        # One core stays with the writer thread here; the others parse. spawn: safe from a threaded host
-        # process (the TUI), where fork would copy locks held by other threads.
+    cores = workers if workers is not None else (settings.workers or os.cpu_count() or 1)
+    if cores > 1 and len(jobs) > 1 and total >= settings.process_threshold_mb * (1 << 20):
+        # One core stays with the writer thread here; the others parse.
         n = cores - 1
-        return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")), n
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-ingest"), 1
+        return start_processes(n), n
+    return _one_thread(), 1
+
+
+def _fallback_note(exc: BaseException) -> str:
+    if isinstance(exc, BrokenProcessPool):
+        why = "a worker process died"
+    else:
+        why = f"they could not start: {type(exc).__name__}: {exc}"
+    return f"worker processes failed ({why}); continued in one thread"
+
+
+def _one_thread() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-ingest")
+
+
+def _usable_fd(stream: Any) -> bool:
+    try:
+        return int(stream.fileno()) >= 0
+    except Exception:
+        return False
+
+
+_tracker_lock = threading.Lock()
+
+
+def start_processes(n: int) -> ProcessPoolExecutor:
+    """A pool of ``n`` spawned worker processes that starts cleanly inside any host, the TUI included.
+
+    multiprocessing's resource tracker hands ``sys.stderr.fileno()`` to its child process. Inside a running
+    Textual app (and textual-serve) ``sys.stderr`` is a capture object whose ``fileno()`` is -1, so the first
+    spawn failed with "bad value(s) in fds_to_keep". The tracker is started here, once, with a real
+    descriptor: the null device when the host has no usable stderr. The workers then inherit only the
+    descriptors multiprocessing passes them explicitly plus 0-2; when the host's stderr is captured, their
+    stdout/stderr go to the null device so nothing a worker prints lands on the app's screen.
+    spawn, not fork: fork would copy locks held by the host's other threads.
+    """
+    quiet = not _usable_fd(sys.stderr)
+    with _tracker_lock:
+        if quiet:
+            with open(os.devnull, "w") as null, contextlib.redirect_stderr(null):
+                resource_tracker.ensure_running()
+        else:
+            resource_tracker.ensure_running()
+    return ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_detach_stdio if quiet else None,
+    )
+
+
+def _detach_stdio() -> None:
+    """Worker initializer: stdout and stderr to the null device (the host's terminal belongs to its UI)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
 
 
 async def ingest(
@@ -144,7 +210,9 @@ async def ingest(
     workers: int | None = None,
     cancel: threading.Event | None = None,
 ) -> IngestSummary:
-    """Ingest rollout files found under ``paths`` (default: ``$CODEX_HOME``) into ``store``."""
+    """Ingest rollout files found under ``paths`` (default: ``$CODEX_HOME``) into ``store``.
+
+    ``workers`` overrides the ``[ingest] workers`` setting (CPU cores to use; 1: no worker processes)."""
     t0 = time.perf_counter()
     loop = asyncio.get_running_loop()
     summary = IngestSummary()
@@ -162,23 +230,46 @@ async def ingest(
     if str(store.path) == ":memory:":
         raise ValueError("ingest needs an on-disk database (writers use their own connections)")
     db_path = str(store.path)
-    executor, n = _executor(jobs, workers)
+    try:
+        executor, n = _executor(jobs, workers, load_settings().ingest)
+    except Exception as exc:  # the host cannot start processes at all
+        executor, n = _one_thread(), 1
+        summary.errors.append(("(ingest)", _fallback_note(exc)))
     # With worker processes, parsed files come back as compact JSON blobs and this single thread writes
     # them: one writer, no lock contention, parsing of the next files overlapping each write.
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-writer")
     in_flight: deque[tuple[_Job, Future[Any]]] = deque()
     pending = deque(jobs)
+
+    def fall_back(exc: BaseException, requeue: list[_Job]) -> None:
+        """Worker processes could not start or died: finish in one thread of this process, and say so.
+
+        Every file is its own transaction, so re-running the unfinished ones is safe."""
+        nonlocal executor, n
+        executor.shutdown(wait=False, cancel_futures=True)
+        executor, n = _one_thread(), 1
+        summary.errors.append(("(ingest)", _fallback_note(exc)))
+        pending.extendleft(reversed(requeue + [j for j, _ in in_flight]))
+        in_flight.clear()
+
     try:
         while pending or in_flight:
             processes = isinstance(executor, ProcessPoolExecutor)
             while pending and len(in_flight) < 8 * n and not (cancel and cancel.is_set()):
                 job = pending.popleft()
                 args = (job.path, job.offset, job.start_line, job.state)
-                fut = executor.submit(parse_file_wire, *args) if processes else executor.submit(
-                    ingest_file, db_path, *args
-                )
-                in_flight.append((job, fut))
+                if not processes:
+                    in_flight.append((job, executor.submit(ingest_file, db_path, *args)))
+                    continue
+                try:
+                    # The pool spawns its processes on submit: a host that cannot spawn fails right here.
+                    in_flight.append((job, executor.submit(parse_file_wire, *args)))
+                except Exception as exc:
+                    fall_back(exc, [job])
+                    break
             if not in_flight:
+                if pending and not (cancel and cancel.is_set()):
+                    continue  # just fell back to a thread: submit the requeued files there
                 break
             job, fut = in_flight.popleft()
             try:
@@ -186,14 +277,9 @@ async def ingest(
                 if processes:
                     result = await loop.run_in_executor(writer, write_wire, db_path, result)
                 outcome: FileOutcome = result
-            except BrokenProcessPool:
-                # A worker died (killed, out of memory, or the host cannot spawn): finish in this process.
-                # Every file is its own transaction, so re-running the unfinished ones is safe.
-                executor.shutdown(wait=False, cancel_futures=True)
-                executor, n = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccl-ingest"), 1
-                summary.errors.append(("(ingest)", "worker processes failed; continued in one thread"))
-                pending.extendleft(reversed([job] + [j for j, _ in in_flight]))
-                in_flight.clear()
+            except BrokenProcessPool as exc:
+                # A worker died (killed, out of memory) or could not start.
+                fall_back(exc, [job])
                 continue
             _account(job, outcome, summary, touched)
             prog.files_done += 1

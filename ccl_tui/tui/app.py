@@ -72,7 +72,12 @@ class CclApp(App[None]):
     @work(exclusive=True, group="load", exit_on_error=False)
     async def load_data(self) -> LoadState:
         """App-lifetime loader: ingest and detection run in the core's workers; this only awaits them."""
-        return await self.hub.load(self._publish)
+        state = await self.hub.load(self._publish)
+        problems = state.summary.problems() if state.summary else []
+        if problems:
+            self.notify("\n".join(problems), title="while reading sessions", severity="warning", markup=False,
+                        timeout=12)  # fmt: skip
+        return state
 
     def _publish(self, state: LoadState) -> None:
         self.data_changed.publish(state)

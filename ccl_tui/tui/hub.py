@@ -69,8 +69,10 @@ def _remove_db(db: Path) -> None:
 
 
 class Hub:
-    #: Seconds between live detection passes while ingest is still running.
+    #: Seconds between live detection passes while ingest is still running (at least).
     LIVE_REFRESH_S = 0.5
+    #: ...and at least this many times as long as the last pass took.
+    LIVE_REFRESH_SHARE = 3.0
 
     def __init__(self, source: Source) -> None:
         self.source = source
@@ -122,10 +124,15 @@ class Hub:
             from ccl_tui.store.ingest import ingest
 
             job = asyncio.ensure_future(ingest(self.store, list(self.source.paths), progress=on_progress))
+            interval = self.LIVE_REFRESH_S
             while not job.done():
-                await asyncio.wait({job}, timeout=self.LIVE_REFRESH_S)
+                await asyncio.wait({job}, timeout=interval)
                 if not job.done():
+                    t0 = time.monotonic()
                     await self._detect(on_change)
+                    # Live passes re-rank everything loaded so far, which grows with the corpus: keep them
+                    # to about a quarter of the wall time so they do not slow the ingest they report on.
+                    interval = max(self.LIVE_REFRESH_S, self.LIVE_REFRESH_SHARE * (time.monotonic() - t0))
             st.summary = job.result()
             st.phase = "detecting"
             on_change(st)

@@ -29,13 +29,14 @@ def demo_jobs(corpus: Path) -> tuple[Path, ...]:
 
 
 def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = False) -> Source:
-    """``--sessions`` wins; else ``$CODEX_HOME`` when it has rollouts; else the demo corpus, with a note."""
+    """``--sessions`` wins (also for the guided demo, to present on one's own logs); else the demo corpus for
+    the demo; else ``$CODEX_HOME`` when it has rollouts; else the demo corpus, with a note."""
+    if sessions:
+        return Source(tuple(Path(p).expanduser() for p in sessions), Path(db) if db else default_db())
     if demo:
         corpus = demo_corpus()
         return Source((corpus,), Path(db) if db else demo_db(), note=None, fresh_db=db is None,
                       jobs=demo_jobs(corpus))  # fmt: skip
-    if sessions:
-        return Source(tuple(Path(p).expanduser() for p in sessions), Path(db) if db else default_db())
     home = codex_home()
     if has_rollouts(home):
         return Source((home,), Path(db) if db else default_db())
