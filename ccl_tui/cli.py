@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("signals", parents=[common], help="friction and delight signals with their evidence")
     s.add_argument("session_id", nargs="?", metavar="SESSION_ID", help="only this session (id or prefix)")
     s.add_argument("--kind")
-    s.add_argument("--polarity", choices=["friction", "delight"])
+    s.add_argument("--polarity", choices=["friction", "delight", "note"])
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_lazy("ccl_tui.commands.report", "cmd_signals"))
 

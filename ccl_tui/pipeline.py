@@ -17,7 +17,7 @@ from ccl_tui.issues.build import SessionInfo, build_issues
 from ccl_tui.issues.model import Issue
 from ccl_tui.scope import ALL_ORIGINS, USER_ORIGINS, Scope, scope_from
 from ccl_tui.signals.detect import DETECTOR_VERSION, detect_session
-from ccl_tui.signals.model import DELIGHT_KINDS, Signal
+from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS, Signal
 from ccl_tui.store import signals as sql
 from ccl_tui.store.db import Store
 from ccl_tui.store.semantic import reapply_cluster_ids
@@ -72,8 +72,8 @@ def detect_pending_sync(
             if progress:
                 progress(min(i + BATCH, len(pending)), len(pending))
         summary.sessions_detected = len(pending)
-        summary.friction = sum(v for k, v in summary.per_kind.items() if k not in DELIGHT_KINDS)
-        summary.delight = summary.signals - summary.friction
+        summary.friction = sum(v for k, v in summary.per_kind.items() if k in FRICTION_KINDS)
+        summary.delight = sum(v for k, v in summary.per_kind.items() if k in DELIGHT_KINDS)
         summary.detect_seconds = time.perf_counter() - t0
         t1 = time.perf_counter()
         # Re-rank only when the inputs changed: the TUI calls this every half second while loading.

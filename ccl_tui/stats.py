@@ -23,6 +23,7 @@ class Overview:
     user_sessions_with_friction: int = 0
     friction: dict[str, int] = field(default_factory=dict)  # signals per kind, all origins
     delight: dict[str, int] = field(default_factory=dict)
+    notes: dict[str, int] = field(default_factory=dict)  # recorded, never ranked (expected failures, redaction)
     turns_lost: int = 0  # user scope
     minutes_lost: float = 0.0
     tokens_lost: int = 0
@@ -48,7 +49,7 @@ async def overview(store: Store) -> Overview:
     ov.user_sessions = sum(1 for i in infos.values() if i.origin in USER_ORIGINS)
     ov.user_sessions_with_friction = await store.sessions_with("friction", USER_ORIGINS)
     for kind, polarity, n, _, _, _, _ in await store.signal_stats():
-        (ov.friction if polarity == "friction" else ov.delight)[kind] = n
+        {"friction": ov.friction, "delight": ov.delight}.get(polarity, ov.notes)[kind] = n
     for _, polarity, _, _, turns, seconds, tokens in await store.signal_stats(USER_ORIGINS):
         if polarity == "friction":
             ov.turns_lost += turns or 0

@@ -47,6 +47,44 @@ class EventLine:
     tone: str  # "user" | "agent" | "tool" | "ok" | "bad" | "muted"
 
 
+_AUTHORITATIVE = ("event_msg/exec_command_end", "event_msg/patch_apply_end", "event_msg/mcp_tool_call_end")
+_RESULTS = (K.TOOL_OUTPUT, K.PATCH_APPLY, K.DENIAL)
+
+
+def duplicate_seqs(events: list[Event], keep: set[int] | frozenset[int] = frozenset()) -> set[int]:
+    """Records that repeat another record of the same real event, to show each event once.
+
+    Codex writes a call's result more than once: the function output and, in 2026 builds, the
+    ``exec_command_end`` / ``patch_apply_end`` / ``mcp_tool_call_end`` event; a web search as its call and its
+    ``web_search_end``. Per call the authoritative record is kept (the end event, else the last result);
+    unified-exec chunks of one command are one result. Seqs in ``keep`` (evidence, the focused event) stay.
+    """
+    by_call: dict[str, list[Event]] = {}
+    searches: dict[tuple[int, str], list[Event]] = {}
+    dup: set[int] = set()
+    for e in events:
+        if e.kind == K.TOOL_CALL and e.tool == "write_stdin" and not e.data.get("chars") and e.seq not in keep:
+            dup.add(e.seq)  # a poll of a running command: its output belongs to that command
+        elif e.kind in _RESULTS and e.call_id:
+            by_call.setdefault(e.call_id, []).append(e)
+        elif e.kind == K.WEB_SEARCH:
+            searches.setdefault((e.turn, e.text), []).append(e)
+    for group in (*by_call.values(), *searches.values()):
+        if len(group) < 2:
+            continue
+        if group[0].kind == K.WEB_SEARCH:
+            best = next((e for e in group if e.raw_type == "event_msg/web_search_end"), group[-1])
+        else:
+            # the record detectors cite (SessionView.Call.outcome): a refusal, the end event, else the last
+            # record that decided anything
+            decisive = [e for e in group if e.exit_code is not None or e.success is not None]
+            best = (next((e for e in group if e.kind == K.DENIAL), None)
+                    or next((e for e in group if e.raw_type in _AUTHORITATIVE), None)
+                    or (decisive[-1] if decisive else group[-1]))  # fmt: skip
+        dup.update(e.seq for e in group if e is not best and e.seq not in keep)
+    return dup
+
+
 def first_line(text: str, width: int = 160) -> str:
     line = strip_control(text).strip().split("\n", 1)[0]
     return line if len(line) <= width else line[: width - 1] + "…"
@@ -75,11 +113,18 @@ def describe(e: Event) -> EventLine:
             head = f"{'applied' if ok else 'FAILED' if ok is False else 'patch'} {files}".strip()
         else:
             dur = f" in {e.duration_ms / 1000:.1f}s" if e.duration_ms else ""
-            head = f"{code}{dur}  {first_line(e.command or '', 100)}".strip()
+            what = first_line(e.command or "", 100)
+            if e.tool == "write_stdin":  # the poll itself failed (the session it wrote to was gone)
+                what = f"write_stdin to `{what}`" if what else "write_stdin"
+            elif e.tool and e.tool.count("__") >= 1 and not what:
+                what = e.tool
+            head = f"{code}{dur}  {what}".strip()
         tone = "ok" if ok else "bad" if ok is False else "tool"
         return EventLine(label, head, body, tone)
     if k == K.DENIAL:
-        return EventLine(label, f"user denied: {first_line(e.command or e.tool or '')}", body, "bad")
+        who = {"guardian": "refused by the approval reviewer", "policy": "blocked by a policy",
+               "repeated": "refused again"}.get(str(e.data.get("rejection")), "user denied")  # fmt: skip
+        return EventLine(label, f"{who}: {first_line(e.command or e.tool or '')}", body, "bad")
     if k == K.TURN_ABORTED:
         return EventLine(label, f"turn aborted ({e.status})", "", "bad")
     if k in (K.ERROR, K.STREAM_ERROR):
@@ -106,17 +151,20 @@ def describe(e: Event) -> EventLine:
     return EventLine(label, first_line(e.text), body, "muted")
 
 
-def transcript_lines(events: list[Event], *, full: bool = False, width: int = 100) -> Iterator[str]:
-    """Render events as plain text lines (used by ``ccl-tui show``)."""
+def transcript_lines(events: list[Event], *, full: bool = False, width: int = 100,
+                     keep: set[int] | frozenset[int] = frozenset()) -> Iterator[str]:  # fmt: skip
+    """Render events as plain text lines (used by ``ccl-tui show``): one line per real event (``--full``
+    shows every record, repeats included)."""
+    hidden = set() if full else duplicate_seqs(events, keep)
     for e in events:
-        if not full and e.kind in (K.TOKEN_COUNT, K.CONTEXT, K.TURN_CONTEXT):
+        if not full and (e.kind in (K.TOKEN_COUNT, K.CONTEXT, K.TURN_CONTEXT) or e.seq in hidden):
             continue
         d = describe(e)
         yield f"#{e.seq:<5} t{e.turn:<3} {d.label:<12} {d.headline}"
         if d.body and (full or e.kind in (K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.TOOL_OUTPUT, K.ERROR,
                                           K.PATCH_APPLY, K.DENIAL)):
             lines = d.body.split("\n")
-            if lines and lines[0].strip() == d.headline.strip():
+            if lines and lines[0].strip().startswith(d.headline.strip().rstrip("…")):
                 lines = lines[1:]  # the headline already shows it
             while lines and not lines[-1].strip():
                 lines.pop()

@@ -11,7 +11,7 @@ import pytest
 
 from ccl_tui.config.settings import SignalThresholds
 from ccl_tui.signals.gold import run_case, score
-from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS
+from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS, NOTE_KINDS
 
 GOLD = Path(__file__).parent / "gold"
 LABELS = json.loads((GOLD / "labels.json").read_text())
@@ -25,7 +25,7 @@ def test_gold_case(name: str) -> None:
 
 
 def test_every_detector_has_positives_and_negatives() -> None:
-    for kind in (*FRICTION_KINDS, *DELIGHT_KINDS):
+    for kind in (*FRICTION_KINDS, *DELIGHT_KINDS, *NOTE_KINDS):
         cases = [lab for lab in LABELS.values() if kind in lab["focus"]]
         positives = [c for c in cases if any(x["kind"] == kind for x in c["expected"])]
         negatives = [c for c in cases if not any(x["kind"] == kind for x in c["expected"])]

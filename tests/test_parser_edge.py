@@ -11,7 +11,8 @@ import zstandard
 
 from ccl_tui.sources.discover import find_rollouts
 from ccl_tui.sources.model import EVENT_COLUMNS, Event
-from ccl_tui.sources.outputs import argv_to_command, decode_output, duration_to_ms
+from ccl_tui.sources.outcome import classify_output
+from ccl_tui.sources.outputs import argv_to_command, duration_to_ms
 from ccl_tui.sources.parse import parse_file
 from tests.builders import Rollout, legacy_rollout
 
@@ -180,8 +181,22 @@ def test_legacy_unenveloped_era(tmp_path: Path) -> None:
     assert kinds(res.rows) == ["context", "user_message", "reasoning", "tool_call", "tool_output", "assistant_message"]
     out = res.rows[4]
     assert out[COL["exit_code"]] == 1 and out[COL["command"]] == "pytest -q"
-    assert all(r[COL["ts"]] is None for r in res.rows)
+    # No per-line timestamps in this era: every event takes the header's time, and says where it came from.
+    assert all(r[COL["ts"]] == "2025-08-20T13:20:47.060Z" for r in res.rows)
+    assert all(json.loads(r[COL["data"]])["ts_from"] == "session header" for r in res.rows)
     assert res.rows[1][COL["turn"]] == 1
+
+
+def test_legacy_times_from_the_file_name_when_the_header_has_none(tmp_path: Path) -> None:
+    p = tmp_path / "rollout-2025-08-20T15-20-47-5973b6c0-94b8-487b-a530-2aeb6098ae0e.jsonl"
+    lines = legacy_rollout().split("\n")
+    header = json.loads(lines[0])
+    del header["timestamp"]
+    p.write_text("\n".join([json.dumps(header), *lines[1:]]))
+    res = parse_file(str(p))
+    assert res.session is not None and res.session.started_at == "2025-08-20T15:20:47.000Z"
+    assert {r[COL["ts"]] for r in res.rows} == {"2025-08-20T15:20:47.000Z"}
+    assert {json.loads(r[COL["data"]])["ts_from"] for r in res.rows} == {"file name"}
 
 
 def test_unknown_types_kept_as_other(tmp_path: Path) -> None:
@@ -231,7 +246,9 @@ def test_compaction_pair_is_one_event_and_tokens_recorded(tmp_path: Path) -> Non
     ks = kinds(res.rows)
     assert ks.count("compaction") == 1
     tok = next(row for row in res.rows if row[COL["kind"]] == "token_count")
-    assert json.loads(tok[COL["data"]]) == {"input": 250_000, "total": 900_000, "output": 100, "window": 272000}
+    # fresh = input not served from cache + output (cumulative), the measure friction costs use
+    assert json.loads(tok[COL["data"]]) == {"input": 250_000, "last": 250_100, "total": 900_000, "fresh": 250_100,
+                                            "last_fresh": 250_100, "output": 100, "window": 272000}
 
 
 def test_turns_interrupts_and_errors(tmp_path: Path) -> None:
@@ -310,18 +327,18 @@ def test_discovery_of_codex_home(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("raw", "text", "code", "status"),
     [
-        ('{"output":"ok\\n","metadata":{"exit_code":0,"duration_seconds":1.5}}', "ok\n", 0, None),
-        ("Exit code: 2\nWall time: 0.3 seconds\nOutput:\nboom", "boom", 2, None),
-        ("Chunk ID: a\nWall time: 1.0 seconds\nProcess exited with code 1\nOriginal token count: 3\nOutput:\nx", "x", 1, None),
+        ('{"output":"ok\\n","metadata":{"exit_code":0,"duration_seconds":1.5}}', "ok\n", 0, "ok"),
+        ("Exit code: 2\nWall time: 0.3 seconds\nOutput:\nboom", "boom", 2, "failed"),
+        ("Chunk ID: a\nWall time: 1.0 seconds\nProcess exited with code 1\nOriginal token count: 3\nOutput:\nx", "x", 1, "failed"),
         ("Chunk ID: a\nWall time: 1.0 seconds\nProcess running with session ID 42\nOriginal token count: 0\nOutput:\n", "", None, "running"),
         ("exec command rejected by user", "exec command rejected by user", None, "rejected"),
         ("aborted by user", "aborted by user", None, "aborted"),
-        ('{"content":[{"type":"text","text":"nope"}],"isError":true}', "nope", None, None),
-        ("plain text", "plain text", None, None),
+        ('{"content":[{"type":"text","text":"nope"}],"isError":true}', "nope", None, "failed"),
+        ("plain text", "plain text", None, "unknown"),
     ],
 )
 def test_decode_output_shapes(raw: str, text: str, code: int | None, status: str | None) -> None:
-    d = decode_output(raw)
+    d = classify_output(raw)
     assert (d.body, d.exit_code, d.status) == (text, code, status)
 
 

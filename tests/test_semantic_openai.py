@@ -297,7 +297,7 @@ async def test_auth_failure_disables_further_calls(store: Store, stub: tuple[Stu
 
 # --------------------------------------------------------------------------------------------- end to end
 FRUSTRATED = "ugh, this is taking forever"
-CONFUSED = "why did you touch the migrations folder?"
+CONFUSED = "what does this sync step do exactly?"
 
 
 def corpus(root: Path) -> None:

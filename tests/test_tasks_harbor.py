@@ -76,7 +76,7 @@ def _common_checks(report: ExportReport) -> None:
         assert 300 <= doc["verifier"]["timeout_sec"] <= 3600 and doc["agent"]["timeout_sec"] > 0
         assert (task / "tests" / "test.sh").read_text().startswith("#!/usr/bin/env bash")
         assert (task / "solution" / "solve.sh").exists() == r.has_solution == meta["solution"]["available"]
-        if r.flavour == "fix":
+        if r.flavour == "fix" and meta["signal_kind"] != "expected_failure":
             assert meta["issue"]["id"] == r.issue_id and meta["issue"]["impact"] > 0
         count, errors = bash_syntax(task)
         assert count >= 2 and not errors, errors
@@ -118,9 +118,11 @@ def test_real_samples_tasks_are_valid(samples_export: ExportReport) -> None:
     _common_checks(samples_export)
     bad = {r.name: _harbor_check(r.path) for r in samples_export.tasks}
     assert {k: v for k, v in bad.items() if v} == {}
-    # The codemie session (Codex 0.125) wrote a failing test, fixed the code, and the test passed: the task starts
-    # with that test in place and the solution holds the two code edits, with exact recorded line numbers.
-    fix = next(r for r in samples_export.tasks if r.issue_id == "I-21d00c7d83")
+    # The codemie session (Codex 0.125) wrote a failing test, fixed the code, and the test passed: not friction
+    # (the agent announced the red step), but a recorded red -> green loop, exported as a proven fix task. It
+    # starts with that test in place and the solution holds the two code edits, with exact recorded line numbers.
+    fix = next(r for r in samples_export.tasks
+               if tomllib.loads((r.path / "task.toml").read_text())["metadata"]["signal_kind"] == "expected_failure")
     meta = tomllib.loads((fix.path / "task.toml").read_text())["metadata"]
     assert meta["verifier"]["strategy"] == "failed-check" and meta["verifier"]["exit_code"] == 1
     assert meta["environment"]["setup_edits"] == 1 and meta["solution"]["edits"] == 2
@@ -130,5 +132,6 @@ def test_real_samples_tasks_are_valid(samples_export: ExportReport) -> None:
     assert "b/src/agents/plugins/codemie-code.plugin.ts" in patch and "threshold: 0.9" in patch
     assert "threshold: 0.9" not in (fix.path / "instruction.md").read_text().split("## What went wrong")[0]
     assert "@@ -98,2 +98,7 @@" in patch  # from patch_apply_end, not re-derived
-    # Sessions with nothing to verify are reported, not faked.
-    assert any("records no check" in s["reason"] for s in samples_export.skipped)
+    # The two Desktop sessions were scrubbed by their donor ([REDACTED…] outputs): nothing in them can be verified,
+    # so no friction is claimed and no task is written from them.
+    assert {r.session_id for r in samples_export.tasks} == {"019e1625-789d-76c0-80ab-3724b5ddb799"}

@@ -56,7 +56,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print_json({"session": asdict(session), "events": [asdict(e) for e in events]})
         return 0
     con.print(Text(f"session {session.id}"))
-    con.print(Text(f"  started {session.started_at}  origin {session.origin}  model {session.model or '?'}"))
+    model = session.model or "not recorded"  # legacy files (mid 2025) name no model anywhere
+    con.print(Text(f"  started {session.started_at}  origin {session.origin}  model {model}"))
     con.print(Text(f"  repo {session.repo}  cwd {session.cwd}  commit {session.git_commit or '?'}"))
     con.print(Text(f"  file {session.file}"))
     for line in transcript_lines(events, full=args.full):

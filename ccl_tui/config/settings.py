@@ -27,7 +27,7 @@ from ccl_tui.locations import config_file
 @dataclass(frozen=True, slots=True)
 class SignalThresholds:
     context_fill_threshold: float = 0.85  # last request's input tokens / context window
-    repeated_denial_min: int = 2  # denials in one session that make it "repeated"
+    approval_wait_min_s: float = 120.0  # a call waiting this long on a person (beyond its run time) is friction
     retry_loop_min: int = 3  # same failing step this many times in one session
     fast_completion_max_turns: int = 3
     pushback_max_gap_turns: int = 1  # pushback must come within this many turns of agent work
@@ -41,10 +41,10 @@ class ImpactWeights:
 
     cost_per_turn: float = 1.0  # each extra prompt the user had to send
     cost_per_minute: float = 0.1  # each minute spent until resolved (10 minutes ~ one extra prompt)
-    cost_per_million_tokens: float = 0.5  # tokens spent until resolved (Codex's cumulative count, incl. re-sent context)
+    cost_per_million_tokens: float = 2.0  # tokens spent until resolved, not served from cache (new input + output)
     unresolved_penalty: float = 1.0  # added when the failing step never succeeded
     recency_half_life_days: float = 14.0  # weight halves for every half-life since the issue was last seen
-    recency_floor: float = 0.25
+    recency_floor: float = 0.05  # reached after ~4.3 half-lives: a months-old issue never outranks by age alone
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ccl_tui.config.settings import ImpactWeights
 from ccl_tui.issues.model import Evidence, Impact, Issue
-from ccl_tui.signals.model import DELIGHT_KINDS, Signal
+from ccl_tui.signals.model import FRICTION_KINDS, Signal
 from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.sources.model import ts_epoch
 
@@ -46,8 +46,10 @@ def title_for(kind: str, signature: str) -> str:
         return f"apply_patch fails: {what}"
     if kind == S.TIMEOUT:
         return f"{program} times out"
-    if kind == S.REPEATED_DENIAL:
-        return f"approvals repeatedly denied for {what}"
+    if kind == S.DENIAL:
+        return f"approvals denied for {what}"
+    if kind == S.APPROVAL_WAIT:
+        return f"{what} waits on an approval for minutes"
     if kind == S.CONTEXT_TRUNCATION:
         return {
             "compaction": "context compacted mid-task",
@@ -57,10 +59,29 @@ def title_for(kind: str, signature: str) -> str:
     if kind == S.INTERRUPT:
         return f"user interrupts the agent {what}" if what.startswith(("during", "while")) else f"turn {what}"
     if kind == S.USER_PUSHBACK:
-        return f"user pushback: {what}"
+        return pushback_title(what)
     if kind == S.ERROR:
         return f"{program}: {what}"
     return signature
+
+
+_PUSHBACK_PHRASES = {
+    "correction": "user corrects the agent after {obj}",
+    "still failing": "user reports it still does not work after {obj}",
+    "revert": "user asks to undo {obj}",
+    "stop": "user stops the agent after {obj}",
+    "pasted error": "user pastes an error back after {obj}",
+    "repeat": "user repeats the request after {obj}",
+}
+
+
+def pushback_title(what: str) -> str:
+    """``"still failing | edits"`` -> "user reports it still does not work after the agent's edits"."""
+    category, _, obj = what.partition(" | ")
+    target = {"edits": "the agent's edits", "answer": "the agent's answer", "silence": "a turn that produced nothing"}.get(
+        obj, f"`{obj}`" if obj else "its work")
+    phrase = _PUSHBACK_PHRASES.get(category)
+    return phrase.format(obj=target) if phrase else f"user pushes back ({category}) after {target}"
 
 
 def cost_units(s: Signal, w: ImpactWeights) -> float:
@@ -81,11 +102,11 @@ def build_issues(
     *,
     now: str | None = None,
 ) -> list[Issue]:
-    """Issues from friction signals, ranked by impact (highest first). Delight signals are ignored."""
+    """Issues from friction signals, ranked by impact (highest first). Delight and notes are not ranked."""
     w = weights or ImpactWeights()
     groups: dict[str, list[Signal]] = defaultdict(list)
     for s in signals:
-        if s.kind not in DELIGHT_KINDS:
+        if s.kind in FRICTION_KINDS:
             groups[s.signature].append(s)
     if now is None:
         now = max((i.started_at for i in sessions.values() if i.started_at), default=None)
@@ -118,17 +139,26 @@ def _issue(signature: str, sigs: list[Signal], sessions: dict[str, SessionInfo],
         tokens += costliest.cost.tokens
         unresolved += 0.0 if all(s.cost.resolved for s in ss) else 1.0
     n = len(by_session)
-    stamps = sorted(s.timestamp for s in sigs if s.timestamp)
+    # When a signal has no time of its own, its session's start stands in; with no time at all the issue
+    # gets the recency floor: an undated failure is never treated as happening "now".
+    stamps = sorted(s.timestamp or (sessions[s.session_id].started_at if s.session_id in sessions else None) or ""
+                    for s in sigs)  # fmt: skip
+    stamps = [t for t in stamps if t]
     last_t = ts_epoch(stamps[-1]) if stamps else None
-    days = max((now_t - last_t) / 86400, 0.0) if now_t is not None and last_t is not None else 0.0
-    recency = max(w.recency_floor, 0.5 ** (days / w.recency_half_life_days)) if w.recency_half_life_days > 0 else 1.0
+    days: float | None = max((now_t - last_t) / 86400, 0.0) if now_t is not None and last_t is not None else None
+    if w.recency_half_life_days <= 0:
+        recency = 1.0
+    elif days is None:
+        recency = w.recency_floor
+    else:
+        recency = max(w.recency_floor, 0.5 ** (days / w.recency_half_life_days))
     severity = sev_sum / n
     cost = cost_sum / n
     impact = Impact(
         sessions=n, severity=round(severity, 3), cost=round(cost, 3), recency=round(recency, 3),
         impact=round(n * severity * cost * recency, 2), turns_lost=round(turns / n, 2),
         minutes_lost=round(minutes / n, 2), tokens_lost=round(tokens / n), unresolved=round(unresolved / n, 3),
-        days_since_last=round(days, 1),
+        days_since_last=round(days, 1) if days is not None else None,
     )  # fmt: skip
     infos = [sessions[sid] for sid in by_session if sid in sessions]
     worst.sort(key=lambda s: (-s.severity * cost_units(s, w), s.session_id))

@@ -18,7 +18,7 @@ class Impact:
     minutes_lost: float = 0.0
     tokens_lost: float = 0.0
     unresolved: float = 0.0  # share of affected sessions where the failing step never succeeded
-    days_since_last: float = 0.0
+    days_since_last: float | None = 0.0  # None: no time known for any occurrence
 
     def formula(self) -> str:
         return (
@@ -34,7 +34,9 @@ class Impact:
             f"cost      {self.cost:.2f}: turn equivalents lost per session = 1 + {self.turns_lost:.1f} extra prompts"
             f" + {self.minutes_lost:.1f} min + {self.tokens_lost / 1000:.0f}k tokens"
             f"; unresolved in {self.unresolved:.0%} of sessions",
-            f"recency   {self.recency:.2f}: last seen {self.days_since_last:.1f} days before the newest session",
+            f"recency   {self.recency:.2f}: "
+            + (f"last seen {self.days_since_last:.1f} days before the newest session" if self.days_since_last is not None
+               else "no time recorded: counted as old"),
             f"impact    {self.formula()}",
         ]
 

@@ -916,6 +916,19 @@ def _script_program(script: str, depth: int) -> str:
     return next((p for p in reversed(picks) if _head(p) not in _TRIVIAL), picks[-1])
 
 
+def exit_program(command: str) -> str:
+    """The program whose status a shell command exits with: the last stage of its last pipeline (shells run
+    without ``pipefail`` by default), e.g. ``rg`` for ``system_profiler SPFontsDataType | rg -i maple``."""
+    if not command or len(command) > _COMMAND_CHARS:
+        return ""
+    pipes = list(_pipelines(command))
+    if not pipes or not pipes[-1]:
+        return ""
+    if "pipefail" in command:
+        return ""
+    return _program_of_words(pipes[-1][-1], 0)
+
+
 def _argv(command: str) -> list[str] | None:
     """A command logged as a JSON / Python list (``["bash", "-lc", "..."]``) -> argv."""
     if not (command.startswith("[") and command.endswith("]")):

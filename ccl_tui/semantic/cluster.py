@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 #: Issues are only merged within one family.
 FAMILIES: dict[str, str] = {
     "command_failure": "failure", "retry_loop": "failure", "error": "failure", "patch_failure": "failure",
-    "timeout": "timeout", "repeated_denial": "denial", "context_truncation": "context",
+    "timeout": "timeout", "denial": "denial", "approval_wait": "denial", "context_truncation": "context",
     "interrupt": "interrupt", "user_pushback": "pushback",
 }  # fmt: skip
 

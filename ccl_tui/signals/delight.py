@@ -1,10 +1,14 @@
-"""Delight detectors: where a session went right. They run after the friction detectors."""
+"""Delight detectors: where a session went right. They run after the friction detectors.
+
+Delight is a claim about the whole session ("no friction", "never refused"), so it is made only where the
+session's text can be read: a session whose prompts or results a log scrubber redacted gets an
+``unverifiable`` note instead, and no delight."""
 
 from __future__ import annotations
 
 from ccl_tui.config.settings import SignalThresholds
+from ccl_tui.signals.feedback import classify_feedback
 from ccl_tui.signals.friction import failed, is_timeout
-from ccl_tui.signals.lexicon import is_positive
 from ccl_tui.signals.model import Signal
 from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.signals.registry import DETECTORS, detector
@@ -13,8 +17,8 @@ from ccl_tui.sources.model import EventKind
 from ccl_tui.transcript import first_line
 
 K = EventKind
-FRICTION = (S.COMMAND_FAILURE, S.REPEATED_DENIAL, S.CONTEXT_TRUNCATION, S.PATCH_FAILURE, S.TIMEOUT, S.ERROR,
-            S.INTERRUPT, S.USER_PUSHBACK, S.RETRY_LOOP)  # fmt: skip
+FRICTION = (S.COMMAND_FAILURE, S.DENIAL, S.APPROVAL_WAIT, S.CONTEXT_TRUNCATION, S.PATCH_FAILURE, S.TIMEOUT,
+            S.ERROR, S.INTERRUPT, S.USER_PUSHBACK, S.RETRY_LOOP)  # fmt: skip
 
 
 def _signal(view: SessionView, kind: str, evidence: list[int], strength: float, signature: str, detail: str,
@@ -30,13 +34,26 @@ def has_friction(view: SessionView, th: SignalThresholds) -> bool:
     return any(DETECTORS[k](view, th) for k in FRICTION if k in DETECTORS)
 
 
+@detector(S.UNVERIFIABLE)
+def unverifiable(view: SessionView, th: SignalThresholds) -> list[Signal]:
+    """A note on sessions whose text was scrubbed (``[REDACTED…]`` placeholders): structure and times are
+    true, words are not, so neither delight nor the user's sentiment is claimed for them."""
+    redacted = view.redacted_events
+    if not redacted:
+        return []
+    readable = sum(1 for e in view.events if e.kind in (K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.TOOL_OUTPUT, K.PATCH_APPLY))
+    return [_signal(view, S.UNVERIFIABLE, [redacted[0].seq], 0.0, "note | redacted",
+                    f"{len(redacted)} of {readable} prompts, answers and results redacted by a log scrubber: "
+                    "feedback and outcomes there cannot be verified")]
+
+
 def _completion(view: SessionView) -> int | None:
     """Seq of the event that shows the last turn completed: task_complete or a final assistant answer."""
     for e in reversed(view.events):
         if e.kind == K.TURN_ABORTED:
             return None
         if e.kind == K.TURN_COMPLETED:
-            return e.seq
+            return e.seq if e.status != "failed" else None
         if e.kind == K.ASSISTANT_MESSAGE and e.status in (None, "final_answer"):
             return e.seq
         if e.kind == K.USER_MESSAGE:
@@ -47,7 +64,7 @@ def _completion(view: SessionView) -> int | None:
 @detector(S.FAST_COMPLETION)
 def fast_completion(view: SessionView, th: SignalThresholds) -> list[Signal]:
     n = len(view.prompts)
-    if n == 0 or n > th.fast_completion_max_turns:
+    if n == 0 or n > th.fast_completion_max_turns or view.unverifiable:
         return []
     done = _completion(view)
     if done is None or has_friction(view, th):
@@ -60,7 +77,7 @@ def fast_completion(view: SessionView, th: SignalThresholds) -> list[Signal]:
 def zero_denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
     """A session that worked under an approval policy, made real use of tools, and was never refused."""
     calls = view.calls
-    if len(calls) < th.zero_denials_min_calls or any(c.denial is not None for c in calls):
+    if len(calls) < th.zero_denials_min_calls or view.unverifiable or any(c.denial is not None for c in calls):
         return []
     policies = {e.data.get("approval_policy") for e in view.events if e.kind == K.TURN_CONTEXT}
     if policies and policies <= {"never"}:
@@ -80,6 +97,8 @@ def zero_denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
 def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signal]:
     """At most one per session: the first verification run passed; without any verification run, the
     first patch applied."""
+    if view.unverifiable:
+        return []
     verify = next((c for c in view.calls if c.is_verification and c.ok is not None and c.denial is None), None)
     if verify is not None:
         if not verify.ok or is_timeout(verify):
@@ -97,8 +116,11 @@ def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signa
 @detector(S.POSITIVE_FEEDBACK)
 def positive_feedback(view: SessionView, th: SignalThresholds) -> list[Signal]:
     out = []
+    if view.unverifiable:
+        return []
     for p in view.prompts:
-        if p.turn > 1 and is_positive(p.text):
+        fb = classify_feedback(p.text) if p.turn > 1 else None
+        if fb is not None and fb.category == "praise":
             last = p is view.prompts[-1]
             out.append(_signal(view, S.POSITIVE_FEEDBACK, [p.seq], 0.9 if last else 0.7,
                                "delight | positive feedback", f"user: {first_line(p.text, 160)}"))

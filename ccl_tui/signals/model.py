@@ -9,12 +9,14 @@ from enum import StrEnum
 class Polarity(StrEnum):
     FRICTION = "friction"
     DELIGHT = "delight"
+    NOTE = "note"  # recorded, shown in transcripts, never ranked (an announced test-first failure, redaction)
 
 
 class SignalKind(StrEnum):
     # friction
     COMMAND_FAILURE = "command_failure"
-    REPEATED_DENIAL = "repeated_denial"
+    DENIAL = "denial"  # a call refused: by the user, the approval guardian, a URL policy, or "already denied"
+    APPROVAL_WAIT = "approval_wait"  # a call that waited minutes on a person before it ran or was refused
     CONTEXT_TRUNCATION = "context_truncation"
     PATCH_FAILURE = "patch_failure"
     TIMEOUT = "timeout"
@@ -27,10 +29,13 @@ class SignalKind(StrEnum):
     ZERO_DENIALS = "zero_denials"
     FIRST_ATTEMPT_SUCCESS = "first_attempt_success"
     POSITIVE_FEEDBACK = "positive_feedback"
+    # notes
+    EXPECTED_FAILURE = "expected_failure"  # a check the agent announced would fail (test first), later green
+    UNVERIFIABLE = "unverifiable"  # content scrubbed by a log redactor: sentiment and success cannot be read
 
 
 FRICTION_KINDS = (
-    SignalKind.COMMAND_FAILURE, SignalKind.REPEATED_DENIAL, SignalKind.CONTEXT_TRUNCATION,
+    SignalKind.COMMAND_FAILURE, SignalKind.DENIAL, SignalKind.APPROVAL_WAIT, SignalKind.CONTEXT_TRUNCATION,
     SignalKind.PATCH_FAILURE, SignalKind.TIMEOUT, SignalKind.ERROR, SignalKind.INTERRUPT,
     SignalKind.USER_PUSHBACK, SignalKind.RETRY_LOOP,
 )  # fmt: skip
@@ -40,8 +45,13 @@ DELIGHT_KINDS = (
 )  # fmt: skip
 
 
+NOTE_KINDS = (SignalKind.EXPECTED_FAILURE, SignalKind.UNVERIFIABLE)
+
+
 def polarity_of(kind: str) -> Polarity:
-    return Polarity.DELIGHT if kind in DELIGHT_KINDS else Polarity.FRICTION
+    if kind in DELIGHT_KINDS:
+        return Polarity.DELIGHT
+    return Polarity.NOTE if kind in NOTE_KINDS else Polarity.FRICTION
 
 
 @dataclass(slots=True)

@@ -7,6 +7,8 @@ them as command failures would bury real friction under noise.
 
 from __future__ import annotations
 
+from ccl_tui.issues.signature import exit_program
+
 #: program (as ``command_program`` names it) -> exit codes that only report a negative answer.
 BENIGN_EXITS: dict[str, frozenset[int]] = {
     "grep": frozenset({1}),
@@ -33,13 +35,20 @@ BENIGN_EXITS: dict[str, frozenset[int]] = {
 }
 
 #: An output that shows a benign-exit program actually failed (bad regex, unreadable file...).
-_ERROR_HINTS = ("error:", "invalid", "unrecognized option", "usage:", "permission denied")
+_ERROR_HINTS = ("error:", "invalid", "unrecognized option", "usage:", "permission denied", "command not found",
+                "no such file or directory", "not recognized as")
 
 
-def is_benign_exit(program: str, exit_code: int | None, output: str = "") -> bool:
-    """True when ``program`` exiting with ``exit_code`` is a negative answer rather than a failure."""
+def is_benign_exit(program: str, exit_code: int | None, output: str = "", command: str = "") -> bool:
+    """True when ``program`` exiting with ``exit_code`` is a negative answer rather than a failure.
+
+    A pipeline exits with its last stage's status: ``ls | rg x`` exiting 1 is rg finding nothing, whatever
+    program the command is grouped under."""
     if exit_code is None or exit_code == 0:
         return False
+    last = exit_program(command) if command and "|" in command else ""
+    if last and last != program and is_benign_exit(last, exit_code, output):
+        return True
     codes = BENIGN_EXITS.get(program)
     if codes is None or exit_code not in codes:
         return False

@@ -14,6 +14,7 @@ from functools import cached_property
 
 from ccl_tui.issues.signature import command_program, failure_signature
 from ccl_tui.sources.model import Event, EventKind, ts_epoch
+from ccl_tui.sources.outcome import is_redacted
 
 K = EventKind
 
@@ -25,6 +26,9 @@ VERIFY_PROGRAMS = (
     "make check", "make lint", "gradle test", "mvn test", "dotnet test", "bundle exec rspec", "rspec",
 )  # fmt: skip
 
+
+#: Kinds whose text friction and delight are read from.
+_READABLE = frozenset({K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.TOOL_OUTPUT, K.PATCH_APPLY})
 
 _AUTHORITATIVE = frozenset({"event_msg/exec_command_end", "event_msg/patch_apply_end", "event_msg/mcp_tool_call_end"})
 
@@ -108,6 +112,27 @@ class Call:
         return any(e.status == "aborted" for e in self.results)
 
     @property
+    def timed_out(self) -> bool:
+        o = self.outcome
+        return o is not None and (o.status == "timeout" or o.exit_code == 124)
+
+    @property
+    def redacted(self) -> bool:
+        """The call's result was scrubbed by a log redactor: its outcome cannot be read."""
+        return any(e.data.get("redacted") for e in self.results)
+
+    @property
+    def rejection(self) -> str | None:
+        """Who refused the call (user | guardian | policy | repeated), or None."""
+        d = self.denial
+        return str(d.data.get("rejection") or "user") if d is not None else None
+
+    @property
+    def is_edit(self) -> bool:
+        """An apply_patch in any form (tool, custom tool, or through the shell) that applied."""
+        return self.is_patch and self.ok is True
+
+    @property
     def program(self) -> str:
         if self._program is None:
             if self.tool == "apply_patch":
@@ -149,6 +174,18 @@ class SessionView:
         self.origin = origin
         self.by_seq = {e.seq: e for e in events}
         self.friction: list | None = None  # set by detect_session before the delight detectors run
+        self.cache: dict[str, object] = {}  # results detectors share within one detection pass
+
+    def index_of(self, seq: int) -> int:
+        """Position of event ``seq`` in ``events`` (seqs are dense from 0 within a session)."""
+        if 0 <= seq < len(self.events) and self.events[seq].seq == seq:
+            return seq
+        return next((i for i, e in enumerate(self.events) if e.seq == seq), len(self.events))
+
+    @cached_property
+    def call_at(self) -> dict[int, Call]:
+        """Calls by the seq of their first record."""
+        return {c.first.seq: c for c in self.calls}
 
     @cached_property
     def calls(self) -> list[Call]:
@@ -178,26 +215,75 @@ class SessionView:
         return [e for e in self.events if e.kind == K.USER_MESSAGE]
 
     @cached_property
+    def redacted_events(self) -> list[Event]:
+        """Prompts, answers and tool results whose text a log scrubber replaced with a placeholder."""
+        return [e for e in self.events if e.kind in _READABLE and (e.data.get("redacted") or is_redacted(e.text))]
+
+    @cached_property
+    def unverifiable(self) -> bool:
+        """Some of the text that friction and delight are read from is redacted: claims cannot be checked."""
+        return bool(self.redacted_events)
+
+    @cached_property
+    def completions(self) -> list[int]:
+        """Seqs where a turn visibly completed: ``task_complete`` where Codex wrote it (2026), else (older
+        files have none) the last assistant answer of each turn that was not aborted."""
+        done = [e.seq for e in self.events if e.kind == K.TURN_COMPLETED and e.status != "failed"]
+        if done or any(e.kind == K.TURN_STARTED for e in self.events):
+            return done
+        last: dict[int, int] = {}
+        aborted: set[int] = set()
+        for e in self.events:
+            if e.kind == K.ASSISTANT_MESSAGE and e.status in (None, "final_answer"):
+                last[e.turn] = e.seq
+            elif e.kind == K.TURN_ABORTED:
+                aborted.add(e.turn)
+        return sorted(seq for turn, seq in last.items() if turn not in aborted)
+
+    def completion_after(self, seq: int) -> int | None:
+        i = bisect.bisect_right(self.completions, seq)
+        return self.completions[i] if i < len(self.completions) else None
+
+    @cached_property
     def last_turn(self) -> int:
         return max((e.turn for e in self.events), default=0)
 
     @cached_property
-    def _token_points(self) -> tuple[list[int], list[int]]:
+    def _token_points(self) -> tuple[list[int], list[int], int]:
+        """Seqs and cumulative session tokens of each token count, and the count before the first one.
+
+        Tokens are those not served from the prompt cache (new input + output): re-sending the same context
+        with every request is not work lost. Older stores without that figure fall back to Codex's total."""
         seqs: list[int] = []
         totals: list[int] = []
         best = 0
+        before_first = 0
         for e in self.events:
-            if e.kind == K.TOKEN_COUNT and isinstance(e.data.get("total"), int):
-                best = max(best, e.data["total"])
-                seqs.append(e.seq)
-                totals.append(best)
-        return seqs, totals
+            if e.kind != K.TOKEN_COUNT:
+                continue
+            d = e.data
+            key, last_key = ("fresh", "last_fresh") if isinstance(d.get("fresh"), int) else ("total", "last")
+            value = d.get(key)
+            if not isinstance(value, int):
+                continue
+            if not seqs:
+                last = d.get(last_key)
+                before_first = max(value - last, 0) if isinstance(last, int) else 0
+            best = max(best, value)
+            seqs.append(e.seq)
+            totals.append(best)
+        return seqs, totals, before_first
 
     def tokens_at(self, seq: int) -> int:
-        """Cumulative session tokens at (or just before) event ``seq``."""
-        seqs, totals = self._token_points
+        """Cumulative session tokens at (or just before) event ``seq``; before the first count, the count
+        that first record started from."""
+        seqs, totals, before_first = self._token_points
         i = bisect.bisect_right(seqs, seq) - 1
-        return totals[i] if i >= 0 else 0
+        return totals[i] if i >= 0 else before_first
+
+    def tokens_between(self, a: int, b: int) -> int:
+        """Tokens spent from event ``a`` to event ``b``: a delta of the cumulative count, never a total."""
+        return max(self.tokens_at(b) - self.tokens_at(a), 0)
 
     def seconds_between(self, a: int, b: int) -> float:
         ta, tb = ts_epoch(self._ts_near(a)), ts_epoch(self._ts_near(b, forward=False))

@@ -18,6 +18,8 @@ from ccl_tui.sources.reader import BadLine, ReadResult, iter_lines, open_stream,
 from ccl_tui.sources.rollout import ParseState, RolloutParser
 
 HEAD_BYTES = 4096
+#: Bump whenever parsing changes what is stored: files read by an older parser are read again from the start.
+PARSER_VERSION = 2
 
 
 @dataclass

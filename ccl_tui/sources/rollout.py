@@ -21,14 +21,22 @@ from typing import Any
 import orjson
 
 from ccl_tui.sources.model import EventKind, Session, origin_of, ts_epoch
+from ccl_tui.sources.outcome import (
+    Outcome,
+    Rejection,
+    Status,
+    classify_exec_end,
+    classify_mcp_end,
+    classify_output,
+    classify_patch_end,
+)
 from ccl_tui.sources.outputs import (
     PATCH_OK_FILE,
     argv_to_command,
     content_text,
-    decode_output,
-    duration_to_ms,
     loads_maybe,
     patch_files,
+    shell_patch,
 )
 from ccl_tui.text.ansi import strip_control_fast as strip_control
 
@@ -90,6 +98,16 @@ def capped_output(text: str, start: int = 0) -> str:
 
 
 
+_NAME_TS = re.compile(r"rollout-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})")
+
+
+def ts_from_name(name: str) -> str | None:
+    """The creation time in a rollout file name (``rollout-2025-08-20T13-20-47-<uuid>.jsonl``; local time,
+    read as UTC: an approximation used only when the file records no time at all)."""
+    m = _NAME_TS.search(name)
+    return f"{m[1]}T{m[2]}:{m[3]}:{m[4]}.000Z" if m else None
+
+
 def session_id_from_name(name: str) -> str | None:
     found = _UUID_IN_NAME.findall(name)
     return found[-1].lower() if found else None
@@ -113,6 +131,7 @@ class ParseState:
     last_context_turn: int = -1
     last_compaction_line: int = -100
     last_ts: str | None = None
+    ts_source: str | None = None  # where times come from when lines carry none (legacy era)
     skipped_replay: int = 0
 
     def to_json(self) -> bytes:
@@ -131,6 +150,7 @@ class RolloutParser:
 
     def __init__(self, file_name: str, path: str, state: ParseState | None = None) -> None:
         self.state = state or ParseState(name_id=session_id_from_name(file_name))
+        self._name_ts = ts_from_name(file_name)
         self.path = path
         self.session: Session | None = Session(**self.state.session) if self.state.session else None
         self.rows: list[tuple] = []
@@ -245,6 +265,13 @@ class RolloutParser:
         s = self._ensure_session(self.state.name_id or sid)
         s.era = "legacy"
         self._apply_meta(s, obj)
+        # Legacy lines carry no timestamps: every event takes the session's start, and says so.
+        st = self.state
+        if s.started_at:
+            st.last_ts, st.ts_source = s.started_at, "session header"
+        elif self._name_ts:
+            s.started_at = self._name_ts
+            st.last_ts, st.ts_source = self._name_ts, "file name"
 
     # ------------------------------------------------------------------ legacy era
     def _legacy_line(self, line_no: int, obj: dict[str, Any]) -> None:
@@ -284,6 +311,10 @@ class RolloutParser:
               data: dict[str, Any] | None = None) -> None:
         """Append one event as a store row (a tuple in EVENT_COLUMNS order: the hot path makes no objects)."""
         st = self.state
+        if ts is None and st.last_ts is not None:
+            # No time on this record (legacy era): the last known time, marked as inferred in the data.
+            ts = st.last_ts
+            data = {**data, "ts_from": st.ts_source or "previous record"} if data else {"ts_from": st.ts_source or "previous record"}
         self.rows.append((
             self.session.id, st.seq, kind, raw_type, line_no, ts, st.turn, call_id, tool, command,  # type: ignore[union-attr]
             workdir, exit_code, duration_ms, None if success is None else int(success), status,
@@ -378,10 +409,13 @@ class RolloutParser:
             if isinstance(args, dict):
                 cmd = args.get("command", args.get("cmd"))
                 if cmd is not None and name != "write_stdin":
-                    if isinstance(cmd, list) and cmd and cmd[0] == "apply_patch" and len(cmd) > 1:
+                    patch = shell_patch(cmd)
+                    if patch is not None:
+                        # Codex intercepts apply_patch run through the shell and applies it itself: an edit.
                         tool = "apply_patch"
-                        text = str(cmd[1])
+                        text = patch
                         files = patch_files(text)
+                        data["via"] = name
                     else:
                         command = argv_to_command(cmd)
                         text = command
@@ -431,42 +465,55 @@ class RolloutParser:
     def _tool_output(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
         call_id = _str(p.get("call_id"))
         tool, command, workdir, files, origin = self._call_info(call_id)
-        out = decode_output(p.get("output"))
         data: dict[str, Any] = {}
         effective_id = call_id
-        if tool == "write_stdin" and origin:
+        out = classify_output(p.get("output"), tool)
+        # A poll's output belongs to the exec call it polls, unless the poll itself failed (the session it
+        # wrote to was gone or closed): that failure is the poll's own, not the command's.
+        if tool == "write_stdin" and origin and not (out.status is Status.FAILED and out.exit_code is None):
             data["via_call_id"] = call_id
             effective_id = origin
             otool, ocommand, oworkdir, _, _ = self._call_info(origin)
             tool, command, workdir = otool or tool, ocommand or command, oworkdir or workdir
+            out = classify_output(p.get("output"), tool)
         if out.process_id and effective_id:
             self.state.processes[out.process_id] = effective_id
             _trim(self.state.processes)
-        if out.status == "rejected":
+        self._result(K.TOOL_OUTPUT, raw_type, line_no, ts, out, effective_id, tool, command, workdir, data, files)
+
+    def _result(self, kind: str, raw_type: str, line_no: int, ts: str | None, out: Outcome, call_id: str | None,
+                tool: str | None, command: str | None, workdir: str | None, data: dict[str, Any],
+                files: list[str] | None = None) -> None:  # fmt: skip
+        """Emit one result event from a decided :class:`Outcome` (every result shape comes through here)."""
+        if out.reason:
+            data["outcome"] = out.reason
+        if out.truncation:
+            data["truncation"] = out.truncation
+        if out.redacted:
+            data["redacted"] = True
+        if out.status is Status.REJECTED:
             body = out.body
-            self._emit(K.DENIAL, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
-                       workdir=workdir, text=capped(body, CAP_CONTEXT), size=len(body), status="rejected",
-                       success=False)
+            data["rejection"] = (out.rejection or Rejection.USER).value
+            if files:
+                data["files"] = files
+            self._emit(K.DENIAL, raw_type, line_no, ts, call_id=call_id, tool=tool, command=command,
+                       workdir=workdir, exit_code=out.exit_code, text=capped(body, CAP_CONTEXT), size=len(body),
+                       status="declined" if raw_type.endswith("_end") else "rejected", success=False, data=data)
             return
-        if tool == "apply_patch":
+        status = out.status.value if out.status is not Status.UNKNOWN else None
+        if tool == "apply_patch" or kind == K.PATCH_APPLY:
             head = out.text[out.start : out.start + 4000]
-            success = out.success
-            if success is None:
-                low = head.lstrip()[:200].lower()
-                success = low.startswith("success") or (
-                    False if ("fail" in low or "error" in low or "invalid" in low) else None
-                )
-            if success and not files:
+            if out.status is Status.OK and not files:
                 files = [f.strip() for f in PATCH_OK_FILE.findall(head)]
             if files:
                 data["files"] = files
-            self._emit(K.PATCH_APPLY, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
-                       workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=success,
-                       status=out.status, text=capped_output(out.text, out.start), size=out.size, data=data)
+            self._emit(K.PATCH_APPLY, raw_type, line_no, ts, call_id=call_id, tool="apply_patch", command=command,
+                       workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=out.success,
+                       status=status, text=capped_output(out.text, out.start), size=out.size, data=data)
             return
-        self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=effective_id, tool=tool, command=command,
+        self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=call_id, tool=tool, command=command,
                    workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=out.success,
-                   status=out.status, text=self._output_text(effective_id, out.text, data, out.start),
+                   status=status, text=self._output_text(call_id, out.text, data, out.start),
                    size=out.size, data=data)
 
     def _output_text(self, call_id: str | None, text: str, data: dict[str, Any], start: int = 0) -> str:
@@ -515,7 +562,14 @@ class RolloutParser:
         elif ptype == "task_complete":
             st.turn_state = "closed"
             dur = p.get("duration_ms")
-            self._emit(K.TURN_COMPLETED, raw_type, line_no, ts, status="completed",
+            err = p.get("error")
+            if isinstance(err, dict):  # 2026 builds attach the error that ended the turn
+                info = err.get("codex_error_info")
+                if isinstance(info, dict):
+                    info = next(iter(info), None)
+                msg = _str(err.get("message")) or ""
+                self._emit(K.ERROR, raw_type, line_no, ts, text=capped(msg, CAP_MESSAGE), size=len(msg), status=_str(info))
+            self._emit(K.TURN_COMPLETED, raw_type, line_no, ts, status="failed" if isinstance(err, dict) else "completed",
                        duration_ms=dur if isinstance(dur, int) else None,
                        data={"turn_id": p["turn_id"]} if p.get("turn_id") else {})
         elif ptype == "turn_aborted":
@@ -563,9 +617,17 @@ class RolloutParser:
             total = info.get("total_token_usage") or {}
             if isinstance(last, dict) and isinstance(last.get("input_tokens"), int):
                 data["input"] = last["input_tokens"]
+            if isinstance(last, dict) and isinstance(last.get("total_tokens"), int):
+                data["last"] = last["total_tokens"]
             if isinstance(total, dict):
                 if isinstance(total.get("total_tokens"), int):
                     data["total"] = total["total_tokens"]
+                fresh = _fresh_tokens(total)
+                if fresh is not None:
+                    data["fresh"] = fresh
+                    last_fresh = _fresh_tokens(last) if isinstance(last, dict) else None
+                    if last_fresh is not None:
+                        data["last_fresh"] = last_fresh
                 if isinstance(total.get("output_tokens"), int):
                     data["output"] = total["output_tokens"]
             if isinstance(info.get("model_context_window"), int):
@@ -622,37 +684,18 @@ class RolloutParser:
 
     def _exec_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
         call_id = _str(p.get("call_id"))
-        tool, command, workdir, _, _ = self._call_info(call_id)
-        argv_cmd = argv_to_command(p.get("command"))
-        command = argv_cmd or command
+        tool, command, workdir, files, _ = self._call_info(call_id)
+        command = argv_to_command(p.get("command")) or command
         workdir = _str(p.get("cwd")) or workdir
-        status = _str(p.get("status"))
-        code = p.get("exit_code") if isinstance(p.get("exit_code"), int) else None
-        out = p.get("aggregated_output")
-        if not isinstance(out, str) or not out:
-            out = "\n".join(x for x in (_str(p.get("stdout")), _str(p.get("stderr"))) if x)
         source = _str(p.get("source"))
         data: dict[str, Any] = {"source": source} if source else {}
         if source == "user_shell":
             tool = "user_shell"
-        stderr = _str(p.get("stderr")) or ""
-        if status == "declined" or "rejected by user" in stderr[:200]:
-            self._emit(K.DENIAL, raw_type, line_no, ts, call_id=call_id, tool=tool or "exec_command",
-                       command=command, workdir=workdir, exit_code=code, status="declined", success=False,
-                       text=capped(stderr or out, CAP_CONTEXT), size=len(stderr or out), data=data)
-            return
-        self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=call_id, tool=tool or "exec_command",
-                   command=command, workdir=workdir, exit_code=code, duration_ms=duration_to_ms(p.get("duration")),
-                   success=None if code is None else code == 0, status=status,
-                   text=self._output_text(call_id, out, data), size=len(out), data=data)
+        self._result(K.TOOL_OUTPUT, raw_type, line_no, ts, classify_exec_end(p), call_id, tool or "exec_command",
+                     command, workdir, data, files)
 
     def _patch_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
         call_id = _str(p.get("call_id"))
-        status = _str(p.get("status"))
-        success = p.get("success") if isinstance(p.get("success"), bool) else None
-        stdout = _str(p.get("stdout")) or ""
-        stderr = _str(p.get("stderr")) or ""
-        text = (stdout + ("\n" if stdout and stderr else "") + stderr).strip()
         changes = p.get("changes") if isinstance(p.get("changes"), dict) else {}
         files = list(changes)
         diffs: dict[str, Any] = {}
@@ -668,29 +711,15 @@ class RolloutParser:
             if ch.get("move_path"):
                 entry["move_path"] = _str(ch.get("move_path"))
             diffs[path] = entry
-        data: dict[str, Any] = {"files": files, "changes": diffs}
-        if status == "declined":
-            self._emit(K.DENIAL, raw_type, line_no, ts, call_id=call_id, tool="apply_patch", status="declined",
-                       success=False, text=capped(text or "patch declined", CAP_CONTEXT), data={"files": files})
-            return
-        self._emit(K.PATCH_APPLY, raw_type, line_no, ts, call_id=call_id, tool="apply_patch", success=success,
-                   status=status, text=capped_output(text), size=len(text), data=data)
+        data: dict[str, Any] = {"changes": diffs}
+        self._result(K.PATCH_APPLY, raw_type, line_no, ts, classify_patch_end(p), call_id, "apply_patch", None,
+                     None, data, files)
 
     def _mcp_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
         call_id = _str(p.get("call_id"))
         inv = p.get("invocation") if isinstance(p.get("invocation"), dict) else {}
         tool = f"mcp__{inv.get('server', '?')}__{inv.get('tool', '?')}"
-        result = p.get("result")
-        success: bool | None = None
-        text = ""
-        if isinstance(result, dict) and "Err" in result:
-            success, text = False, str(result["Err"])
-        elif isinstance(result, dict) and isinstance(result.get("Ok"), dict):
-            ok = result["Ok"]
-            success = not bool(ok.get("isError"))
-            text = content_text(ok.get("content"))
-        self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=call_id, tool=tool, success=success,
-                   duration_ms=duration_to_ms(p.get("duration")), text=capped_output(text), size=len(text))
+        self._result(K.TOOL_OUTPUT, raw_type, line_no, ts, classify_mcp_end(p), call_id, tool, None, None, {})
 
     # ------------------------------------------------------------------ results
     def take_rows(self) -> list[tuple]:
@@ -711,6 +740,14 @@ def _trim(d: dict[str, Any]) -> None:
     if len(d) > 2 * MAX_TRACKED_CALLS:
         for k in list(d)[: len(d) - MAX_TRACKED_CALLS]:
             del d[k]
+
+
+def _fresh_tokens(usage: dict[str, Any]) -> int | None:
+    """Tokens of a usage record not served from the prompt cache: new input plus output."""
+    i, c, o = usage.get("input_tokens"), usage.get("cached_input_tokens"), usage.get("output_tokens")
+    if type(i) is not int or type(o) is not int:
+        return None
+    return max(i - (c if type(c) is int else 0), 0) + o
 
 
 def _str(v: Any) -> str | None:

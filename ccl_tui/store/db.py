@@ -39,6 +39,7 @@ class FileRecord:
     compressed: str | None
     state: bytes | None
     error: str | None
+    parser: int = 0  # PARSER_VERSION the file was read with
 
 
 @dataclass(slots=True)
@@ -146,7 +147,7 @@ class Store:
     async def file_records(self) -> dict[str, FileRecord]:
         async with self.db.execute(
             "SELECT path, session_id, status, size, mtime_ns, head_hash, offset, lines, malformed, "
-            "pending_bytes, compressed, state, error FROM files"
+            "pending_bytes, compressed, state, error, parser FROM files"
         ) as cur:
             return {r[0]: FileRecord(*r) for r in await cur.fetchall()}
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from ccl_tui.config.settings import IngestSettings, load_settings
 from ccl_tui.sources.discover import find_rollouts
-from ccl_tui.sources.parse import HEAD_BYTES, head_hash, parse_file_wire
+from ccl_tui.sources.parse import HEAD_BYTES, PARSER_VERSION, head_hash, parse_file_wire
 from ccl_tui.store.db import FileRecord, Store
 from ccl_tui.store.progress import IngestProgress
 from ccl_tui.store.writer import FileOutcome, close_connections, ingest_file, write_wire
@@ -105,6 +105,9 @@ def plan_jobs(
         rec = records.get(path)
         if rec is None or rec.status == "error":
             jobs.append(_Job(path, st.st_size))
+            continue
+        if rec.parser != PARSER_VERSION:
+            jobs.append(_Job(path, st.st_size, known=True))  # read by an older parser: read it again
             continue
         if rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns:
             owner = owners.get(rec.session_id or "")

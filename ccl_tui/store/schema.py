@@ -228,6 +228,10 @@ MIGRATIONS: list[str] = [
         marked_at TEXT NOT NULL
     );
     """,
+    # v6: the parser version a file was read with; files read by an older parser are read again
+    """
+    ALTER TABLE files ADD COLUMN parser INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from ccl_tui.sources.model import EVENT_COLUMNS, Session
-from ccl_tui.sources.parse import FileParse, from_wire, parse_file
+from ccl_tui.sources.parse import PARSER_VERSION, FileParse, from_wire, parse_file
 from ccl_tui.sources.reader import BadLine
 
 SESSION_COLUMNS = (
@@ -34,12 +34,12 @@ _UPSERT_SESSION = (
 )
 _UPSERT_FILE = (
     "INSERT INTO files(path, session_id, status, size, mtime_ns, head_hash, offset, lines, malformed,"
-    " pending_bytes, compressed, state, error, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    " pending_bytes, compressed, state, error, parser, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
     " strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT(path) DO UPDATE SET session_id=excluded.session_id,"
     " status=excluded.status, size=excluded.size, mtime_ns=excluded.mtime_ns, head_hash=excluded.head_hash,"
     " offset=excluded.offset, lines=excluded.lines, malformed=excluded.malformed,"
     " pending_bytes=excluded.pending_bytes, compressed=excluded.compressed, state=excluded.state,"
-    " error=excluded.error, ingested_at=excluded.ingested_at"
+    " error=excluded.error, parser=excluded.parser, ingested_at=excluded.ingested_at"
 )
 
 
@@ -145,7 +145,7 @@ def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
             (
                 parse.path, s.id if s else None, file_status, parse.size, parse.mtime_ns, parse.head_hash,
                 parse.end_offset, parse.lines, malformed, parse.pending_bytes, parse.compressed, parse.state,
-                parse.error,
+                parse.error, PARSER_VERSION,
             ),
         )  # fmt: skip
         con.execute("COMMIT")
@@ -182,6 +182,7 @@ def _write_session(con: sqlite3.Connection, parse: FileParse, s: Session, out: F
     sid = con.execute("SELECT sid FROM sessions WHERE id = ?", (s.id,)).fetchone()[0]
     if parse.full and owner is not None:
         con.execute("DELETE FROM events WHERE sid = ?", (sid,))
+        con.execute("DELETE FROM detection WHERE session_id = ?", (s.id,))  # re-read: detect again
     if parse.rows:
         con.executemany(_INSERT_EVENTS, [(sid, *r[1:]) for r in parse.rows])
     con.execute(

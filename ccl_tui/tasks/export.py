@@ -16,7 +16,7 @@ from typing import Any
 
 from ccl_tui import __version__
 from ccl_tui.pipeline import USER_ORIGINS
-from ccl_tui.signals.model import DELIGHT_KINDS, Signal, SignalKind
+from ccl_tui.signals.model import Signal, SignalKind
 from ccl_tui.store.db import Store
 from ccl_tui.tasks.api import issue_task_name, signal_task_name, write_issue_task, write_task_for_signal
 from ccl_tui.tasks.model import TaskError, TaskResult
@@ -45,8 +45,9 @@ class ExportReport:
 
 async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_delight: bool = False,
                        force: bool = False, allow_local: bool = True) -> ExportReport:  # fmt: skip
-    """Write tasks for the ``top`` highest-impact issues that have something to verify (and, with
-    ``include_delight``, up to ``top`` keep-green tasks). Call ``pipeline.refresh(store)`` first."""
+    """Write tasks for the ``top`` highest-impact issues that have something to verify, up to ``top`` of the
+    sessions' recorded red -> green loops, and with ``include_delight`` up to ``top`` keep-green tasks.
+    Call ``pipeline.refresh(store)`` first."""
     report = ExportReport(Path(out_dir))
     present = 0  # tasks already in the folder count towards ``top`` (no silent top-up from lower ranks)
     for issue in await store.issues():
@@ -61,9 +62,27 @@ async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_d
                                                        allow_local=allow_local))  # fmt: skip
         except TaskError as exc:
             report.skipped.append({"issue_id": issue.id, "title": issue.title, "reason": str(exc)})
+    # The sessions' own red -> green loops (a check the agent announced would fail, then made pass): not
+    # friction, but the best-proven fix tasks there are, since the session recorded both states.
+    loops = 0
+    for sig in await _candidates(store, (SignalKind.EXPECTED_FAILURE,)):
+        if loops >= top:
+            break
+        name = signal_task_name(sig.session_id, sig.seq, sig.kind)
+        if not force and await asyncio.to_thread((report.out_dir / name).exists):
+            loops += 1
+            report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind, "reason": EXISTS})
+            continue
+        try:
+            report.tasks.append(await write_task_for_signal(store, sig.session_id, sig.seq, report.out_dir,
+                                                            force=force, allow_local=allow_local))  # fmt: skip
+            loops += 1
+        except TaskError as exc:
+            report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind,
+                                   "reason": str(exc)})  # fmt: skip
     if include_delight:
         written = 0
-        for sig in await _delight_candidates(store):
+        for sig in await _candidates(store, DELIGHT_PREFERENCE):
             if written >= top:
                 break
             name = signal_task_name(sig.session_id, sig.seq, sig.kind)
@@ -83,12 +102,13 @@ async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_d
     return report
 
 
-async def _delight_candidates(store: Store) -> list[Signal]:
-    """One delight signal per user session, newest sessions first, repositories interleaved for variety."""
+async def _candidates(store: Store, preference: tuple[str, ...]) -> list[Signal]:
+    """One signal of the ``preference`` kinds per user session (the most preferred kind), newest sessions
+    first, repositories interleaved for variety."""
     infos = await store.session_infos()
-    rank = {k: i for i, k in enumerate(DELIGHT_PREFERENCE)}
+    rank = {k: i for i, k in enumerate(preference)}
     best: dict[str, Signal] = {}
-    for sig in await store.signals(kinds=list(DELIGHT_KINDS)):
+    for sig in await store.signals(kinds=list(preference)):
         info = infos.get(sig.session_id)
         if info is None or info.origin not in USER_ORIGINS:
             continue

@@ -20,6 +20,7 @@ from ccl_tui.store.progress import IngestProgress
 
 # The core is imported when the hub first needs it, not at startup: the first frame must not wait for it.
 if TYPE_CHECKING:
+    from ccl_tui.config.settings import Settings
     from ccl_tui.issues.model import Issue
     from ccl_tui.issues.trend import Improvement
     from ccl_tui.pipeline import DetectSummary
@@ -79,12 +80,22 @@ class Hub:
         self.state = LoadState()
         self._store: Store | None = None
         self._issues: dict[Scope, list[Issue]] = {}
+        self._settings: Settings | None = None
 
     @property
     def store(self) -> Store:
         if self._store is None:
             raise RuntimeError("the store is not open yet")
         return self._store
+
+    @property
+    def settings(self) -> Settings:
+        """Thresholds and weights in force (the user's config file over the defaults)."""
+        if self._settings is None:
+            from ccl_tui.config.settings import load_settings
+
+            self._settings = load_settings()
+        return self._settings
 
     @property
     def is_open(self) -> bool:

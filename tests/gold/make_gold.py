@@ -115,9 +115,9 @@ def cf_timeout_and_denial_are_other_kinds() -> tuple[Rollout, list]:
     return r, [("timeout", timed_out)]
 
 
-# ---------------------------------------------------------------------------------------------- repeated_denial
-@case(["repeated_denial"])
-def rd_same_command_twice() -> tuple[Rollout, list]:
+# ---------------------------------------------------------------------------------------------- denial
+@case(["denial"])
+def dn_same_command_twice() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-02T09:00:00")
     r.user("ship it: push the branch")
     r.deny("git push origin feature/pagination")
@@ -126,27 +126,144 @@ def rd_same_command_twice() -> tuple[Rollout, list]:
     r.complete()
     r.user("ok try again")
     r.deny("git push origin feature/pagination")
-    return r, [("repeated_denial", first)]
+    return r, [("denial", first), ("denial", r.last_line - 1)]
 
 
-@case(["repeated_denial"])
-def rd_two_programs() -> tuple[Rollout, list]:
+@case(["denial"])
+def dn_two_programs() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-02T10:00:00")
     r.user("install the deps and fetch the schema")
     r.deny("npm install")
     npm = r.last_line - 1
     r.deny("curl -sSL https://api.example.com/schema.json -o schema.json")
     curl = r.last_line - 1
-    return r, [("repeated_denial", npm), ("repeated_denial", curl)]
+    return r, [("denial", npm), ("denial", curl)]
 
 
-@case(["repeated_denial"])
-def rd_denied_once_then_approved() -> tuple[Rollout, list]:
+@case(["denial"])
+def dn_denied_once_then_approved() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-02T11:00:00")
     r.user("install the deps")
     r.deny("npm install")
+    denied = r.last_line - 1
     r.exec("npm install", "added 312 packages in 9s\n", 0, escalate=True)
     r.assistant("Installed.")
+    r.complete()
+    return r, [("denial", denied)]
+
+
+@case(["denial"])
+def dn_guardian_and_policy_refusals() -> tuple[Rollout, list]:
+    """Refusals other than the user's "no" (texts from codex-rs guardian/review.rs, exec policy)."""
+    r = Rollout(start="2026-10-02T12:00:00", era="B", cli_version="0.58.0")
+    r.user("clean the build folders")
+    cid = r.call_id()
+    r.add("response_item", {"type": "function_call", "name": "shell_command", "call_id": cid,
+                            "arguments": json.dumps({"command": "rm -rf build dist", "workdir": r.cwd})})
+    r.add("response_item", {"type": "function_call_output", "call_id": cid, "output":
+                            "This action was rejected due to unacceptable risk.\nReason: deletes files outside the "
+                            "workspace\nThe agent must stop and request user input."})
+    guardian = r.last_line
+    cid = r.call_id()
+    r.add("response_item", {"type": "function_call", "name": "shell_command", "call_id": cid,
+                            "arguments": json.dumps({"command": "git push --force", "workdir": r.cwd})})
+    r.add("response_item", {"type": "function_call_output", "call_id": cid,
+                            "output": "`/bin/bash -lc 'git push --force'` rejected: blocked by policy"})
+    return r, [("denial", guardian), ("denial", r.last_line)]
+
+
+@case(["denial"])
+def dn_rejection_words_inside_output_are_not_a_denial() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-02T13:00:00")
+    r.user("why do my patches fail?")
+    r.exec("rg -n 'rejected by user' logs/", "logs/codex.log:12: patch rejected by user\n", 0)
+    r.exec("cat notes.md", "This action was rejected due to unacceptable risk (quoted from the docs)\n", 0)
+    r.assistant("The logs show a rejected patch.")
+    r.complete()
+    return r, []
+
+
+# ---------------------------------------------------------------------------------------------- approval_wait
+@case(["approval_wait"])
+def aw_escalated_call_waited_eight_minutes() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-02T14:00:00", era="B", cli_version="0.58.0")
+    r.user("deploy the preview")
+    cid = r.call_id()
+    r.add("response_item", {"type": "function_call", "name": "shell", "call_id": cid, "arguments": json.dumps(
+        {"command": ["bash", "-lc", "npm run deploy:preview"], "workdir": r.cwd, "with_escalated_permissions": True,
+         "justification": "needs network"})})
+    r.tick(480)
+    r.add("response_item", {"type": "function_call_output", "call_id": cid, "output": json.dumps(
+        {"output": "deployed\n", "metadata": {"exit_code": 0, "duration_seconds": 6.2}})})
+    return r, [("approval_wait", r.last_line)]
+
+
+@case(["approval_wait"])
+def aw_long_command_is_not_a_wait() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-02T15:00:00", era="B", cli_version="0.58.0")
+    r.user("run the full test suite")
+    cid = r.call_id()
+    r.add("response_item", {"type": "function_call", "name": "shell", "call_id": cid, "arguments": json.dumps(
+        {"command": ["bash", "-lc", "pytest -q"], "workdir": r.cwd})})
+    r.tick(600)
+    r.add("response_item", {"type": "function_call_output", "call_id": cid, "output": json.dumps(
+        {"output": "812 passed in 598.1s\n", "metadata": {"exit_code": 0, "duration_seconds": 598.4}})})
+    return r, []
+
+
+# ---------------------------------------------------------------------------------------------- expected_failure
+@case(["expected_failure", "command_failure", "retry_loop"])
+def ef_test_first_red_then_green() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-02T16:00:00")
+    r.user("parse ISO week dates in the report filter")
+    r.patch("tests/test_dates.py", ok=True)
+    r.assistant("I added a test for ISO weeks; running it first to confirm it fails.", phase="commentary")
+    r.exec("pytest -q tests/test_dates.py", "E   AssertionError: assert None == date(2026, 1, 5)\n1 failed", 1)
+    red = r.last_line
+    r.patch("src/dates.py", ok=True)
+    r.exec("pytest -q tests/test_dates.py", "1 passed in 0.05s\n", 0)
+    r.assistant("Done: the new test passes.")
+    r.complete()
+    return r, [("expected_failure", red)]
+
+
+@case(["expected_failure", "command_failure"])
+def ef_announced_but_never_green_is_friction() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-02T17:00:00")
+    r.user("parse ISO week dates in the report filter")
+    r.assistant("Let me run the test first to confirm it fails.", phase="commentary")
+    r.exec("pytest -q tests/test_dates.py", "E   AssertionError: assert None == date(2026, 1, 5)\n1 failed", 1)
+    return r, [("command_failure", r.last_line)]
+
+
+# ---------------------------------------------------------------------------------------------- unverifiable
+def _redacted(r: Rollout) -> None:
+    r.add("event_msg", {"type": "user_message", "message": "[REDACTED_TEXT len=40 sha=1a2b3c4d]", "images": []})
+    for _ in range(3):
+        cid = r.call_id()
+        r.add("response_item", {"type": "function_call", "name": "mcp__docs__search", "call_id": cid,
+                                "arguments": "[REDACTED_ARGUMENTS len=20 sha=5e6f7a8b]"})
+        r.add("response_item", {"type": "function_call_output", "call_id": cid,
+                                "output": "[REDACTED_OUTPUT len=400 sha=9c0d1e2f]"})
+    r.add("response_item", {"type": "message", "role": "assistant",
+                            "content": [{"type": "output_text", "text": "[REDACTED_TEXT len=90 sha=3a4b5c6d]"}]})
+
+
+@case(["unverifiable", "zero_denials", "fast_completion", "first_attempt_success", "positive_feedback"])
+def uv_redacted_session_claims_no_delight() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-02T18:00:00", era="B", cli_version="0.58.0")
+    _redacted(r)
+    first = r.last_line - 7
+    r.add("event_msg", {"type": "user_message", "message": "[REDACTED_TEXT len=12 sha=0a0b0c0d]", "images": []})
+    return r, [("unverifiable", first)]
+
+
+@case(["unverifiable"])
+def uv_clean_session() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-02T19:00:00")
+    r.user("list the files")
+    r.exec("ls", "a.py\nb.py\n", 0)
+    r.assistant("Two files.")
     r.complete()
     return r, []
 
@@ -349,7 +466,35 @@ def pb_near_misses() -> tuple[Rollout, list]:
     r.assistant("Added.")
     r.complete()
     r.user("don't worry about the docs for now")
+    r.assistant("Should I also add it to the admin form?")
+    r.complete()
+    r.user("no, just the two forms")
     return r, []
+
+
+@case(["user_pushback"])
+def pb_correction_after_a_commit() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-08T14:00:00")
+    r.user("tidy the imports in app.py")
+    r.patch("app.py", ok=True)
+    r.exec("git commit -am 'tidy imports'", "[main 1a2b3c4] tidy imports\n 1 file changed\n", 0)
+    r.assistant("Done and committed.")
+    r.complete()
+    r.user("I didn't ask you to commit anything")
+    return r, [("user_pushback", r.last_line)]
+
+
+@case(["user_pushback"])
+def pb_pasted_error_and_repeat() -> tuple[Rollout, list]:
+    r = Rollout(start="2026-10-08T15:00:00")
+    _worked(r, "the users page crashes, fix it")
+    r.user("TypeError: Cannot read properties of undefined (reading 'map')\n    at UserList (UserList.tsx:14:22)")
+    pasted = r.last_line
+    r.patch("src/UserList.tsx", ok=True)
+    r.assistant("Fixed: the list now handles a missing users array.")
+    r.complete()
+    r.user("the users page crashes, fix it")
+    return r, [("user_pushback", pasted), ("user_pushback", r.last_line)]
 
 
 # ---------------------------------------------------------------------------------------------- retry_loop

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -9,6 +11,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from ccl_tui.config.settings import ImpactWeights
 
 KEYS = [
     ("everywhere", [("?", "this help"), ("ctrl+p", "command palette"), ("ctrl+t", "switch theme (dark, light, "
@@ -28,15 +33,18 @@ KEYS = [
                      ("esc", "leave the demo")]),
 ]  # fmt: skip
 
-FORMULA = (
-    "impact = sessions x severity x cost x recency\n"
-    "  sessions  distinct sessions where the failure happened (automated runs excluded unless you ask)\n"
-    "  severity  worst occurrence per session, 0-1, averaged\n"
-    "  cost      turn equivalents lost per session until the failing step succeeded:\n"
-    "            1 + extra prompts + minutes x 0.1 + million tokens x 0.5 (+1 if never resolved)\n"
-    "  recency   halves every 14 days since last seen (floor 0.25)\n"
-    "Weights and thresholds: [impact] / [signals] in the config file (see README)."
-)
+def formula(w: ImpactWeights) -> str:
+    """The impact formula with the weights in force (defaults, or the user's config)."""
+    return (
+        "impact = sessions x severity x cost x recency\n"
+        "  sessions  distinct sessions where the failure happened (automated runs excluded unless you ask)\n"
+        "  severity  worst occurrence per session, 0-1, averaged\n"
+        "  cost      turn equivalents lost per session until the failing step succeeded:\n"
+        f"            1 + extra prompts x {w.cost_per_turn:g} + minutes x {w.cost_per_minute:g}"
+        f" + million uncached tokens x {w.cost_per_million_tokens:g} (+{w.unresolved_penalty:g} if never resolved)\n"
+        f"  recency   halves every {w.recency_half_life_days:g} days since last seen (floor {w.recency_floor:g})\n"
+        "Weights and thresholds: [impact] / [signals] in the config file (see README)."
+    )
 
 
 class HelpScreen(ModalScreen[None]):
@@ -53,7 +61,7 @@ class HelpScreen(ModalScreen[None]):
                 for i, (key, what) in enumerate(keys):
                     t.add_row(Text(section if i == 0 else ""), Text(key), Text(what))
             yield Static(t)
-            yield Static(Text(FORMULA), id="help-formula")
+            yield Static(Text(formula(self.app.hub.settings.impact)), id="help-formula")  # type: ignore[attr-defined]
             yield Static(Text("esc closes", style="dim"))
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]

@@ -43,10 +43,11 @@ class TranscriptScreen(Screen[None]):
         events = await hub.events(self.session_id)
         signals = await hub.signals(self.session_id)
         if session is not None:
+            times = "  ·  legacy file: no per-line times, events carry the session's start" if session.era == "legacy" else ""
             meta = (
-                f"{session.id}  ·  {session.repo}  ·  {session.origin}  ·  {session.model or 'model ?'}"
+                f"{session.id}  ·  {session.repo}  ·  {session.origin}  ·  {session.model or 'model not recorded'}"
                 f"  ·  started {(session.started_at or '?')[:19].replace('T', ' ')}  ·  {session.turns} turn(s),"
-                f" {len(events)} event(s), {len(signals)} signal(s)\ncwd {session.cwd}  ·  commit {session.git_commit or '?'}"
+                f" {len(events)} event(s), {len(signals)} signal(s){times}\ncwd {session.cwd}  ·  commit {session.git_commit or '?'}"
             )
             self.query_one("#transcript-meta", Static).update(Text(strip_control(meta)))
         view = self.query_one(TranscriptView)

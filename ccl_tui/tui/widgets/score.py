@@ -43,7 +43,8 @@ class ScoreBreakdown(Static):
             ("cost", f"{imp.cost:.2f}", bar(min(imp.cost, 5), 5, 10),
              f"turn equivalents: {imp.turns_lost:.1f} prompts, {imp.minutes_lost:.1f} min, "
              f"{imp.tokens_lost / 1000:,.0f}k tokens; unresolved {imp.unresolved:.0%}"),
-            ("recency", f"{imp.recency:.2f}", bar(imp.recency, 1, 10), f"last seen {imp.days_since_last:.1f} days ago"),
+            ("recency", f"{imp.recency:.2f}", bar(imp.recency, 1, 10), f"last seen {imp.days_since_last:.1f} days ago" if imp.days_since_last is not None
+             else "no time recorded: counted as old"),
         ]  # fmt: skip
         for name, value, b, why in rows:
             t.add_row(Text(name), Text(value), Text(b, style="cyan"), Text(why, style="dim"))

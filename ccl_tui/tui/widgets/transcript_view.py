@@ -25,12 +25,13 @@ from textual.strip import Strip
 from ccl_tui.signals.model import Signal
 from ccl_tui.sources.model import Event, EventKind
 from ccl_tui.text.ansi import strip_control
-from ccl_tui.transcript import describe
+from ccl_tui.transcript import describe, duplicate_seqs
 
 K = EventKind
 HIDDEN_KINDS = frozenset({K.TOKEN_COUNT, K.TURN_CONTEXT, K.CONTEXT, K.TURN_STARTED, K.SNAPSHOT})
 FOLD_LINES = {K.TOOL_OUTPUT: 6, K.PATCH_APPLY: 4, K.TOOL_CALL: 3, K.REASONING: 2, K.COMPACTION: 3, K.OTHER: 2}
 MESSAGE_FOLD = 30
+_ICONS = {"friction": "▲", "delight": "★", "note": "○"}
 INDENT = 10
 
 
@@ -87,11 +88,12 @@ class TranscriptView(ScrollView, can_focus=True):
     TranscriptView > .tv--focus { background: $warning 25%; }
     TranscriptView > .tv--signal-friction { color: $error; text-style: bold; }
     TranscriptView > .tv--signal-delight { color: $success; text-style: bold; }
+    TranscriptView > .tv--signal-note { color: $text-muted; text-style: italic; }
     TranscriptView > .tv--gutter { color: $text-muted; }
     """
     COMPONENT_CLASSES = {
         "tv--user", "tv--agent", "tv--tool", "tv--ok", "tv--bad", "tv--muted", "tv--body", "tv--fold",
-        "tv--cursor", "tv--focus", "tv--signal-friction", "tv--signal-delight", "tv--gutter",
+        "tv--cursor", "tv--focus", "tv--signal-friction", "tv--signal-delight", "tv--signal-note", "tv--gutter",
     }  # fmt: skip
 
     cursor: reactive[int] = reactive(0)
@@ -149,19 +151,12 @@ class TranscriptView(ScrollView, can_focus=True):
         return Block(e, header, d.tone, body, self._signals.get(e.seq, []))
 
     def _find_duplicates(self, blocks: list[Block]) -> set[int]:
-        """Seqs of result records that repeat another record of the same call (Codex writes a command's
-        result as a function output *and* an exec end event). The one carrying a signal is kept."""
-        groups: dict[tuple[str, str, str], list[Block]] = {}
-        for b in blocks:
-            e = b.event
-            if e.call_id and e.kind in (K.TOOL_OUTPUT, K.DENIAL, K.PATCH_APPLY) and e.text:
-                groups.setdefault((str(e.kind), e.call_id, e.text), []).append(b)
-        dup: set[int] = set()
-        for members in groups.values():
-            if len(members) > 1:
-                keep = next((b for b in members if b.signals or b.event.seq == self._focus_seq), members[-1])
-                dup.update(b.event.seq for b in members if b is not keep)
-        return dup
+        """Records that repeat another record of the same event (see ``transcript.duplicate_seqs``); the ones
+        carrying a signal and the focused one are kept."""
+        keep = {b.event.seq for b in blocks if b.signals}
+        if self._focus_seq is not None:
+            keep.add(self._focus_seq)
+        return duplicate_seqs([b.event for b in blocks], keep)
 
     def _visible(self, b: Block) -> bool:
         if self.show_all or bool(b.signals) or b.event.seq == self._focus_seq:
@@ -207,7 +202,7 @@ class TranscriptView(ScrollView, can_focus=True):
         lines.append((f"head-{b.tone}", chop_cells(head, w)[0] if cell_len(head) > w else head))
         for s in b.signals:
             origin = " (model-derived)" if s.source == "model" else ""
-            lines.append((f"signal-{s.polarity}", f"{'':{INDENT}} {'▲' if s.polarity == 'friction' else '★'} "
+            lines.append((f"signal-{s.polarity}", f"{'':{INDENT}} {_ICONS.get(s.polarity, '•')} "
                           f"{s.kind}{origin}: {strip_control(s.detail)}"[: w * 2]))
         body = b.body
         hidden = 0
