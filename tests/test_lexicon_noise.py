@@ -56,10 +56,13 @@ def test_a_pasted_log_is_not_the_users_own_words() -> None:
 
 
 def test_a_repeated_request_is_friction() -> None:
-    first = Event(seq=3, kind="user_message", raw_type="x", line=4, text="add a dark mode toggle to the settings page")
-    fb = classify_feedback("Add a dark mode toggle to the settings page!", [first])
-    assert fb is not None and fb.category == "repeat"
-    assert classify_feedback("add a dark mode toggle to the profile page too", [first]) is None
+    first = Event(seq=3, kind="user_message", raw_type="x", line=4,
+                  text="add a dark mode toggle to the settings page, stored per user in localStorage")
+    fb = classify_feedback("Add a dark mode toggle to the settings page,\n  stored per user in localStorage!", [first])
+    assert fb is not None and fb.category == "repeat"  # re-wrapped and re-punctuated: the same request
+    assert classify_feedback("add a dark mode toggle to the profile page too, also in localStorage", [first]) is None
+    again = Event(seq=9, kind="user_message", raw_type="x", line=9, text="run the tests again")
+    assert classify_feedback("run the tests again", [again]) is None  # a routine short prompt
 
 
 def test_a_bare_no_answers_the_agents_question() -> None:

@@ -122,8 +122,8 @@ def _squeeze(text: str) -> str:
 
 def is_repeat(text: str, earlier: Sequence[Event], threshold: float = 0.8) -> bool:
     """The same request (or the same pasted log) already sent in this session, allowing for re-wrapped lines,
-    small edits and punctuation."""
-    if len(text.strip()) < 15:
+    small edits and punctuation. Short routine prompts ("run the tests again") are not requests repeated."""
+    if len(text.strip()) < 40:
         return False
     mine = _shingles(text)
     squeezed = _squeeze(text)

@@ -204,24 +204,28 @@ def truncation_markers(text: str) -> dict[str, int] | None:
 
     ``Total output lines: N`` is written only when the output was cut to fit the model's budget."""
     found: dict[str, int] = {}
-    m = _OMITTED.search(text)
-    if m:
-        found["omitted_lines"], found["total_lines"] = int(m[1]), int(m[2])
-    t = _TOTAL_LINES.search(text, 0, 600)
-    if t and "total_lines" not in found:
-        found["total_lines"] = int(t[1])
-    c = _TOKENS_CUT.search(text)
-    if c:
-        found["tokens_truncated"] = int(c[1])
-    ch = _CHARS_CUT.search(text)
-    if ch:
-        found["chars_truncated"] = int(ch[1] or ch[2])
-    it = _ITEMS_CUT.search(text)
-    if it:
-        found["items_omitted"] = int(it[1])
-    kept = _LINES_CUT.search(text)
-    if kept:
-        found["kept_lines"] = int(kept[1])
+    # Substring gates first: outputs run to megabytes and almost none carry a marker.
+    if "omitted" in text:
+        m = _OMITTED.search(text)
+        if m:
+            found["omitted_lines"], found["total_lines"] = int(m[1]), int(m[2])
+        it = _ITEMS_CUT.search(text)
+        if it:
+            found["items_omitted"] = int(it[1])
+    if "Total output lines" in text[:600] and "total_lines" not in found:
+        t = _TOTAL_LINES.search(text, 0, 600)
+        if t:
+            found["total_lines"] = int(t[1])
+    if "truncated" in text:
+        c = _TOKENS_CUT.search(text)
+        if c:
+            found["tokens_truncated"] = int(c[1])
+        ch = _CHARS_CUT.search(text)
+        if ch:
+            found["chars_truncated"] = int(ch[1] or ch[2])
+        kept = _LINES_CUT.search(text)
+        if kept:
+            found["kept_lines"] = int(kept[1])
     return found or None
 
 

@@ -487,13 +487,13 @@ def pb_correction_after_a_commit() -> tuple[Rollout, list]:
 @case(["user_pushback"])
 def pb_pasted_error_and_repeat() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-08T15:00:00")
-    _worked(r, "the users page crashes, fix it")
+    _worked(r, "the users page crashes when the list is empty, please fix it")
     r.user("TypeError: Cannot read properties of undefined (reading 'map')\n    at UserList (UserList.tsx:14:22)")
     pasted = r.last_line
     r.patch("src/UserList.tsx", ok=True)
     r.assistant("Fixed: the list now handles a missing users array.")
     r.complete()
-    r.user("the users page crashes, fix it")
+    r.user("the users page crashes when the list is empty, please fix it")
     return r, [("user_pushback", pasted), ("user_pushback", r.last_line)]
 
 
