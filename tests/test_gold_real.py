@@ -27,11 +27,14 @@ GOLD = Path(__file__).parent / "gold" / "real"
 ANNOTATIONS = sorted(GOLD.glob("*.json"))
 K = EventKind
 
-#: Known misses of the rules, each a limit of English word lists, not of reading the format. The model layer
-#: (`ccl-tui analyze --llm`) classifies prompts in any language.
+#: Known misses of the rules, each a limit of word lists (other languages, corrections without correcting
+#: words), not of reading the format. The model layer (`ccl-tui analyze --llm`) classifies these prompts.
 KNOWN_MISSES = {
     ("b_mcpomat_rg_probe_correction", "user_pushback line:34"): "German correction 'specify heisst es ja'",
     ("c_xuwentao_tui_ghostty_font", "user_pushback line:38"): "Chinese correction '我现在用的是ghostty'",
+    # Corrections with no correcting words: the user states the fact the agent got wrong.
+    ("b_aitradingbot_sandbox_signal_py311_redirect", "user_pushback line:174"): "'python3 should point to python 3.11'",
+    ("b_knearme_080_answer_correction_paste", "user_pushback line:59"): "'they share the same backedn'",
 }
 
 

@@ -38,7 +38,8 @@ CORRECTION = re.compile(
     r"|\byou (?:didn'?t|did not|haven'?t|have not|ignored|misunderstood|missed|forgot|removed|deleted|changed)\b"
     r"|\b(?:don'?t|do not|never) (?:touch|chang|modify|edit|delet|remov|add|us|run|commit|push|rewrit|refactor|mess"
     r"|creat|install|mock|skip|disabl|hardcod)\w*\b"
-    r"|\binstead of\b[^.!?\n]{0,60}\b(?:you|it)\b",
+    r"|\binstead of\b[^.!?\n]{0,60}\b(?:you|it)\b"
+    r"|\bas (?:specified|instructed|requested|described|agreed|i asked|we agreed|discussed)\b",
     _F,
 )
 STILL_FAILING = re.compile(
