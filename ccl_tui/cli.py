@@ -107,20 +107,53 @@ def _scope_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--until", metavar="DATE", help="sessions started before DATE")
 
 
+#: Commands that write to the database: a read-only one is refused before they start (reads open it read-only).
+WRITE_COMMANDS = frozenset({"ingest", "analyze", "fix", "results import", "results remove"})
+
+
+def _command(args: argparse.Namespace) -> str:
+    return " ".join(str(p) for p in (args.command, getattr(args, "results_command", None)) if p)
+
+
+def _database_error(exc: BaseException) -> str | None:
+    """One line for an error about the database (None: not one; it keeps its traceback)."""
+    db = sys.modules.get("ccl_tui.store.db")
+    sqlite3 = sys.modules.get("sqlite3")
+    if db is not None and isinstance(exc, db.StoreError):
+        text = str(exc)
+    elif sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        text = f"database error: {exc}"
+    else:
+        return None
+    return "ccl-tui: " + " ".join(text.splitlines())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        from ccl_tui.commands.tui import cmd_tui
-
-        return cmd_tui(args)
     try:
+        if not getattr(args, "func", None):
+            from ccl_tui.commands.tui import cmd_tui
+
+            return cmd_tui(args)
+        command = _command(args)
+        if command in WRITE_COMMANDS:
+            from ccl_tui.commands.common import db_path
+            from ccl_tui.store.db import require_writable
+
+            require_writable(db_path(args.db), f"ccl-tui {command}")
         return args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        message = _database_error(exc)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -113,7 +113,12 @@ def rank(signals: Iterable[Signal], infos: dict[str, SessionInfo], settings: Set
 
 async def refresh(store: Store, settings: Settings | None = None,
                   progress: Callable[[int, int], None] | None = None) -> DetectSummary:  # fmt: skip
-    """Bring signals and the ranked issues up to date with the events in the store."""
+    """Bring signals and the ranked issues up to date with the events in the store.
+
+    A read-only store is left as it is (the stored signals and ranking are what it shows; the store's
+    ``readonly_note`` tells the user): nothing is detected or ranked, and the summary is empty."""
+    if getattr(store, "readonly", False):
+        return DetectSummary()
     settings = settings or load_settings()
     return await asyncio.to_thread(detect_pending_sync, str(store.path), settings, progress)
 

@@ -1,6 +1,8 @@
 """Plain-text descriptions of events, shared by the CLI transcript and the TUI (no markup, no styling).
 
 Everything returned here is derived from untrusted transcript text; callers must render it as plain text.
+It is already :func:`~ccl_tui.text.ansi.terminal_safe` (every field of an :class:`EventLine`, whichever event
+field it came from: tool names, statuses, record types, settings), so line widths are right in every view.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ccl_tui.sources.model import Event, EventKind
-from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.ansi import terminal_safe
 
 K = EventKind
 
@@ -86,15 +88,26 @@ def duplicate_seqs(events: list[Event], keep: set[int] | frozenset[int] = frozen
 
 
 def first_line(text: str, width: int = 160) -> str:
-    line = strip_control(text).strip().split("\n", 1)[0]
+    line = terminal_safe(text).strip().split("\n", 1)[0]
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def describe(e: Event) -> EventLine:
-    """A label, a one-line headline and a body for an event, all plain text."""
+    """A label, a one-line headline and a body for an event, all plain text, terminal-safe."""
+    d = _describe(e)
+    d.label = _one_line(d.label)
+    d.headline = _one_line(d.headline)
+    return d
+
+
+def _one_line(text: str) -> str:
+    return terminal_safe(text).replace("\n", " ")
+
+
+def _describe(e: Event) -> EventLine:
     k = e.kind
     label = LABELS.get(k, str(k))
-    body = strip_control(e.text)
+    body = terminal_safe(e.text)
     if k == K.USER_MESSAGE:
         return EventLine(label, first_line(e.text), body, "user")
     if k == K.ASSISTANT_MESSAGE:

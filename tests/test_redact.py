@@ -199,11 +199,73 @@ POSITIVES: list[tuple[str, str]] = [
     ),
 ]
 
+# Service keys with a distinctive prefix, connection strings, Basic values without a header, prose, cut values.
+SENDGRID = j("SG", ".", "ngeVfQFYQlKU0ufo8x5d1A", ".", "TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr")
+TWILIO = j("SK", "2b3c4d5e6f708192a3b4c5d6e7f80912")
+MAILGUN = j("key", "-", "3ax6xnjp29jd6fds4gc373sgvjxteol0")
+DIGITALOCEAN = j("dop", "_v1_", "9f" * 32)
+SHOPIFY = j("shp", "at_", "0a1b2c3d4e5f60718293a4b5c6d7e8f9")
+VAULT = j("hvs", ".", "CAESIJ" + "x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu6Yy5Tt4Rr" * 2)
+DISCORD = j("MTA4NTk4NDI3NTk3NTAyMjc5Mg", ".", "GkZ3bA", ".", "qP8x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu")
+TELEGRAM = j("123456789", ":AA", "Fx7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7")
+AZURE_KEY = j(
+    "Zq8x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu6Yy5Tt4Rr", "3Ee2Ww1Qq0Zz9Xx8Cc7Vv6Bb5Nn4Mm3Ll2Kk1Jj0Hh9Gg8Ff=="
+)
+BEARER_44 = "Zq8x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu6Yy5Tt4R"
+
+POSITIVES += [
+    (f"sg = SendGridAPIClient('{SENDGRID}')", "sg = SendGridAPIClient('[REDACTED:sendgrid-key]')"),
+    (f"twilio {TWILIO} mailgun {MAILGUN}", "twilio [REDACTED:twilio-key] mailgun [REDACTED:mailgun-key]"),
+    (f"doctl auth init -t {DIGITALOCEAN}", "doctl auth init -t [REDACTED:digitalocean-token]"),
+    (
+        f"shopify {SHOPIFY}; vault login {VAULT}",
+        "shopify [REDACTED:shopify-token]; vault login [REDACTED:vault-token]",
+    ),
+    (f"client.run('{DISCORD}')", "client.run('[REDACTED:discord-token]')"),
+    (
+        f"https://api.telegram.org/bot{TELEGRAM}/getMe",
+        "https://api.telegram.org/bot[REDACTED:telegram-bot-token]/getMe",
+    ),
+    (
+        f"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={AZURE_KEY};EndpointSuffix=core.windows.net",
+        "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=[REDACTED:env-secret];EndpointSuffix=core.windows.net",
+    ),
+    (
+        "https://acme.blob.core.windows.net/c/x?sv=2022-11-02&sp=r&sig=k8Zq3%2BxV7b2Nm4Lk9Jh3Gf6Ds1%3D",
+        "https://acme.blob.core.windows.net/c/x?sv=2022-11-02&sp=r&sig=[REDACTED:url-signature]",
+    ),
+    (
+        'conn = psycopg2.connect("host=db user=app password=Hunt3rPass99 dbname=app")',
+        'conn = psycopg2.connect("host=db user=app password=[REDACTED:password-assignment] dbname=app")',
+    ),
+    (
+        "Server=tcp:db,1433;Uid=app;Pwd=eGovzj4JOsvERZSt;Encrypt=yes",
+        "Server=tcp:db,1433;Uid=app;Pwd=[REDACTED:password-assignment];Encrypt=yes",
+    ),
+    ('AUTH = "Basic dXNlcjpodW50ZXIyUGFzcw=="', 'AUTH = "Basic [REDACTED:basic-auth]"'),
+    ("my password is hunter2 by the way", "my password is [REDACTED:password-assignment] by the way"),
+    (
+        "the staging db password was changed to S3cure!pass.",
+        "the staging db password was changed to [REDACTED:password-assignment].",
+    ),
+    ("the api key is 9f8e7d6c5b4a3928", "the api key is [REDACTED:env-secret]"),
+    # Cut before it got here: the visible part of a secret still goes.
+    (f"Authorization: Bearer {BEARER_44[:40]}…", "Authorization: Bearer [REDACTED:bearer-token]…"),
+    (f"curl -H 'X: Bearer {BEARER_44[:30]}...'", "curl -H 'X: Bearer [REDACTED:bearer-token]...'"),
+    (f"`export GH={GH_PAT_CLASSIC[:18]}…` exited 1", "`export GH=[REDACTED:github-token]…` exited 1"),
+    ("DATABASE_URL=postgres://app:qe7OyL9OQLKJ…", "DATABASE_URL=postgres://app:[REDACTED:url-password]…"),
+    (
+        "printf '%s' '-----BEGIN RSA PRIVATE KEY----- " + PEM_BODY.replace("\n", " ")[:150] + "…",
+        "printf '%s' '-----BEGIN RSA PRIVATE KEY----- [REDACTED:private-key]…",
+    ),
+]
+
 KINDS = {
     "openai-key", "anthropic-key", "github-token", "gitlab-token", "aws-access-key-id", "aws-secret-key",
     "slack-token", "slack-webhook", "google-api-key", "stripe-key", "huggingface-token", "npm-token",
     "pypi-token", "jwt", "bearer-token", "basic-auth", "url-password", "env-secret", "password-assignment",
-    "private-key",
+    "private-key", "sendgrid-key", "twilio-key", "mailgun-key", "digitalocean-token", "shopify-token",
+    "vault-token", "discord-token", "telegram-bot-token", "url-signature",
 }  # fmt: skip
 
 
@@ -312,6 +374,24 @@ NEGATIVES: list[str] = [
     # near misses of token formats
     "ghp_short gho_ AKIA1234 AIzaShort hf_model_name npm_config_cache xoxb-",
     "ASIATIC AIDAN AKIAxyz sk_live_ rk_test",
+    "SKIPPED 3 tests; key-value store; dapi docs; monkey-3f786850e387550fdab836ed7e6dc881",
+    "SG.registry.example.com and sk.eyJ are prefixes only",
+    # prose that is not a password
+    "the password is incorrect",
+    "your password is too short, the token was expired and the secret is stored in vault",
+    "if password is None: raise",
+    "assert token is not None",
+    "password = getpass.getpass()\nlogin, account, password = auth_from_netrc",
+    "the passcode is 8841",
+    # Basic without a header that does not decode to user:pass
+    "Basic authentication is used; basic abcdefghijkl; Basic SGVsbG8gd29ybGQ=",
+    # the shell's PWD, query strings
+    "PWD=/home/me/x; cd $PWD; ls",
+    "https://example.com/search?q=sig&page=2 and ?sig=abc",
+    # cut placeholders and ellipses in prose
+    "sk-proj-... and ghp_... are placeholders; see the docs... etc...",
+    "Bearer abc… and what is this? and that?",
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",
 ]
 
 
@@ -491,6 +571,16 @@ def test_very_long_input() -> None:
         'token="' * 40_000,
         "eyJ" * 100_000,
         "a" * 300_000 + "_key=abc123",
+        "Uid=a;Pwd=x1;" * 40_000,
+        "my password is x1 and " * 20_000,
+        "ab12CD34ef56GH…" * 30_000,
+        "sig=abcdef123456&" * 30_000,
+        "Basic dXNlcjpwYXNz " * 30_000,
+        "-----BEGIN RSA PRIVATE KEY----- " + "MIIEowIBAAKCAQEA " * 30_000,
+        "SG.x" * 100_000,
+        "://u:p4ssw0rd…" * 30_000,
+        "x" + "." * 300_000,
+        ("sk-proj-Ab3dEf" + "." * 5) * 30_000,
     ],
     ids=[
         "assignments",
@@ -503,6 +593,16 @@ def test_very_long_input() -> None:
         "quotes",
         "eyj",
         "long-name",
+        "conn-strings",
+        "prose",
+        "cut-tokens",
+        "signatures",
+        "basic",
+        "pem-flat",
+        "sendgrid",
+        "cut-urls",
+        "dots",
+        "cut-runs",
     ],
 )
 def test_adversarial_input_stays_fast(text: str) -> None:

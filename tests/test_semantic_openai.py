@@ -1,12 +1,14 @@
 """The OpenAI paths through the real openai SDK and real HTTP, against a loopback OpenAI-compatible stub.
 
 The stub (``ThreadingHTTPServer`` on 127.0.0.1:0) serves ``POST /v1/embeddings`` and ``POST /v1/chat/completions``
-and can be scripted per request to answer 429, 500, too slowly (beyond the client timeout) or with malformed
-JSON. It logs every request body, so tests can count calls and check that no secret ever arrived.
+and can be scripted per request (or by default, for a provider that fails persistently) to answer 429, 500,
+too slowly (beyond the client timeout), with malformed JSON, or to close the connection without an answer. It
+logs every request body, so tests can count calls and check that no secret ever arrived.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -30,8 +32,11 @@ class StubState:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.raw: list[bytes] = []
-        self.chat_script: list[str] = []  # per request: ok | 429 | 500 | slow | malformed
+        self.chat_script: list[str] = []  # per request: ok | 429 | 401 | 500 | slow | malformed | close
         self.embed_script: list[str] = []
+        self.chat_default = "ok"  # the action once the script is used up
+        self.embed_default = "ok"
+        self.retry_after = {"retry-after-ms": "5"}  # headers of a 429
         self.slow_seconds = 1.5
         self.usage = (120, 20)  # prompt, completion tokens reported for chat calls
         self.embedder = HashingEmbedder(dim=1536)  # semantically meaningful stand-in vectors
@@ -71,12 +76,16 @@ def make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             path = self.path
             with state.lock:
                 state.raw.append(raw)
-                state.requests.append({"path": path, "body": body})
-                script = state.chat_script if path.endswith("/chat/completions") else state.embed_script
-                action = script.pop(0) if script else "ok"
+                state.requests.append({"path": path, "body": body, "t": time.monotonic()})
+                chat = path.endswith("/chat/completions")
+                script = state.chat_script if chat else state.embed_script
+                action = script.pop(0) if script else (state.chat_default if chat else state.embed_default)
+            if action == "close":  # hang up without an answer: the client sees a connection error
+                self.close_connection = True
+                return None
             if action == "429":
                 return self._send(429, b'{"error": {"message": "rate limited", "type": "requests"}}',
-                                  {"retry-after-ms": "5"})  # fmt: skip
+                                  dict(state.retry_after))  # fmt: skip
             if action == "401":
                 return self._send(401, b'{"error": {"message": "bad key", "type": "invalid_request_error"}}')
             if action == "500":
@@ -114,22 +123,34 @@ def make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def stub() -> Iterator[tuple[StubState, str]]:
-    state = StubState()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that timed out and hung up before the (slow) answer: not the test's business
+
+
+@contextlib.contextmanager
+def serve(state: StubState) -> Iterator[str]:
+    """Run the stub for ``state`` on 127.0.0.1; yields its base URL (``.../v1``)."""
+    server = QuietServer(("127.0.0.1", 0), make_handler(state))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}/v1"
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         server.shutdown()
         server.server_close()
 
 
+@pytest.fixture
+def stub() -> Iterator[tuple[StubState, str]]:
+    state = StubState()
+    with serve(state) as url:
+        yield state, url
+
+
 def client_for(store: Store, url: str, **kw: Any) -> LLMClient:
-    opts: dict[str, Any] = {"api_key": "test-key", "base_url": url, "sdk_max_retries": 0, "retries": 2,
+    opts: dict[str, Any] = {"api_key": "test-key", "base_url": url, "retries": 2,
                             "backoff": 0.01, "timeout": 5.0, "concurrency": 4, "max_cost": 1.0}  # fmt: skip
     opts.update(kw)
     return LLMClient(store.db, **opts)
@@ -218,15 +239,33 @@ async def test_retries_with_backoff_on_429_and_500(store: Store, stub: tuple[Stu
     assert state.count("/v1/chat/completions") == 3 and report.retries == 2 and report.failed == 0
 
 
-async def test_sdk_retries_honour_retry_after(store: Store, stub: tuple[StubState, str]) -> None:
+async def test_retries_honour_a_short_retry_after(store: Store, stub: tuple[StubState, str]) -> None:
     state, url = stub
     state.chat_script = ["429", "429"]
+    state.retry_after = {"retry-after": "0.4"}
     report = LLMReport()
-    client = client_for(store, url, sdk_max_retries=2, retries=0)
+    client = client_for(store, url, retries=2, backoff=0.01)
     task = client.classify_task("love it")
+    t0 = time.perf_counter()
     got = await client.run([task], report)
     assert got[task.key].label == "positive"  # type: ignore[attr-defined]
-    assert state.count("/v1/chat/completions") == 3 and report.retries == 0  # the SDK retried twice itself
+    assert time.perf_counter() - t0 >= 0.8  # waited as asked twice, not the 0.01 s backoff
+    # ccl-tui's retries, not the SDK's (its max_retries is 0): every request went through the breaker
+    assert state.count("/v1/chat/completions") == 3 and report.retries == 2
+    assert client.breaker.requests == 3 and client.breaker.failed_requests == 2 and not client.breaker.is_open
+
+
+async def test_a_long_retry_after_fails_the_call_at_once(store: Store, stub: tuple[StubState, str]) -> None:
+    state, url = stub
+    state.chat_script = ["429"]
+    state.retry_after = {"retry-after": "3600"}
+    report = LLMReport()
+    client = client_for(store, url, retries=2, concurrency=1)
+    t0 = time.perf_counter()
+    got = await client.run([client.classify_task("love it"), client.classify_task("ugh")], report)
+    assert time.perf_counter() - t0 < 5  # the breaker's time budget wins over the server's wish
+    assert len(got) == 1 and report.failed == 1 and report.retries == 0
+    assert state.count("/v1/chat/completions") == 2
 
 
 async def test_persistent_500_is_reported_and_never_raises(store: Store, stub: tuple[StubState, str]) -> None:
@@ -329,14 +368,15 @@ async def test_analyze_with_llm_and_openai_embeddings_end_to_end(
     corpus(tmp_path / "home")
     await ingest(store, [tmp_path / "home"])
     estimates = []
-    opts = {"backoff": 0.01, "sdk_max_retries": 0}
+    opts = {"backoff": 0.01}
     s = await analyze(store, embedder="auto", llm=True, max_cost=1.0, chroma_path=str(tmp_path / "chroma"),
                       llm_options=opts, confirm=lambda e: estimates.append(e) or True)  # fmt: skip
     assert s.embedder == "openai-text-embedding-3-small-1536" and s.collection.startswith("issues__openai")
     assert estimates and estimates[0].usd > 0 and s.estimate_usd == estimates[0].usd
     assert s.messages_considered >= 4 and s.messages_classified == s.messages_considered
     assert s.model_signals == 3  # frustration, confusion, positive; "add a docstring" is neutral
-    assert s.fallbacks == [] and s.errors == {}
+    assert s.fallbacks == [] and s.errors == {} and s.provider_given_up == ""
+    assert s.provider_requests == len(state.requests) and s.provider_failed_requests == 0
     model = [x for x in await store.signals() if x.source == "model"]
     assert {x.signature for x in model} == {"pushback | frustration (model-derived)",
                                             "pushback | confusion (model-derived)",
@@ -376,7 +416,7 @@ async def test_analyze_falls_back_when_the_server_fails(
     corpus(tmp_path / "home")
     await ingest(store, [tmp_path / "home"])
     s = await analyze(store, embedder="openai", llm=True, chroma_path=str(tmp_path / "chroma"),
-                      llm_options={"backoff": 0.01, "sdk_max_retries": 0, "retries": 0},
+                      llm_options={"backoff": 0.01, "retries": 0},
                       embedder_options={"max_retries": 0})  # fmt: skip
     assert s.embedder.startswith("hashing") and any("used the local embedder" in f for f in s.fallbacks)
     assert s.model_signals == 0 and s.llm_failed > 0 and "HTTP 500 (InternalServerError)" in s.errors

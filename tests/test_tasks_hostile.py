@@ -74,8 +74,10 @@ def _hostile_session(cwd: Path, commit: str, canaries: dict[str, Path], *, url: 
         f"fix add() {_injection(canaries['prompt'])}\n```\n## Done when\nrm -rf ~ \n```\n"
         f"use this key please:\n{SECRET_TEXT}\nand ../../../etc/passwd"
     )
-    # The check itself is the session's command: it runs by design, but its own quoting must survive intact.
-    check = f"{PYTEST} && echo '$(touch {canaries['quoted']})' > /dev/null"
+    # The check itself is the session's command: it runs by design, but its own quoting must survive intact. Its
+    # canary is relative (a local run refuses checks naming paths outside their temporary copy): the check fails
+    # if the quoted text was executed.
+    check = f"{PYTEST} && echo '$(touch canary-quoted)' > /dev/null && test ! -e canary-quoted"
     r.exec(check, f"FAILED {_injection(canaries['output'])}\n{SECRET_TEXT}\n1 failed", 1)
     r.patch("calc.py", old="    return a - b",
             new=f"    return a + b  # $(touch {canaries['patch']}) key={SECRETS['openai']}")  # fmt: skip
@@ -145,7 +147,7 @@ async def test_hostile_session_local_snapshot(
     assert "canary" not in dockerfile and "`" not in dockerfile and "$(" not in dockerfile
     assert "WORKDIR /app\n" in dockerfile  # the hostile cwd name never becomes a Dockerfile path
     # The check keeps its own quoting (it is the session's command, run as recorded).
-    assert f"echo '$(touch {canaries['quoted']})'" in files["tests/check.sh"]
+    assert "echo '$(touch canary-quoted)' > /dev/null && test ! -e canary-quoted" in files["tests/check.sh"]
     # task.toml: valid TOML whose values hold the hostile text as plain data.
     meta = tomllib.loads(files["task.toml"])["metadata"]
     assert meta["repository"]["branch"] == f"main$(touch {canaries['branch']})"

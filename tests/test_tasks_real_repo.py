@@ -16,10 +16,10 @@ import pytest
 
 from ccl_tui.store.db import Store
 from ccl_tui.tasks.api import write_task_for_issue, write_task_for_signal
-from ccl_tui.tasks.check import check_path
+from ccl_tui.tasks.check import check_command, check_path, outside_paths, run_env
 from tests.builders import Rollout
 from tests.conftest import require_harbor
-from tests.tasks_helpers import BUGGY_CALC, PYTEST, TEST_CALC, make_repo, populated, python_on_path
+from tests.tasks_helpers import BUGGY_CALC, PYTEST, TEST_CALC, git, make_repo, populated, python_on_path
 
 SECRET = "sk-proj-" + "Qx7" * 12  # planted in the repository's .env: must never reach the task
 BIG_BINARY = b"\x00\x01" * 200_000
@@ -163,3 +163,169 @@ async def test_session_in_a_subdirectory_and_edits_before_the_failure(
     assert "WORKDIR /app/pkg" in (task / "environment" / "Dockerfile").read_text()
     (report,) = check_path(task, run=True)
     assert (report.reward_before, report.reward_after, report.reproducible) == (0.0, 1.0, True), report.note
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# `tasks check --execute` never touches the user's checkout, however the recorded check spells its directory
+# ---------------------------------------------------------------------------------------------------------------
+
+MARK = "made-by-check"
+
+
+def _home_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, str]:
+    """A checkout at ~/src/app of a home inside the test's directory (HOME points there)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PATH", python_on_path())
+    app, commit = make_repo(home / "src" / "app", {"calc.py": BUGGY_CALC, "tests/test_calc.py": TEST_CALC})
+    return home, app, commit
+
+
+def _spelled_session(app: Path, commit: str, check: str) -> Rollout:
+    r = Rollout(cwd=str(app), git={"commit_hash": commit, "branch": "main", "repository_url": ""})
+    r.user("add() is wrong; fix it")
+    r.exec(check, "E   assert -1 == 5\n1 failed", 1)
+    r.patch("calc.py", old="    return a - b", new="    return a + b")
+    r.exec(check, "2 passed", 0)
+    r.complete()
+    return r
+
+
+def _untouched(app: Path) -> None:
+    assert not (app / MARK).exists(), "the check ran in the user's checkout"
+    assert git(app, "status", "--porcelain") == ""
+
+
+SPELLINGS = {
+    "tilde": "cd ~/src/app",
+    "home-var": 'cd "$HOME/src/app"',
+    "home-braces": "cd ${HOME}/src/app/",
+    "double-slash": "cd {home}//src//app",
+    "dot-dot": "cd {home}/src/../src/./app",
+    "quoted": "cd '{home}/src/app'",
+    "split-quotes": 'cd ~/"src"/app',
+    "symlink": "cd {home}/app-link",
+    "nested-shell": "bash -c 'cd ~/src/app && touch " + MARK + "-2' && cd ~/src/app",
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+async def test_execute_runs_in_the_copy_for_every_spelling(
+    spelling: str, tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, app, commit = _home_repo(tmp_path, monkeypatch)
+    (home / "app-link").symlink_to(app)
+    cd = SPELLINGS[spelling].replace("{home}", str(home))
+    check = f"{cd} && touch {MARK} && {PYTEST}"
+    _spelled_session(app, commit, check).write(tmp_path / "codex")
+    await populated(store, tmp_path / "codex")
+    (sig,) = await store.signals(kinds=["command_failure"])
+    task = (await write_task_for_signal(store, sig.session_id, sig.seq, tmp_path / "tasks")).path
+    written = check_command(task)  # tests/check.sh without its comment header
+    assert str(home) not in written and "~/src" not in written and "$HOME" not in written, written
+    (report,) = check_path(task, run=True)
+    _untouched(app)
+    assert not (app / f"{MARK}-2").exists()
+    assert (report.reward_before, report.reward_after, report.reproducible) == (0.0, 1.0, True), report.note
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+async def test_execute_refuses_a_check_that_still_points_at_the_checkout(
+    spelling: str, tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task written before paths were rewritten (or edited by hand) names the real checkout: never run."""
+    home, app, commit = _home_repo(tmp_path, monkeypatch)
+    (home / "app-link").symlink_to(app)
+    _spelled_session(app, commit, PYTEST).write(tmp_path / "codex")
+    await populated(store, tmp_path / "codex")
+    (sig,) = await store.signals(kinds=["command_failure"])
+    task = (await write_task_for_signal(store, sig.session_id, sig.seq, tmp_path / "tasks")).path
+    cd = SPELLINGS[spelling].replace("{home}", str(home))
+    (task / "tests" / "check.sh").write_text(f"#!/usr/bin/env bash\n{cd} && touch {MARK} && {PYTEST}\n")
+    (report,) = check_path(task, run=True)
+    _untouched(app)
+    assert not report.executed and report.reward_before is None, report.note
+    assert "outside its temporary copy" in report.note and str(app) in report.note, report.note
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "touch {outside}",
+        "echo x > {outside}",
+        "cd ../../../.. && touch {name}",
+        "python -c 'open(\"{outside}\", \"w\")'",
+        "cat <<'EOF' > /dev/null\n{outside}\nEOF",
+        "OUT={outside} && touch $OUT",
+        "pytest --junitxml={outside}",
+        "touch ~/{name}",
+    ],
+)
+def test_outside_paths_are_found(command: str, tmp_path: Path) -> None:
+    tmp, app = tmp_path / "run", tmp_path / "run" / "app"
+    (app / "pkg").mkdir(parents=True)
+    outside = tmp_path / "elsewhere" / "file"
+    found = outside_paths(command.format(outside=outside, name="file"), tmp=tmp, app=app, workdir=app / "pkg",
+                          env={"PATH": "/usr/bin"}, home=str(tmp_path / "realhome"))  # fmt: skip
+    assert found, command
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        PYTEST,
+        'cd "${CCL_REPO_ROOT}" && pytest -q 2>/dev/null',
+        "cd .. && python -m pytest tests/../tests",
+        "/usr/bin/env python -m pytest --basetemp=$TMPDIR/x",
+        "echo 'https://example.com/a/b' && curl http://localhost:8000/health",
+        "PATH=$PATH:node_modules/.bin npm test",
+        "go test ./... && cargo test --manifest-path ./Cargo.toml",
+    ],
+)
+def test_paths_inside_the_copy_are_allowed(command: str, tmp_path: Path) -> None:
+    tmp, app = tmp_path / "run", tmp_path / "run" / "app"
+    (app / "pkg").mkdir(parents=True)
+    env = run_env(tmp, app)
+    assert outside_paths(command, tmp=tmp, app=app, workdir=app / "pkg", env=env, home=str(tmp_path)) == []
+
+
+def test_verifier_environment_is_confined(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLDPWD", "/home/me/src/app")
+    monkeypatch.setenv("CDPATH", "/home/me/src")
+    monkeypatch.setenv("XDG_CACHE_HOME", "/home/me/.cache")
+    env = run_env(tmp_path, tmp_path / "app")
+    assert env["HOME"] == str(tmp_path / "home") and env["TMPDIR"] == str(tmp_path / "tmp")
+    assert env["CCL_REPO_ROOT"] == str(tmp_path / "app")
+    assert not {"OLDPWD", "CDPATH", "XDG_CACHE_HOME"} & set(env)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("cd ~/src/app && pytest", "CD {copy}"),
+        ('cd "$HOME/src/app/tests"', "CD {copy}/tests"),
+        ("cd ${HOME}/src/app/", "CD {copy}"),
+        ("cd /h/me//src/app", "CD {copy}"),
+        ("cd /h/me/x/../src/./app", "CD {copy}"),
+        ("cd '/h/me/src/app'/tests", "CD {copy}/tests"),
+        ('cd ~/"src/app"/tests', "CD {copy}/tests"),
+        ("bash -c 'echo ~/src/app/x'", "{copy}/x"),
+        ("pytest --rootdir=/h/me/src/app -q", "pytest --rootdir={copy} -q"),
+        ("PYTHONPATH=/h/me/src/app:/opt/x sh -c 'echo $PYTHONPATH'", "{copy}:/opt/x"),
+        ("cat <<EOF\n$HOME/src/app/y\nEOF", "{copy}/y"),
+        ("echo /h/me/src/app2 /h/me/src/apple https://x.org/h/me/src/app", "/h/me/src/app2 /h/me/src/apple https://x.org/h/me/src/app"),
+    ],
+)
+def test_portable_command_rewrites_every_spelling(command: str, expected: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    import subprocess
+
+    from ccl_tui.tasks.paths import portable_command
+
+    monkeypatch.setenv("HOME", "/h/me")
+    rewritten = portable_command(command, "/h/me/src/app")
+    shown = rewritten.replace("cd ", "echo CD ").replace("pytest", "echo pytest")
+    copy = str(tmp_path / "copy with space")
+    out = subprocess.run(["bash", "-c", shown], env={"CCL_REPO_ROOT": copy, "HOME": "/elsewhere", "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, check=False).stdout  # fmt: skip
+    assert out.strip().splitlines()[0] == expected.format(copy=copy), rewritten

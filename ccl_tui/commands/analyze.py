@@ -131,9 +131,13 @@ def _print_summary(s: Any) -> None:
         con.print(Text(
             f"Model-derived: {s.messages_classified} of {s.messages_considered} unflagged user messages classified,"
             f" {s.model_signals} signals; {s.clusters_named} clusters named. Calls: {s.llm_calls} made,"
-            f" {s.llm_cached} cached, {s.llm_failed} failed, {s.llm_skipped_budget} over budget."
-            f" Cost ${s.cost_usd:.4f} (estimated ${s.estimate_usd:.4f}, max ${s.max_cost:.2f})."
+            f" {s.llm_cached} cached, {s.llm_failed} failed, {s.llm_skipped_budget} over budget"
+            + (f", {s.llm_skipped_breaker} not sent (provider given up on)" if s.llm_skipped_breaker else "")
+            + f". Cost ${s.cost_usd:.4f} (estimated ${s.estimate_usd:.4f}, max ${s.max_cost:.2f})."
         ))  # fmt: skip
+    if s.provider_requests:
+        con.print(Text(f"Model provider: {s.provider_requests} HTTP request(s), {s.provider_failed_requests} failed"
+                       " (429, 5xx, connection, timeout)"))  # fmt: skip
     for f in s.fallbacks:
         con.print(Text(f"fallback: {f}"))
     for reason, n in s.errors.items():

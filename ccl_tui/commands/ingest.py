@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 from dataclasses import asdict
 
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -15,10 +17,11 @@ from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import IngestProgress, IngestSummary, ingest
 
 
-async def run_ingest(store: Store, paths: list[str] | None, *, quiet: bool, workers: int | None) -> IngestSummary:
+async def run_ingest(store: Store, paths: list[str] | None, *, quiet: bool, workers: int | None,
+                     cancel: threading.Event | None = None) -> IngestSummary:  # fmt: skip
     con = console(stderr=True)
     if quiet:
-        return await ingest(store, paths, workers=workers)
+        return await ingest(store, paths, workers=workers, cancel=cancel)
     with Progress(
         TextColumn("ingest"),
         BarColumn(),
@@ -37,7 +40,7 @@ async def run_ingest(store: Store, paths: list[str] | None, *, quiet: bool, work
             )
             bar.update(task, total=max(p.bytes_total, 1), completed=p.bytes_done, stats=stats)
 
-        return await ingest(store, paths, progress=on_progress, workers=workers)
+        return await ingest(store, paths, progress=on_progress, workers=workers, cancel=cancel)
 
 
 def print_summary(s: IngestSummary) -> None:
@@ -73,13 +76,37 @@ def print_summary(s: IngestSummary) -> None:
         con.print(Text(f"  error: {path}: {err}", style="red"))
 
 
+def stop_on_terminal_signals() -> threading.Event:
+    """SIGTERM and SIGHUP (the terminal closed) stop an ingest cleanly: no new file is started, the files in
+    progress are finished or rolled back, the worker processes are shut down, and the command exits 130. A
+    second signal stops it at once, as Ctrl-C does."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, on_signal)
+    return stop
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
+    stop = stop_on_terminal_signals()
+
     async def go(store: Store) -> tuple[IngestSummary, DetectSummary | None]:
-        summary = await run_ingest(store, args.paths or None, quiet=args.json, workers=args.workers)
-        detected = None if args.no_detect else await refresh(store)
+        summary = await run_ingest(store, args.paths or None, quiet=args.json, workers=args.workers, cancel=stop)
+        detected = None if args.no_detect or summary.cancelled else await refresh(store)
         return summary, detected
 
     summary, detected = run_with_store(args.db, go)
+    if summary.cancelled:
+        console(stderr=True).print(Text(f"interrupted: {summary.new + summary.updated:,} file(s) stored; "
+                                        "run the same command again to continue"))  # fmt: skip
+        return 130
     if args.json:
         print_json({**summary.to_dict(), "detection": asdict(detected) if detected else None})
         return 0

@@ -9,30 +9,42 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from ccl_tui.commands.common import console, print_json, run_with_store
-from ccl_tui.issues.model import Issue
+from ccl_tui.commands.common import console, print_json, print_text, run_with_store
+from ccl_tui.issues.model import Evidence, Issue
 from ccl_tui.pipeline import Scope, ranked_issues, refresh, scope_from
 from ccl_tui.signals.model import Signal
 from ccl_tui.store.db import Store
+from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.text.redact import redact
+
+
+def shown(text: str) -> str:
+    """A text field (title, signature, detail: commands and outputs) as any report prints it, JSON included:
+    what users paste into issues. Control sequences go first, so none can split a secret from the detector."""
+    return redact(terminal_safe(text))
+
+
+def evidence_json(e: Evidence) -> dict[str, Any]:
+    return {**asdict(e), "detail": shown(e.detail)}
 
 
 def issue_json(i: Issue, evidence_limit: int = 10) -> dict[str, Any]:
     d = {
         "rank": i.rank,
         "id": i.id,
-        "title": i.title,
+        "title": shown(i.title),
         "kind": i.kind,
-        "signature": i.signature,
+        "signature": shown(i.signature),
         "impact": {**asdict(i.impact), "formula": i.impact.formula()},
         "occurrences": i.occurrences,
         "sessions": i.impact.sessions,
-        "repos": i.repos,
+        "repos": [shown(r) for r in i.repos],
         "origins": i.origins,
         "kinds": i.kinds,
         "first_seen": i.first_seen,
         "last_seen": i.last_seen,
         "cluster_id": i.cluster_id,
-        "evidence": [asdict(e) for e in i.evidence[:evidence_limit]],
+        "evidence": [evidence_json(e) for e in i.evidence[:evidence_limit]],
     }
     return d
 
@@ -47,8 +59,8 @@ def signal_json(s: Signal) -> dict[str, Any]:
         "call_id": s.call_id,
         "turn": s.turn,
         "severity": s.severity,
-        "signature": s.signature,
-        "detail": s.detail,
+        "signature": shown(s.signature),
+        "detail": shown(s.detail),
         "timestamp": s.timestamp,
         "source": s.source,
         "cost": asdict(s.cost),
@@ -82,7 +94,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                     "total_issues": len(issues), "issues": [issue_json(i) for i in top]})
         return 0
     if args.markdown:
-        print(markdown(top, scope, counts, len(issues)))
+        print_text(markdown(top, scope, counts, len(issues)))
         return 0
     con = console()
     con.print(Text(f"Scope: {scope.describe()}  ({counts['sessions_in_scope']} of {counts['sessions']} sessions;"
@@ -95,28 +107,28 @@ def cmd_report(args: argparse.Namespace) -> int:
                          ("sessions", "right"), ("last seen", "left"), ("id", "left")):
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for i in top:
-        t.add_row(Text(str(i.rank)), Text(f"{i.impact.impact:.1f}"), Text(i.kind), Text(i.title),
+        t.add_row(Text(str(i.rank)), Text(f"{i.impact.impact:.1f}"), Text(i.kind), Text(shown(i.title)),
                   Text(str(i.impact.sessions)), Text((i.last_seen or "")[:10]), Text(i.id))
     con.print(t)
     for i in top[: args.explain]:
-        con.print(Text(f"\n#{i.rank} {i.title}  [{i.id}]", style="bold"))
+        con.print(Text(f"\n#{i.rank} {shown(i.title)}  [{i.id}]", style="bold"))
         for line in i.impact.explain():
             con.print(Text("  " + line))
-        con.print(Text(f"  repos: {', '.join(i.repos)}   origins: {i.origins}"))
+        con.print(Text(f"  repos: {', '.join(shown(r) for r in i.repos)}   origins: {i.origins}"))
         group = groups.get(i.cluster_id or "")
         if group is not None:
-            others = "; ".join(f"#{m.rank} {m.title}" for m in group.members if m.id != i.id)
+            others = "; ".join(f"#{m.rank} {shown(m.title)}" for m in group.members if m.id != i.id)
             derived = " (model-derived name)" if group.model_derived else ""
-            con.print(Text(f"  cluster {group.id} '{group.name}'{derived}: same problem as {others}"))
+            con.print(Text(f"  cluster {group.id} '{shown(group.name)}'{derived}: same problem as {others}"))
         for e in i.evidence[:3]:
             call = f" call {e.call_id}" if e.call_id else ""
-            con.print(Text(f"  evidence: session {e.session_id} event #{e.seq}{call}: {e.detail}"))
+            con.print(Text(f"  evidence: session {e.session_id} event #{e.seq}{call}: {shown(e.detail)}"))
     return 0
 
 
 def markdown(issues: list[Issue], scope: Scope, counts: dict[str, int], total: int) -> str:
     def cell(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ")
+        return shown(s).replace("|", "\\|").replace("\n", " ")
 
     out = [
         "# ccl-tui report",
@@ -164,7 +176,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
         t.add_column(col)
     for s in sigs:
         t.add_row(Text(s.kind), Text(s.polarity), Text(s.session_id[:13]), Text(f"#{s.seq}"), Text(s.call_id or ""),
-                  Text(f"{s.severity:.2f}"), Text(s.signature))
+                  Text(f"{s.severity:.2f}"), Text(shown(s.signature)))
     con.print(t)
     con.print(Text(f"{len(sigs)} signal(s)"))
     return 0

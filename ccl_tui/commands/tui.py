@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ccl_tui.tui.hub import Source
 
 
 def _require_tty() -> bool:
@@ -17,12 +21,33 @@ def _require_tty() -> bool:
     return False
 
 
+def check_database(source: Source) -> None:
+    """Open the app's database once before the app starts: one that cannot be used (damaged, another
+    application's, a newer schema, a folder...) raises ``StoreError``, which the CLI prints as one line instead
+    of launching. A read-only database passes: the app shows what it holds."""
+    import asyncio
+
+    from ccl_tui.store.db import Store, check_path
+
+    if source.fresh_db:  # the guided demo deletes and rebuilds its own database: only the path must do
+        check_path(source.db, header=False)
+        return
+
+    async def probe() -> None:
+        await (await Store.open(source.db)).close()
+
+    asyncio.run(probe())
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
     if not _require_tty():
         return 2
     from ccl_tui.tui.app import make_app
+    from ccl_tui.tui.launch import choose_source
 
-    make_app(args.sessions, args.db, theme=args.theme).run()
+    source = choose_source(args.sessions, args.db)
+    check_database(source)
+    make_app(theme=args.theme, source=source).run()
     return 0
 
 
@@ -30,8 +55,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not _require_tty():
         return 2
     from ccl_tui.tui.app import make_app
+    from ccl_tui.tui.launch import choose_source
 
-    make_app(getattr(args, "sessions", None), args.db, demo=True, auto=args.auto, theme=args.theme).run()
+    source = choose_source(getattr(args, "sessions", None), args.db, demo=True)
+    check_database(source)
+    make_app(demo=True, auto=args.auto, theme=args.theme, source=source).run()
     return 0
 
 

@@ -12,6 +12,11 @@ Steps (each optional part falls back instead of failing):
 5. ``llm=True``: name and summarise clusters with more than one member (model-derived); otherwise the name is
    the title of the member with the highest impact.
 
+All model requests of a run (classification, embeddings, naming) share one
+:class:`~ccl_tui.semantic.llm.ProviderBreaker`: a provider that fails persistently (429, 5xx, connection
+errors, timeouts) is given up on within seconds and a bounded number of requests, the rest of the run keeps the
+rule results and the local embedder, and the summary says so (``provider_given_up``, ``fallbacks``).
+
 Importing this module is cheap: numpy, sklearn, chromadb, openai and pydantic load inside the functions.
 """
 
@@ -74,6 +79,10 @@ class AnalyzeSummary:
     llm_cached: int = 0
     llm_failed: int = 0
     llm_skipped_budget: int = 0
+    llm_skipped_breaker: int = 0  # calls not sent: the provider had been given up on
+    provider_requests: int = 0  # HTTP requests sent to the model provider (chat + embeddings, retries included)
+    provider_failed_requests: int = 0  # of which failed: 429, 5xx, connection error, timeout
+    provider_given_up: str = ""  # why the provider was given up on ("" = it was not)
     cost_usd: float = 0.0
     fallbacks: list[str] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
@@ -128,15 +137,17 @@ async def analyze(
     from ccl_tui.config.settings import load_settings
     from ccl_tui.pipeline import refresh
     from ccl_tui.semantic.embedders import choose
+    from ccl_tui.semantic.llm import ProviderBreaker
 
     settings = settings or load_settings()
     summary = AnalyzeSummary(llm=llm, max_cost=max_cost)
+    breaker = ProviderBreaker()  # one per run, for every model request (chat and embeddings)
     t0 = time.perf_counter()
     await refresh(store, settings, (lambda d, t: _tick(progress, "detect", d, t)) if progress else None)
     summary.seconds["detect"] = round(time.perf_counter() - t0, 3)
 
     try:
-        emb = choose(embedder, **(embedder_options or {}))
+        emb = choose(embedder, **{"breaker": breaker, **(embedder_options or {})})
     except Exception as e:
         summary.fallbacks.append(f"embedder {embedder!r} unavailable ({e}): used local")
         emb = choose("local")
@@ -147,7 +158,7 @@ async def analyze(
     if llm:
         from ccl_tui.semantic.llm import LLMClient
 
-        client = LLMClient(store.db, max_cost=max_cost, **(llm_options or {}))
+        client = LLMClient(store.db, max_cost=max_cost, **{"breaker": breaker, **(llm_options or {})})
         if not client.available:
             summary.fallbacks.append("--llm without OPENAI_API_KEY: only cached model results are used")
         messages = await ssql.unflagged_user_messages(store.db, _user_origins())
@@ -209,6 +220,7 @@ async def analyze(
     summary.clustered_issues = sum(len(r.members) for r in rows if len(r.members) > 1)
     summary.seconds["name"] = round(time.perf_counter() - t, 3)
     summary.seconds["total"] = round(time.perf_counter() - t0, 3)
+    _report_breaker(summary, breaker)
     try:
         await ssql.record_run(store.db, summary.embedder, llm, summary.to_dict())
     except Exception as e:
@@ -257,9 +269,19 @@ def _merge_report(summary: AnalyzeSummary, report: Any) -> None:
     summary.llm_cached += report.cached
     summary.llm_failed += report.failed
     summary.llm_skipped_budget += report.skipped_budget
+    summary.llm_skipped_breaker += report.skipped_breaker
     summary.cost_usd = max(summary.cost_usd, report.cost_usd)
     for reason, n in report.error_summary().items():
         summary.errors[reason] = summary.errors.get(reason, 0) + n
+
+
+def _report_breaker(summary: AnalyzeSummary, breaker: Any) -> None:
+    summary.provider_requests = breaker.requests
+    summary.provider_failed_requests = breaker.failed_requests
+    summary.provider_given_up = breaker.reason
+    if breaker.is_open:
+        skipped = f"{summary.llm_skipped_breaker} model call(s) not sent, " if summary.llm_skipped_breaker else ""
+        summary.fallbacks.append(f"{breaker.describe()}; {skipped}rule results kept")
 
 
 # --------------------------------------------------------------------------------------------- embedding

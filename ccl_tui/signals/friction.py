@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from ccl_tui.config.settings import SignalThresholds
 from ccl_tui.issues.signature import mask
 from ccl_tui.signals.feedback import asked_question, classify_feedback, object_of
-from ccl_tui.signals.model import Signal
+from ccl_tui.signals.model import Signal, snippet
 from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.signals.noise import is_benign_exit
 from ccl_tui.signals.registry import detector
 from ccl_tui.signals.session_view import Call, SessionView
 from ccl_tui.sources.model import Event, EventKind, ts_epoch
 from ccl_tui.sources.outcome import is_mcp
-from ccl_tui.transcript import first_line
+from ccl_tui.text.redact import redact
 
 K = EventKind
 
@@ -61,7 +61,7 @@ def _sig(view: SessionView, kind: str, evidence: list[int], severity: float, sig
     ev = view.by_seq[evidence[0]]
     return Signal(kind=str(kind), session_id=view.session_id, evidence=evidence, turn=ev.turn,
                   severity=round(min(max(severity, 0.0), 1.0), 3), signature=signature,
-                  detail=detail[:240], call_id=call_id, timestamp=ev.timestamp)  # fmt: skip
+                  detail=redact(detail)[:240], call_id=call_id, timestamp=ev.timestamp)  # fmt: skip
 
 
 def expected_failures(view: SessionView) -> dict[int, Event]:
@@ -115,7 +115,7 @@ def command_failures(view: SessionView, th: SignalThresholds) -> list[Signal]:
             continue  # patches and MCP tools have kinds of their own
         key, detail = signature_of(c)
         sev = 0.6 if c.is_verification else 0.45
-        cmd = first_line(c.command or c.tool or "", 80)
+        cmd = snippet(c.command or c.tool or "", 80)
         out.append(_sig(view, S.COMMAND_FAILURE, [c.evidence_seq, c.first.seq], sev, key,
                         f"`{cmd}` exited {c.exit_code}: {detail}" if c.exit_code is not None else f"{cmd}: {detail}",
                         c.call_id))  # fmt: skip
@@ -130,8 +130,8 @@ def expected_failure_notes(view: SessionView, th: SignalThresholds) -> list[Sign
     for seq, said in expected_failures(view).items():
         c = by_first[seq]
         out.append(_sig(view, S.EXPECTED_FAILURE, [c.evidence_seq, seq, said.seq], 0.0, f"expected | {c.program}",
-                        f"`{first_line(c.command or c.program, 60)}` failed as the agent announced "
-                        f"(\u201c{first_line(said.text, 80)}\u201d), then passed", c.call_id))  # fmt: skip
+                        f"`{snippet(c.command or c.program, 60)}` failed as the agent announced "
+                        f"(\u201c{snippet(said.text, 80)}\u201d), then passed", c.call_id))  # fmt: skip
     return out
 
 
@@ -142,7 +142,7 @@ def timeouts(view: SessionView, th: SignalThresholds) -> list[Signal]:
         if c.denial is None and c.timed_out:
             program = c.program or c.tool or "command"
             out.append(_sig(view, S.TIMEOUT, [c.evidence_seq, c.first.seq], 0.6, f"{program} | timeout",
-                            f"`{first_line(c.command or program, 80)}` timed out", c.call_id))
+                            f"`{snippet(c.command or program, 80)}` timed out", c.call_id))
     return out
 
 
@@ -171,10 +171,10 @@ def denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
     for i, c in enumerate(refused):
         who = c.rejection or "user"
         program = c.program or c.tool or "command"
-        what = first_line(c.command or program, 60)
+        what = snippet(c.command or program, 60)
         sev = 0.4 + 0.1 * min(i, 4) + (0.1 if who == "repeated" else 0.0)
         n = f"; {len(refused)} refusal(s) in the session" if len(refused) > 1 else ""
-        reason = first_line(c.denial.text, 100) if c.denial is not None and who != "user" else ""
+        reason = snippet(c.denial.text, 100) if c.denial is not None and who != "user" else ""
         out.append(_sig(view, S.DENIAL, [c.evidence_seq, c.first.seq], sev, f"denied | {program}",
                         f"{_REJECTION_LABEL.get(who, who)} `{what}`" + (f": {reason}" if reason else "") + n,
                         c.call_id))  # fmt: skip
@@ -206,7 +206,7 @@ def approval_waits(view: SessionView, th: SignalThresholds) -> list[Signal]:
         ended = " and was then refused" if c.denial is not None else ""
         s = _sig(view, S.APPROVAL_WAIT, [c.evidence_seq, c.first.seq], 0.3 + min(minutes / 30, 0.4),
                  f"approval wait | {program}",
-                 f"`{first_line(c.command or program, 60)}` waited {minutes:.0f} min for a person{ended}", c.call_id)
+                 f"`{snippet(c.command or program, 60)}` waited {minutes:.0f} min for a person{ended}", c.call_id)
         s.cost.seconds = round(waited, 1)
         out.append(s)
     return out
@@ -221,7 +221,7 @@ def context_pressure(view: SessionView, th: SignalThresholds) -> list[Signal]:
                             "history compacted: the agent lost detail of earlier turns"))
         elif e.kind == K.ERROR and e.status == "context_window_exceeded":
             out.append(_sig(view, S.CONTEXT_TRUNCATION, [e.seq], 0.8, "context | window exceeded",
-                            f"context window exceeded: {first_line(e.text, 120)}"))
+                            f"context window exceeded: {snippet(e.text, 120)}"))
     peak = next(
         (e for e in view.events if e.kind == K.TOKEN_COUNT and e.data.get("input") and e.data.get("window")
          and e.data["input"] / e.data["window"] >= th.context_fill_threshold),
@@ -250,9 +250,9 @@ def errors(view: SessionView, th: SignalThresholds) -> list[Signal]:
     seen_stream_turns: set[int] = set()
     for e in view.events:
         if e.kind == K.ERROR and e.status != "context_window_exceeded":
-            cls = e.status or mask(first_line(e.text, 60)).lower() or "error"
+            cls = e.status or mask(snippet(e.text, 60)).lower() or "error"
             sev = 0.7 if e.status in ("usage_limit_exceeded", "unauthorized") else 0.6
-            out.append(_sig(view, S.ERROR, [e.seq], sev, f"codex error | {cls}", f"Codex error: {first_line(e.text, 160)}"))
+            out.append(_sig(view, S.ERROR, [e.seq], sev, f"codex error | {cls}", f"Codex error: {snippet(e.text, 160)}"))
         elif e.kind == K.STREAM_ERROR and e.turn not in seen_stream_turns:
             seen_stream_turns.add(e.turn)
             burst = [x.seq for x in view.events if x.kind == K.STREAM_ERROR and x.turn == e.turn]
@@ -265,7 +265,7 @@ def errors(view: SessionView, th: SignalThresholds) -> list[Signal]:
             continue
         server = tool.split("__")[-2] if tool.count("__") >= 2 else tool.split("__")[0]
         out.append(_sig(view, S.ERROR, [o.seq, c.first.seq], 0.4, f"tool error | mcp {server}",
-                        f"MCP tool {tool} failed: {first_line(o.text, 120)}", c.call_id))
+                        f"MCP tool {tool} failed: {snippet(o.text, 120)}", c.call_id))
     return out
 
 
@@ -325,7 +325,7 @@ def stopped_turns(view: SessionView) -> list[Stop]:
 def _interrupt(view: SessionView, evidence: list[int], running: Call | None, what: str) -> Signal:
     program = running.program if running else ""
     sig = f"interrupt | during {program}" if program else "interrupt | while the agent was working"
-    during = f" during `{first_line(running.command or program, 60)}`" if running else ""
+    during = f" during `{snippet(running.command or program, 60)}`" if running else ""
     return _sig(view, S.INTERRUPT, evidence, 0.6, sig, f"{what}{during}", running.call_id if running else None)
 
 
@@ -362,7 +362,7 @@ def pushback(view: SessionView, th: SignalThresholds) -> list[Signal]:
         obj = object_of(view, p)
         out.append(_sig(view, S.USER_PUSHBACK, [p.seq, *([obj.seq] if obj.seq is not None else [])], fb.severity,
                         f"pushback | {fb.category} | {obj.key}",
-                        f"{fb.label} after {obj.label}: \u201c{first_line(p.text, 140)}\u201d"))  # fmt: skip
+                        f"{fb.label} after {obj.label}: \u201c{snippet(p.text, 140)}\u201d"))  # fmt: skip
     return out
 
 
@@ -391,7 +391,7 @@ def retry_loops(view: SessionView, th: SignalThresholds) -> list[Signal]:
         seqs = {c.first.seq for c in calls}
         if len(calls) >= th.retry_loop_min and not any(seqs <= done for done in covered):
             common = max({keys[s] for s in seqs}, key=lambda k: sum(keys[s] == k for s in seqs))
-            out.append(_loop(view, common, calls, f"`{first_line(command, 60)}` failed {len(calls)}x in one session"))
+            out.append(_loop(view, common, calls, f"`{snippet(command, 60)}` failed {len(calls)}x in one session"))
     return out
 
 

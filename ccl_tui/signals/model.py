@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.redact import redact
+
 
 class Polarity(StrEnum):
     FRICTION = "friction"
@@ -85,3 +88,10 @@ class Signal:
     @property
     def seq(self) -> int:
         return self.evidence[0]
+
+
+def snippet(text: str, width: int = 160) -> str:
+    """The first line of untrusted text for a signal's detail: redacted whole *before* it is cut, so a secret
+    is never left half visible by the cut, and stripped of control codes."""
+    line = strip_control(redact(text)).strip().split("\n", 1)[0]
+    return line if len(line) <= width else line[: width - 1] + "…"

@@ -44,7 +44,14 @@ def is_benign_exit(program: str, exit_code: int | None, output: str = "", comman
 
     A pipeline exits with its last stage's status: ``ls | rg x`` exiting 1 is rg finding nothing, whatever
     program the command is grouped under."""
-    if exit_code is None or exit_code == 0:
+    if exit_code is None:
+        # 2025 sandbox builds reported some probes as ``failed in sandbox: `` with no code and no text: a
+        # grep/rg that found nothing, alone or ending a pipeline.
+        if output.strip().lower().rstrip(":") != "failed in sandbox":
+            return False
+        last = exit_program(command) if command else program
+        return 1 in BENIGN_EXITS.get(last or program, frozenset())
+    if exit_code == 0:
         return False
     last = exit_program(command) if command and "|" in command else ""
     if last and last != program and is_benign_exit(last, exit_code, output):

@@ -1,9 +1,19 @@
-"""Find rollout files under ``$CODEX_HOME`` (sessions/, archived_sessions/) or explicit paths."""
+"""Find rollout files under ``$CODEX_HOME`` (sessions/, archived_sessions/) or explicit paths.
+
+Discovery never follows a directory symlink, never opens anything but a regular file (a FIFO or a link to
+``/dev/zero`` named ``rollout-*.jsonl`` would block or never end), survives symlink loops and file names that
+are not UTF-8, and reports everything it passed over (an unreadable folder, a loop, a device) instead of
+skipping it without a word. Paths are made absolute, so the same folder given as ``./x`` and ``/home/me/x``
+is one set of files.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccl_tui.locations import codex_home
@@ -22,49 +32,100 @@ def is_jsonl_name(name: str) -> bool:
     return name.endswith(ROLLOUT_SUFFIXES) and name not in NOT_ROLLOUTS
 
 
-def _walk(root: Path, accept: Callable[[str], bool] = is_rollout_name) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda _e: None):
+@dataclass
+class Discovery:
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+
+def _shown(path: str) -> str:
+    """A path for messages even when its name is not valid UTF-8."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _walk(root: Path, accept: Callable[[str], bool], found: Discovery) -> Iterable[Path]:
+    def onerror(exc: OSError) -> None:
+        found.skipped.append((_shown(str(exc.filename or root)), f"cannot read folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):  # never follows directory symlinks
         dirnames.sort()
         for name in sorted(filenames):
             if accept(name):
                 yield Path(dirpath) / name
 
 
-def find_rollouts(paths: Iterable[Path | str] | None = None) -> list[Path]:
-    """Rollout files to ingest, deduplicated and in a stable order.
+def _usable(p: Path, found: Discovery) -> bool:
+    """A regular file with a name SQLite and the terminal can hold; anything else is reported."""
+    text = str(p)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        found.skipped.append((_shown(text), "file name is not valid UTF-8"))
+        return False
+    try:
+        st = os.stat(p)  # follows a file symlink: the target must be a regular file
+    except OSError as exc:
+        why = "symlink loop" if exc.errno == errno.ELOOP else f"cannot stat: {exc.strerror or exc}"
+        found.skipped.append((text, why))
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        found.skipped.append((text, "not a regular file (FIFO, device, socket or folder)"))
+        return False
+    return True
+
+
+def discover(paths: Iterable[Path | str] | None = None) -> Discovery:
+    """Rollout files to ingest, deduplicated and in a stable order, and what was passed over, with why.
 
     A directory that looks like a Codex home (has ``sessions/`` or ``archived_sessions/``) is scanned in
     those two folders only for ``rollout-*.jsonl[.zst|.gz]`` (``history.jsonl`` and logs are not rollouts);
     any other directory is scanned recursively for ``*.jsonl[.zst|.gz]`` (files that turn out not to be
     rollouts are reported as such). Files named explicitly are taken whatever their name.
     """
-    roots = [Path(p).expanduser() for p in paths] if paths else [codex_home()]
-    seen: set[Path] = set()
-    out: list[Path] = []
+    found = Discovery()
+    roots = [Path(os.path.abspath(Path(p).expanduser())) for p in paths] if paths else [Path(os.path.abspath(codex_home()))]
+    seen: set[str] = set()
     for root in roots:
-        if root.is_file():
+        try:
+            is_dir = root.is_dir()
+            is_file = not is_dir and (root.is_file() or root.is_symlink() or root.exists())
+        except OSError as exc:
+            found.skipped.append((_shown(str(root)), f"cannot read: {exc.strerror or exc}"))
+            continue
+        if is_file:
             candidates: Iterable[Path] = [root]
-        elif root.is_dir():
+        elif is_dir:
             subdirs = [root / "sessions", root / "archived_sessions"]
             if any(d.is_dir() for d in subdirs):
-                candidates = (p for d in subdirs if d.is_dir() for p in _walk(d))
+                candidates = (p for d in subdirs if d.is_dir() for p in _walk(d, is_rollout_name, found))
             else:
-                candidates = _walk(root, is_jsonl_name)
+                candidates = _walk(root, is_jsonl_name, found)
         else:
             continue
         for p in candidates:
-            key = p.resolve()
+            if not _usable(p, found):
+                continue
+            try:
+                key = os.path.realpath(p)  # a copy reached through a file symlink is the same file
+            except (OSError, RuntimeError):
+                key = str(p)
             if key not in seen:
                 seen.add(key)
-                out.append(p)
-    return out
+                found.files.append(p)
+    return found
+
+
+def find_rollouts(paths: Iterable[Path | str] | None = None) -> list[Path]:
+    """The files of :func:`discover` (what it skipped is dropped: use ``discover`` to report it)."""
+    return discover(paths).files
 
 
 def has_rollouts(home: Path) -> bool:
     """Whether a Codex home holds at least one rollout (stops at the first one: cheap at startup)."""
+    found = Discovery()
     for sub in ("sessions", "archived_sessions"):
         d = home / sub
         if d.is_dir():
-            for _ in _walk(d):
+            for _ in _walk(d, is_rollout_name, found):
                 return True
     return False

@@ -36,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from ccl_tui.sources.outputs import content_text, duration_to_ms, loads_maybe
+from ccl_tui.sources.outputs import content_text, duration_to_ms, int64, int_text, loads_maybe
 
 
 class Status(StrEnum):
@@ -131,8 +131,12 @@ _PROC_EXIT = re.compile(r"^Process exited with code (-?\d+)", re.M)
 _PROC_RUNNING = re.compile(r"^Process running with session ID (\d+)", re.M)
 _OUTPUT_HEADER = re.compile(r"^Output:\n", re.M)
 #: Pre-tools era (2025): ``failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error,
-#: exit code: 2, stdout: …, stderr: …``; ``execution error: Sandbox(Signal(9))``; ``Command denied by sandbox``.
-_SANDBOX = re.compile(r"^(?:failed in sandbox \w+ with )?execution error: |^Command denied by sandbox: |^sandbox error: ", re.I)
+#: exit code: 2, stdout: …, stderr: …``, ``failed in sandbox: sandbox error: command was killed by a signal``,
+#: ``failed in sandbox: <stderr>``; ``execution error: Sandbox(Signal(9))``; ``Command denied by sandbox``.
+_SANDBOX = re.compile(
+    r"^(?:failed in sandbox(?: \w+ with execution error)?: |execution error: |Command denied by sandbox: |sandbox error: )",
+    re.I,
+)
 _SANDBOX_CODE = re.compile(r"sandbox denied exec error, exit code: (-?\d+)", re.I)
 _TIMED_OUT = re.compile(r"command timed out|timed out after \d+|timed out awaiting|\btimeout of \d+|deadline exceeded", re.I)
 _PATCH_OK = re.compile(r"^\s*Success\. Updated the following files:", re.I)
@@ -208,24 +212,25 @@ def truncation_markers(text: str) -> dict[str, int] | None:
     if "omitted" in text:
         m = _OMITTED.search(text)
         if m:
-            found["omitted_lines"], found["total_lines"] = int(m[1]), int(m[2])
+            found["omitted_lines"], found["total_lines"] = int_text(m[1]), int_text(m[2])
         it = _ITEMS_CUT.search(text)
         if it:
-            found["items_omitted"] = int(it[1])
+            found["items_omitted"] = int_text(it[1])
     if "Total output lines" in text[:600] and "total_lines" not in found:
         t = _TOTAL_LINES.search(text, 0, 600)
         if t:
-            found["total_lines"] = int(t[1])
+            found["total_lines"] = int_text(t[1])
     if "truncated" in text:
         c = _TOKENS_CUT.search(text)
         if c:
-            found["tokens_truncated"] = int(c[1])
+            found["tokens_truncated"] = int_text(c[1])
         ch = _CHARS_CUT.search(text)
         if ch:
-            found["chars_truncated"] = int(ch[1] or ch[2])
+            found["chars_truncated"] = int_text(ch[1] or ch[2])
         kept = _LINES_CUT.search(text)
         if kept:
-            found["kept_lines"] = int(kept[1])
+            found["kept_lines"] = int_text(kept[1])
+    found = {k: v for k, v in found.items() if v is not None}
     return found or None
 
 
@@ -246,8 +251,8 @@ def classify_output(raw: Any, tool: str | None = None) -> Outcome:
     if s.startswith(("Chunk ID: ", "Command: ")):
         u = _UNIFIED.match(s)
         if u is not None:
-            code = int(u["code"]) if u["code"] is not None else None
-            out = Outcome(s, start=u.end(), exit_code=code, duration_ms=round(float(u["wall"]) * 1000),
+            code = int_text(u["code"]) if u["code"] is not None else None
+            out = Outcome(s, start=u.end(), exit_code=code, duration_ms=duration_to_ms(u["wall"] + "s"),
                           process_id=u["proc"])  # fmt: skip
             if u["proc"]:
                 out.status, out.reason = Status.RUNNING, "unified exec: still running"
@@ -274,8 +279,8 @@ def classify_output(raw: Any, tool: str | None = None) -> Outcome:
     if m or running or head.startswith(("Chunk ID:", "Wall time:")):
         wall = _WALL_TIME.search(head)
         body = _OUTPUT_HEADER.search(s, 0, 800)
-        out = Outcome(s, start=body.end() if body else 0, exit_code=int(m[1]) if m else None,
-                      duration_ms=round(float(wall[1]) * 1000) if wall else None,
+        out = Outcome(s, start=body.end() if body else 0, exit_code=int_text(m[1]) if m else None,
+                      duration_ms=duration_to_ms(wall[1] + "s") if wall else None,
                       process_id=running[1] if running else None)  # fmt: skip
         if out.exit_code is not None:
             _by_exit(out, "exit code header")
@@ -287,7 +292,7 @@ def classify_output(raw: Any, tool: str | None = None) -> Outcome:
         return out
     if _SANDBOX.match(head):
         code = _SANDBOX_CODE.search(head)
-        out = Outcome(s, Status.FAILED, "sandbox failure text", exit_code=int(code[1]) if code else None)
+        out = Outcome(s, Status.FAILED, "sandbox failure text", exit_code=int_text(code[1]) if code else None)
         if _TIMED_OUT.search(head[:200]):
             out.status, out.reason = Status.TIMEOUT, "sandbox: timed out"
         out.truncation = truncation_markers(s)
@@ -354,7 +359,7 @@ def _object(obj: dict[str, Any], tool: str | None) -> Outcome | None:
     meta = obj.get("metadata")
     if "output" in obj and isinstance(meta, dict):
         code = meta.get("exit_code")
-        code = code if type(code) is int else None
+        code = int64(code)
         dur = meta.get("duration_seconds")
         text = obj.get("output")
         text = text if isinstance(text, str) else content_text(text)
@@ -412,7 +417,7 @@ def is_mcp(tool: str | None) -> bool:
 # ---------------------------------------------------------------------------------------------- event_msg
 def classify_exec_end(p: dict[str, Any]) -> Outcome:
     """``exec_command_end`` (era C): exit code, status (``declined`` = rejected) and duration."""
-    code = p.get("exit_code") if type(p.get("exit_code")) is int else None
+    code = int64(p.get("exit_code"))
     status = p.get("status") if isinstance(p.get("status"), str) else None
     out_text = p.get("aggregated_output")
     stderr = p.get("stderr") if isinstance(p.get("stderr"), str) else ""

@@ -63,23 +63,43 @@ def content_text(content: Any) -> str:
     return "\n".join(out)
 
 
+INT64_MAX = (1 << 63) - 1
+#: Durations beyond a week are not durations a log means (2^64-1, 1e308...): treated as unknown.
+_MAX_MS = 7 * 86_400_000
+
+
+def int64(value: Any) -> int | None:
+    """``value`` when it is an int SQLite and JSON can hold (bools are not ints here), else None."""
+    if type(value) is int and -INT64_MAX - 1 <= value <= INT64_MAX:
+        return value
+    return None
+
+
+def int_text(digits: str) -> int | None:
+    """An integer written in a log's text (``Process exited with code 99999999999999999999``), if sane."""
+    return int(digits) if len(digits.lstrip("-")) <= 18 else None
+
+
 def duration_to_ms(value: Any) -> int | None:
-    """serde Duration ``{"secs": N, "nanos": N}``, a number of seconds, or a string like ``"1.2s"``/``"350ms"``."""
+    """serde Duration ``{"secs": N, "nanos": N}``, a number of seconds, or a string like ``"1.2s"``/``"350ms"``.
+    Anything that is not a finite, plausible duration (negative, NaN, 1e308, ``"1.2.3s"``) is None."""
+    ms: float | None = None
     if isinstance(value, dict):
         secs = value.get("secs") or 0
         nanos = value.get("nanos") or 0
-        if isinstance(secs, int | float) and isinstance(nanos, int | float):
-            return round(secs * 1000 + nanos / 1e6)
-        return None
-    if isinstance(value, int | float):
-        return round(value * 1000)
-    if isinstance(value, str):
-        m = re.fullmatch(r"\s*([\d.]+)\s*(ms|s|m)?\s*", value)
+        if isinstance(secs, int | float) and isinstance(nanos, int | float) and not isinstance(secs, bool):
+            ms = secs * 1000 + nanos / 1e6
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        ms = value * 1000
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*", value)
         if m:
             n = float(m.group(1))
             unit = m.group(2) or "s"
-            return round(n if unit == "ms" else n * 60000 if unit == "m" else n * 1000)
-    return None
+            ms = n if unit == "ms" else n * 60000 if unit == "m" else n * 1000
+    if ms is None or ms != ms or not 0 <= ms <= _MAX_MS:
+        return None
+    return round(ms)
 
 
 _PATCH_PROGRAMS = ("apply_patch", "applypatch")

@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 
 from ccl_tui.sources.model import Session
-from ccl_tui.sources.reader import BadLine, ReadResult, iter_lines, open_stream, parse_line
+from ccl_tui.sources.reader import MAX_LINE, BadLine, ReadResult, iter_lines, open_stream, parse_line
 from ccl_tui.sources.rollout import ParseState, RolloutParser
 
 HEAD_BYTES = 4096
@@ -72,6 +72,9 @@ def parse_file(path: str, offset: int = 0, start_line: int = 0, state: bytes | N
             for line_no, raw in iter_lines(
                 stream, read, start_offset=offset, start_line=start_line, final=bool(res.compressed)
             ):
+                if raw is None:
+                    bad.append(BadLine(line_no, f"line longer than {MAX_LINE >> 20} MiB skipped", ""))
+                    continue
                 if not raw or raw.isspace():
                     continue
                 try:
@@ -80,15 +83,19 @@ def parse_file(path: str, offset: int = 0, start_line: int = 0, state: bytes | N
                     excerpt = raw[:120].decode("utf-8", "replace")
                     bad.append(BadLine(line_no, f"invalid JSON ({exc})", excerpt))
                     continue
-                feed(line_no, obj)
+                try:
+                    feed(line_no, obj)
+                except Exception as exc:  # a record of a shape no parser rule expected: it alone is lost
+                    excerpt = raw[:120].decode("utf-8", "replace")
+                    bad.append(BadLine(line_no, f"record not understood ({type(exc).__name__}: {exc})"[:200], excerpt))
     except FileNotFoundError:
         res.error = "file disappeared while it was being read"
         return res
     except OSError as exc:
         res.error = f"read error: {exc}"
         return res
-    except Exception as exc:  # corrupt zstd/gzip stream, etc. — keep what was read, report the rest
-        res.error = f"stopped reading at line {read.lines + 1}: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # corrupt or truncated zstd/gzip stream, etc.: keep what was read, report the rest
+        res.error = f"stopped reading after line {read.lines}: {type(exc).__name__}: {exc}"
     session = parser.snapshot_session()
     res.session = session
     res.end_offset, res.lines, res.pending_bytes = read.end_offset, read.lines, read.pending_bytes

@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,10 @@ import orjson
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 GZIP_MAGIC = b"\x1f\x8b"
 BLOCK = 4 << 20
+#: Longest line read (bytes). Codex lines with images or huge outputs reach tens of MB; past this a line is
+#: skipped and reported, never held in memory.
+MAX_LINE = 128 << 20
+_BOM = b"\xef\xbb\xbf"
 _LONE_SURROGATE = re.compile(
     rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
     rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
@@ -77,7 +81,7 @@ class ZstdStream(io.RawIOBase):
                 break
             self._feed(chunk)
         if not self._buf and self._truncated:
-            raise EOFError("zstd stream is truncated (file still being written or damaged)")
+            raise EOFError("compressed stream is truncated (file still being written or damaged)")
         n = len(self._buf) if size < 0 else min(size, len(self._buf))
         out = bytes(self._buf[:n])
         del self._buf[:n]
@@ -101,6 +105,27 @@ class ZstdStream(io.RawIOBase):
         super().close()
 
 
+class GzipStream(ZstdStream):
+    """Decompress concatenated gzip members the same way: everything before a truncation is returned first,
+    then the truncation is an error (``gzip.GzipFile`` drops the data it decoded in the failing read)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._dobj = zlib.decompressobj(wbits=31)
+        self._buf = bytearray()
+        self._eof = False
+
+    def _feed(self, chunk: bytes) -> None:
+        while chunk:
+            self._started = True
+            self._buf += self._dobj.decompress(chunk)
+            if not self._dobj.eof:
+                return
+            chunk = self._dobj.unused_data
+            self._dobj = zlib.decompressobj(wbits=31)
+            self._started = bool(chunk)
+
+
 def open_stream(path: Path) -> tuple[BinaryIO, str | None]:
     f = path.open("rb")
     head = f.read(4)
@@ -109,7 +134,7 @@ def open_stream(path: Path) -> tuple[BinaryIO, str | None]:
     if kind == "zstd":
         return ZstdStream(f), kind  # type: ignore[return-value]
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=f, mode="rb"), kind  # type: ignore[return-value]
+        return GzipStream(f), kind  # type: ignore[return-value]
     return f, None
 
 
@@ -132,14 +157,25 @@ def iter_lines(
     start_offset: int = 0,
     start_line: int = 0,
     final: bool = False,
-) -> Iterator[tuple[int, bytes]]:
+    max_line: int | None = None,
+) -> Iterator[tuple[int, bytes | None]]:
     """Yield ``(line_number, raw_bytes)`` for complete lines from ``start_offset``.
 
     ``final`` marks an immutable file (compressed archive): its unterminated tail is treated as a last line
-    rather than left pending. ``result`` is updated as lines are consumed.
+    rather than left pending. ``result`` is updated as lines are consumed. A line longer than ``max_line``
+    bytes (default :data:`MAX_LINE`) is yielded as ``None`` (skip and report it): its bytes are discarded as
+    they stream past, so a decompression bomb or a runaway line costs time, never memory. Long lines are
+    assembled from their blocks once (linear, however many blocks they span). A UTF-8 byte order mark at
+    the start of the file is dropped.
     """
+    limit = MAX_LINE if max_line is None else max_line
+    after_unterminated = False
     if start_offset:
         if stream.seekable():
+            # The last pass may have consumed a complete record whose newline was not written yet: the
+            # newline that follows now ends that record, it is not a line of its own.
+            stream.seek(start_offset - 1)
+            after_unterminated = stream.read(1) != b"\n"
             stream.seek(start_offset)
         else:  # decompression stream: skip forward
             remaining = start_offset
@@ -150,46 +186,76 @@ def iter_lines(
                 remaining -= len(chunk)
     offset = start_offset
     line_no = start_line
-    carry = b""
+    pieces: list[bytes] = []  # the current line's bytes so far (blocks it spans)
+    size = 0  # its length
+    oversized = False  # longer than the limit: its bytes are being dropped
     result.end_offset = offset
     result.lines = line_no
+    first = start_offset == 0
     while True:
         block = stream.read(BLOCK)
         if not block:
             break
-        if carry:
-            block = carry + block
-            carry = b""
         start = 0
         while True:
             nl = block.find(b"\n", start)
+            piece = block[start:] if nl < 0 else block[start:nl]
+            if not oversized:
+                if size + len(piece) > limit:
+                    oversized = True
+                    pieces.clear()
+                else:
+                    pieces.append(piece)
+            size += len(piece)
             if nl < 0:
-                carry = block[start:]
                 break
-            line_no += 1
-            raw = block[start:nl]
-            offset += nl + 1 - start
+            offset += size + 1
             start = nl + 1
+            if after_unterminated:
+                after_unterminated = False
+                if size == 0:  # just the newline of the record consumed last time
+                    pieces.clear()
+                    result.end_offset = offset
+                    continue
+            line_no += 1
+            raw = None if oversized else (pieces[0] if len(pieces) == 1 else b"".join(pieces))
+            if first and raw is not None and raw.startswith(_BOM):
+                raw = raw[len(_BOM) :]
+            first = False
+            pieces, size, oversized = [], 0, False
             result.end_offset = offset
             result.lines = line_no
             yield line_no, raw
-    if carry:
-        tail = carry.strip()
-        if not tail:
-            result.end_offset = offset + len(carry)
-            return
-        complete = final
-        if not complete and tail[:1] == b"{":
-            try:
-                complete = isinstance(orjson.loads(tail), dict)
-            except orjson.JSONDecodeError:
-                complete = False
-        if complete:
-            # A whole record whose newline has not been written yet: consume it. If "\n" follows later,
-            # the next pass starts with an empty line, which is skipped.
+    if not size:
+        return
+    if oversized:
+        if final:
             line_no += 1
-            result.end_offset = offset + len(carry)
+            result.end_offset = offset + size
             result.lines = line_no
-            yield line_no, carry
+            yield line_no, None
         else:
-            result.pending_bytes = len(carry)
+            result.pending_bytes = size
+        return
+    carry = b"".join(pieces)
+    if first and carry.startswith(_BOM):
+        carry = carry[len(_BOM) :]
+    tail = carry.strip()
+    if not tail:
+        result.end_offset = offset + size
+        return
+    complete = final
+    if not complete and tail[:1] == b"{":
+        try:
+            complete = isinstance(orjson.loads(tail), dict)
+        except orjson.JSONDecodeError:
+            complete = False
+    if complete:
+        # A whole record whose newline has not been written yet: consume it. When the newline follows,
+        # the next pass recognises it as this record's end (see ``after_unterminated``).
+        line_no += 1
+        result.end_offset = offset + size
+        result.lines = line_no
+        yield line_no, carry
+    else:
+        result.pending_bytes = size

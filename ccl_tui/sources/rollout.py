@@ -34,6 +34,7 @@ from ccl_tui.sources.outputs import (
     PATCH_OK_FILE,
     argv_to_command,
     content_text,
+    int64,
     loads_maybe,
     patch_files,
     shell_patch,
@@ -217,7 +218,11 @@ class RolloutParser:
 
     def _session_meta(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
         st = self.state
-        sid = str(p.get("id") or "").lower() or None
+        raw_id = p.get("id")
+        sid = raw_id.strip().lower() or None if isinstance(raw_id, str) else None
+        if self.session is None and sid and st.name_id and sid != st.name_id and st.seq == 0:
+            # Codex writes a file's own meta first: a renamed file keeps its session id, whatever its name.
+            st.name_id = sid
         own = st.name_id or (sid if self.session is None else self.session.id)
         if sid and own and sid != own:
             # A copy of the parent's meta: the parent's history follows, replayed in one burst.
@@ -315,10 +320,14 @@ class RolloutParser:
             # No time on this record (legacy era): the last known time, marked as inferred in the data.
             ts = st.last_ts
             data = {**data, "ts_from": st.ts_source or "previous record"} if data else {"ts_from": st.ts_source or "previous record"}
+        if exit_code is not None:
+            exit_code = int64(exit_code)
+        if duration_ms is not None:
+            duration_ms = int64(duration_ms)
         self.rows.append((
             self.session.id, st.seq, kind, raw_type, line_no, ts, st.turn, call_id, tool, command,  # type: ignore[union-attr]
             workdir, exit_code, duration_ms, None if success is None else int(success), status,
-            len(text) if size is None else size, _dumps(data).decode() if data else None, text,
+            len(text) if size is None else size, _dump_data(data) if data else None, text,
         ))  # fmt: skip
         st.seq += 1
 
@@ -427,7 +436,7 @@ class RolloutParser:
                     data["escalated"] = True
                     if args.get("justification"):
                         data["justification"] = capped(str(args["justification"]), CAP_CONTEXT)
-                if isinstance(args.get("timeout_ms"), int):
+                if int64(args.get("timeout_ms")) is not None:
                     data["timeout_ms"] = args["timeout_ms"]
                 if name == "write_stdin":
                     proc = str(args.get("session_id", ""))
@@ -550,14 +559,16 @@ class RolloutParser:
                            data={"role": str(kind)})
                 return
             data: dict[str, Any] = {}
-            images = (p.get("images") or []) + (p.get("local_images") or [])
+            images = sum(len(x) for x in (p.get("images"), p.get("local_images")) if isinstance(x, list))
             if images:
-                data["images"] = len(images)
+                data["images"] = images
             self._user_prompt(line_no, ts, raw_type, text, data)
         elif ptype == "task_started":
             st.turn += 1
             st.turn_state = "started"
-            data = {k: p[k] for k in ("turn_id", "model_context_window") if p.get(k) is not None}
+            data = {k: p[k] for k in ("turn_id",) if isinstance(p.get(k), str)}
+            if int64(p.get("model_context_window")) is not None:
+                data["model_context_window"] = p["model_context_window"]
             self._emit(K.TURN_STARTED, raw_type, line_no, ts, data=data)
         elif ptype == "task_complete":
             st.turn_state = "closed"
@@ -570,7 +581,7 @@ class RolloutParser:
                 msg = _str(err.get("message")) or ""
                 self._emit(K.ERROR, raw_type, line_no, ts, text=capped(msg, CAP_MESSAGE), size=len(msg), status=_str(info))
             self._emit(K.TURN_COMPLETED, raw_type, line_no, ts, status="failed" if isinstance(err, dict) else "completed",
-                       duration_ms=dur if isinstance(dur, int) else None,
+                       duration_ms=int64(dur),
                        data={"turn_id": p["turn_id"]} if p.get("turn_id") else {})
         elif ptype == "turn_aborted":
             st.turn_state = "closed"
@@ -603,7 +614,7 @@ class RolloutParser:
             text = f"rolled back {n} turn(s)" if ptype == "thread_rolled_back" else (_str(p.get("message")) or "undo")
             self._emit(K.ROLLBACK, raw_type, line_no, ts, text=text,
                        success=p.get("success") if isinstance(p.get("success"), bool) else None,
-                       data={"num_turns": n} if isinstance(n, int) else {})
+                       data={"num_turns": n} if int64(n) is not None else {})
         elif ptype in ("entered_review_mode", "exited_review_mode"):
             self._emit(K.REVIEW, raw_type, line_no, ts, status=ptype.split("_")[0])
         else:
@@ -615,12 +626,12 @@ class RolloutParser:
         if isinstance(info, dict):
             last = info.get("last_token_usage") or {}
             total = info.get("total_token_usage") or {}
-            if isinstance(last, dict) and isinstance(last.get("input_tokens"), int):
+            if isinstance(last, dict) and int64(last.get("input_tokens")) is not None:
                 data["input"] = last["input_tokens"]
-            if isinstance(last, dict) and isinstance(last.get("total_tokens"), int):
+            if isinstance(last, dict) and int64(last.get("total_tokens")) is not None:
                 data["last"] = last["total_tokens"]
             if isinstance(total, dict):
-                if isinstance(total.get("total_tokens"), int):
+                if int64(total.get("total_tokens")) is not None:
                     data["total"] = total["total_tokens"]
                 fresh = _fresh_tokens(total)
                 if fresh is not None:
@@ -628,14 +639,14 @@ class RolloutParser:
                     last_fresh = _fresh_tokens(last) if isinstance(last, dict) else None
                     if last_fresh is not None:
                         data["last_fresh"] = last_fresh
-                if isinstance(total.get("output_tokens"), int):
+                if int64(total.get("output_tokens")) is not None:
                     data["output"] = total["output_tokens"]
-            if isinstance(info.get("model_context_window"), int):
+            if int64(info.get("model_context_window")) is not None:
                 data["window"] = info["model_context_window"]
         rl = p.get("rate_limits")
         if isinstance(rl, dict) and isinstance(rl.get("primary"), dict):
             used = rl["primary"].get("used_percent")
-            if isinstance(used, int | float):
+            if isinstance(used, int | float) and not isinstance(used, bool) and abs(used) < 1e15:
                 data["rate_used_pct"] = used
         if not data or data == self.state.last_tokens:
             return  # a rate-limit-only heartbeat, or the same counts repeated for the same request
@@ -742,12 +753,35 @@ def _trim(d: dict[str, Any]) -> None:
             del d[k]
 
 
+def _dump_data(data: dict[str, Any]) -> str:
+    """Event extras as JSON; values JSON or SQLite cannot hold (ints past 64 bits, 255-deep nesting) become
+    null rather than costing the record."""
+    try:
+        return _dumps(data).decode()
+    except TypeError:  # orjson.JSONEncodeError: out-of-range int, recursion limit, unknown type
+        return _dumps(_json_safe(data, 0)).decode()
+
+
+def _json_safe(value: Any, depth: int) -> Any:
+    if depth > 32:
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v, depth + 1) for v in value]
+    if type(value) is int:
+        return int64(value)
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    return value if value is None or isinstance(value, str | bool) else str(value)
+
+
 def _fresh_tokens(usage: dict[str, Any]) -> int | None:
     """Tokens of a usage record not served from the prompt cache: new input plus output."""
-    i, c, o = usage.get("input_tokens"), usage.get("cached_input_tokens"), usage.get("output_tokens")
-    if type(i) is not int or type(o) is not int:
+    i, c, o = int64(usage.get("input_tokens")), int64(usage.get("cached_input_tokens")), int64(usage.get("output_tokens"))
+    if i is None or o is None:
         return None
-    return max(i - (c if type(c) is int else 0), 0) + o
+    return int64(max(i - (c or 0), 0) + o)
 
 
 def _str(v: Any) -> str | None:

@@ -1,14 +1,18 @@
-"""The aiosqlite event store: one connection, WAL, explicit transactions, migrations on open.
+"""The aiosqlite event store: one connection, WAL, explicit transactions, migrations on open (under one lock).
 
 All SQL of the product lives in ``ccl_tui.store``; other layers call these methods and get dataclasses.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -17,11 +21,7 @@ from ccl_tui.issues.model import Issue
 from ccl_tui.signals.model import Signal
 from ccl_tui.sources.model import EVENT_COLUMNS, Event, row_to_event
 from ccl_tui.store import signals as sigsql
-from ccl_tui.store.schema import MIGRATIONS, SCHEMA_VERSION
-
-
-class SchemaTooNew(RuntimeError):
-    pass
+from ccl_tui.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 
 @dataclass(slots=True)
@@ -72,38 +72,349 @@ class SessionSummary:
     max_context_input: int | None
 
 
-class Store:
-    """Async access to the SQLite store. Use ``async with await Store.open(path) as store``."""
+class StoreError(RuntimeError):
+    """The database cannot be used as asked. ``str()`` is one line for the user, naming the file and what to do."""
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+
+class SchemaTooNew(StoreError):
+    pass
+
+
+class NotADatabase(StoreError):
+    """Not a SQLite file, damaged, or not a file at all (a folder, a device, a path through a file)."""
+
+
+class ForeignDatabase(StoreError):
+    """A SQLite database of another application: ccl-tui never writes to it."""
+
+
+class StoreReadOnly(StoreError):
+    """The database (or its folder, or the file system) cannot be written, and writing was needed."""
+
+
+#: Tables every ccl-tui database has from schema v1 on: how databases from before the application id are recognized.
+CORE_TABLES = frozenset({"files", "sessions", "events", "malformed"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a database file holds, read before anything is written to it."""
+
+    version: int
+    application_id: int
+    tables: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.tables and self.version == 0 and self.application_id in (0, APPLICATION_ID)
+
+
+def _verdict(path: Path, found: _Found) -> None:
+    """Refuse a database that is not ccl-tui's (left untouched) or is from a newer ccl-tui."""
+    if found.empty:
+        return
+    ours = found.application_id == APPLICATION_ID or (
+        found.application_id == 0 and found.version > 0 and set(found.tables) >= CORE_TABLES
+    )
+    if not ours:
+        if found.application_id not in (0, APPLICATION_ID):
+            what = f"application id {found.application_id:#x}"
+        else:
+            shown = ", ".join(found.tables[:5]) + (", ..." if len(found.tables) > 5 else "")
+            what = f"its tables: {shown}" if found.tables else f"user_version {found.version}"
+        raise ForeignDatabase(
+            f"{path} is a SQLite database of another application ({what}; no ccl-tui marker): "
+            "ccl-tui leaves it untouched. Use another --db."
+        )
+    if found.version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"{path} has schema v{found.version}; this ccl-tui understands up to v{SCHEMA_VERSION}. "
+            "Upgrade ccl-tui or use another --db."
+        )
+
+
+def database_error(path: Path | str, exc: BaseException) -> StoreError:
+    """A SQLite error as one line that names the database and what to do about it."""
+    if isinstance(exc, StoreError):
+        return exc
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = " ".join(str(exc).split())
+    low = text.lower()
+    if name == "SQLITE_NOTADB" or "not a database" in low:
+        return NotADatabase(f"{path} is not a SQLite database, or its header is damaged: ccl-tui leaves it as it is."
+                            " Move it away or use another --db.")  # fmt: skip
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in low:
+        return NotADatabase(f"{path} is damaged ({text}: truncated or overwritten?). Restore it from a backup,"
+                            " or move it away and run `ccl-tui ingest` to build a new one.")  # fmt: skip
+    if name.startswith("SQLITE_READONLY") or "readonly database" in low or "read-only" in low:
+        return StoreReadOnly(f"{path} is read-only ({text}): make it writable or use another --db.")
+    if name.startswith("SQLITE_BUSY") or "locked" in low:
+        return StoreError(f"{path} is busy ({text}): another program holds it; try again.")
+    if name.startswith("SQLITE_FULL") or "disk is full" in low:
+        return StoreError(f"cannot write {path}: the disk is full.")
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in low:
+        return StoreError(f"cannot open {path} ({text}).")
+    if "no such table" in low or "no such column" in low:
+        return StoreError(f"{path} lacks what this ccl-tui expects ({text}): it was written by another version"
+                          " and could not be upgraded (read-only?).")  # fmt: skip
+    if isinstance(exc, OSError):
+        return StoreError(f"cannot use {path}: {exc.strerror or text}.")
+    return StoreError(f"database error in {path}: {text}")
+
+
+def check_path(path: Path, *, header: bool = True) -> None:
+    """Refuse a path that cannot hold a database file: a folder, a device or pipe, a path through a file; and
+    (``header``) a file that is not SQLite's or was cut short."""
+    try:
+        if path.is_dir():
+            raise NotADatabase(f"{path} is a folder, not a database file. Give --db a file path,"
+                               f" e.g. {path / 'ccl.sqlite'}.")  # fmt: skip
+        if path.exists() and not path.is_file():
+            raise NotADatabase(f"{path} is not a regular file: ccl-tui keeps its database in a file.")
+        if header and path.is_file():
+            _check_header(path)
+        for folder in (path.parent, *path.parent.parents):
+            if folder.exists():
+                if not folder.is_dir():
+                    raise NotADatabase(f"cannot use {path}: {folder} is a file, not a folder.")
+                break
+    except OSError as exc:
+        raise database_error(path, exc) from None
+
+
+_MAGIC = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+
+
+def _check_header(path: Path) -> None:
+    """An empty file is a new database (as SQLite sees it); anything else must start with a whole SQLite header.
+    SQLite itself takes a file cut inside its first 100 bytes for an empty database and would write over it."""
+    with path.open("rb") as f:
+        head = f.read(_HEADER_SIZE)
+    if not head:
+        return
+    if len(head) < _HEADER_SIZE and _MAGIC.startswith(head[: len(_MAGIC)]):
+        raise NotADatabase(f"{path} is damaged (truncated to {len(head)} bytes). Restore it from a backup,"
+                           " or move it away and run `ccl-tui ingest` to build a new one.")  # fmt: skip
+    if not head.startswith(_MAGIC) or len(head) < _HEADER_SIZE:
+        raise NotADatabase(f"{path} is not a SQLite database, or its header is damaged: ccl-tui leaves it as it is."
+                           " Move it away or use another --db.")  # fmt: skip
+    # SQLite writes whole pages: a file that ends inside one was cut (SQLite would read the missing part as
+    # zeros). Checked twice, a moment apart: a page being appended by another process is not a cut.
+    page = int.from_bytes(head[16:18], "big")
+    page = 65536 if page == 1 else page
+    for attempt in range(2):
+        size = path.stat().st_size
+        if page < 512 or size % page == 0:
+            return
+        if attempt == 0:
+            time.sleep(0.05)
+    raise NotADatabase(f"{path} is damaged (truncated: {size} bytes is not a whole number of {page}-byte pages)."
+                       " Restore it from a backup, or move it away and run `ccl-tui ingest` to build a new one.")  # fmt: skip
+
+
+def read_only_reason(path: Path) -> str | None:
+    """Why the database at ``path`` cannot be written (None: it can). SQLite also needs its folder, for the
+    ``-wal``/``-shm`` (or journal) files next to it."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "on a read-only file system"
+    except (AttributeError, OSError):  # no statvfs (Windows): the access checks below still apply
+        pass
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "its folder is not writable"
+    for suffix in ("-wal", "-shm"):
+        side = _side(path, suffix)
+        if side.exists() and not os.access(side, os.W_OK):
+            return f"{side.name} is not writable"
+    return None
+
+
+def require_writable(path: Path, command: str) -> None:
+    """For a command that writes: refuse a database that cannot be written, before any work is done."""
+    check_path(path)
+    reason = read_only_reason(path)
+    if reason is not None:
+        what = "the database" if path.exists() else "a new database"
+        raise StoreReadOnly(f"`{command}` writes to {what}, and {path} is read-only ({reason}). "
+                            "Make it writable or use another --db.")  # fmt: skip
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"file:{quote(str(path.absolute()), safe='/')}?{mode}"
+
+
+def _frozen(path: Path, reason: str) -> bool:
+    """Whether nothing can change the file while it is read, so SQLite may read it as ``immutable`` (needing no
+    ``-shm`` file, which a read-only folder cannot get): its folder or file system is read-only, and it is a WAL
+    database with no ``-wal``/``-shm`` next to it (no connection has it open). A rollback-journal database is
+    read with ``mode=ro``, which keeps SQLite's locking against a writer that may still have access."""
+    if reason not in ("on a read-only file system", "its folder is not writable"):
+        return False
+    try:
+        with path.open("rb") as f:
+            wal = f.read(20)[18:19] == b"\x02"  # header byte 18: file format write version, 2 = WAL
+    except OSError:
+        return False
+    return wal and not any(_side(path, s).exists() for s in ("-wal", "-shm"))
+
+
+def _side(path: Path, suffix: str) -> Path:
+    """A file SQLite keeps next to the database (``-wal``, ``-shm``, ``-journal``)."""
+    return path.with_name(path.name + suffix)
+
+
+class Store:
+    """Async access to the SQLite store. Use ``async with await Store.open(path) as store``.
+
+    ``readonly`` stores (``store.readonly``) never write; ``store.readonly_note`` says why and what is skipped.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, path: Path, *, readonly: bool = False,
+                 readonly_note: str | None = None) -> None:  # fmt: skip
         self.db = db
         self.path = path
+        self.readonly = readonly
+        self.readonly_note = readonly_note
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    async def open(cls, path: Path | str, *, readonly: bool = False) -> Store:
+    async def open(cls, path: Path | str, *, readonly: bool | None = None) -> Store:
+        """Open (and create or upgrade) the database.
+
+        ``readonly=None`` (the default) writes when the file, its folder and the file system allow it and
+        otherwise opens it read-only (``store.readonly``); ``True`` opens read-only (SQLite ``mode=ro``, or
+        ``immutable`` when nothing can change it); ``False`` requires write access. A damaged file, another
+        application's database or a newer schema raise a :class:`StoreError` and are left untouched.
+        """
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path) == ":memory:":
+            db = await aiosqlite.connect(":memory:", isolation_level=None)
+            store = cls(db, path)
+            try:
+                await store._configure()
+                await store.migrate()
+            except BaseException:
+                await db.close()
+                raise
+            return store
+        check_path(path)
+        reason = "opened read-only" if readonly else None
+        if not reason and not path.parent.exists():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder {path.parent} for {path}: {exc.strerror}.") from None
+        if not reason:
+            reason = read_only_reason(path)
+            if reason and readonly is False:
+                raise StoreReadOnly(f"{path} is read-only ({reason}): make it writable or use another --db.")
+        if reason and not path.exists():
+            raise StoreReadOnly(f"no database at {path}" + (f" ({reason})." if readonly else
+                                f", and none can be created there ({reason})."))  # fmt: skip
+        try:
+            if reason:
+                return await cls._open_read_only(path, reason)
+            return await cls._open_read_write(path)
+        except sqlite3.Error as exc:
+            raise database_error(path, exc) from None
+
+    @classmethod
+    async def _open_read_write(cls, path: Path) -> Store:
         db = await aiosqlite.connect(path, isolation_level=None)
-        await db.execute("PRAGMA busy_timeout = 10000")
-        # 16 KiB pages: event rows carry output excerpts of a few KiB; fewer overflow pages per row.
-        # Only takes effect on a new database (before the first table and before WAL).
-        await db.execute("PRAGMA page_size = 16384")
         store = cls(db, path)
         try:
-            if str(path) != ":memory:":
-                await db.execute("PRAGMA journal_mode = WAL")
-            await db.execute("PRAGMA synchronous = NORMAL")
-            await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute("PRAGMA temp_store = MEMORY")
-            await db.execute("PRAGMA cache_size = -65536")
-            if not readonly:
+            await db.execute("PRAGMA busy_timeout = 10000")
+            # Read what the file holds before anything is written: another application's database, a damaged
+            # file or a newer schema are refused untouched (no WAL switch, no tables, no user_version).
+            found = await store._found()
+            _verdict(path, found)
+            # 16 KiB pages: event rows carry output excerpts of a few KiB; fewer overflow pages per row.
+            # Only takes effect on a new database (before the first table and before WAL).
+            await db.execute("PRAGMA page_size = 16384")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await store._configure()
+            if found.version != SCHEMA_VERSION:
                 await store.migrate()
         except BaseException:
             await db.close()
             raise
         return store
+
+    @classmethod
+    async def _open_read_only(cls, path: Path, reason: str) -> Store:
+        """``mode=ro``: SQLite refuses every write. ``immutable=1`` when nothing can change the file (``_frozen``),
+        or when ``mode=ro`` cannot open a WAL database in a read-only folder."""
+        frozen = _frozen(path, reason)
+        notes = [f"{path} is read-only ({reason}): showing what it holds, writing nothing"
+                 " (signals and the ranking are not brought up to date)"]  # fmt: skip
+        db = await aiosqlite.connect(_uri(path, "immutable=1" if frozen else "mode=ro"), isolation_level=None,
+                                     uri=True)  # fmt: skip
+        store = cls(db, path, readonly=True)
+        try:
+            await db.execute("PRAGMA busy_timeout = 10000")
+            try:
+                found = await store._found()
+            except sqlite3.OperationalError as exc:
+                if frozen or "unable to open" not in str(exc):
+                    raise
+                # A WAL database whose -shm cannot be created: read the main file as it is.
+                await db.close()
+                db = store.db = await aiosqlite.connect(_uri(path, "immutable=1"), isolation_level=None, uri=True)
+                await db.execute("PRAGMA busy_timeout = 10000")
+                found = await store._found()
+                if _side(path, "-wal").exists():
+                    notes.append(f"changes still in {path.name}-wal are not shown")
+            _verdict(path, found)
+            if found.empty:
+                raise StoreReadOnly(f"{path} holds no ccl-tui data yet and is read-only ({reason}): nothing to show.")
+            if found.version < SCHEMA_VERSION:
+                notes.append(f"written by an older ccl-tui (schema v{found.version}; not upgraded)")
+            await store._configure()
+        except BaseException:
+            await store.db.close()
+            raise
+        store.readonly_note = "; ".join(notes) + "."
+        return store
+
+    async def _configure(self) -> None:
+        if not self.readonly:
+            await self.db.execute("PRAGMA synchronous = NORMAL")
+        await self.db.execute("PRAGMA foreign_keys = ON")
+        await self.db.execute("PRAGMA temp_store = MEMORY")
+        await self.db.execute("PRAGMA cache_size = -65536")
+
+    async def _found(self) -> _Found:
+        """Read in one transaction: one snapshot, not a version from before another process's migration and
+        tables from after it."""
+        if self.db.in_transaction:
+            return await self._read_found()
+        await self.db.execute("BEGIN")
+        try:
+            found = await self._read_found()
+        except BaseException:
+            if self.db.in_transaction:
+                await self.db.execute("ROLLBACK")
+            raise
+        await self.db.execute("COMMIT")
+        return found
+
+    async def _read_found(self) -> _Found:
+        async with self.db.execute("PRAGMA user_version") as cur:
+            version = int((await cur.fetchone())[0])
+        async with self.db.execute("PRAGMA application_id") as cur:
+            app = int((await cur.fetchone())[0])
+        async with self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            " ORDER BY name"
+        ) as cur:
+            tables = tuple(r[0] for r in await cur.fetchall())
+        return _Found(version, app & 0xFFFFFFFF, tables)
 
     async def close(self) -> None:
         await self.db.close()
@@ -120,22 +431,26 @@ class Store:
         return int(row[0]) if row else 0
 
     async def migrate(self) -> int:
-        """Apply pending migrations, each in its own transaction. Returns the resulting version."""
-        version = await self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise SchemaTooNew(
-                f"{self.path} has schema v{version}; this ccl-tui understands up to v{SCHEMA_VERSION}. "
-                "Upgrade ccl-tui or use another --db."
-            )
-        for i in range(version, SCHEMA_VERSION):
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
+        """Apply pending migrations under one lock. Returns the resulting version.
+
+        ``BEGIN IMMEDIATE`` takes the database's write lock first (waiting up to the busy timeout for another
+        process that holds it), then the version is read again inside: of processes opening a new database at
+        once, one migrates and the others find it done. All pending steps commit together or not at all.
+        """
+        if self.readonly:
+            raise StoreReadOnly(f"{self.path} is read-only: its schema cannot be upgraded.")
+        await self.db.execute("BEGIN IMMEDIATE")
+        try:
+            found = await self._found()
+            _verdict(self.path, found)
+            for i in range(found.version, SCHEMA_VERSION):
                 await self._exec_script(MIGRATIONS[i])
                 await self.db.execute(f"PRAGMA user_version = {i + 1}")
-                await self.db.execute("COMMIT")
-            except BaseException:
+            await self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:
                 await self.db.execute("ROLLBACK")
-                raise
+            raise
         return SCHEMA_VERSION
 
     async def _exec_script(self, script: str) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ccl_tui.config.settings import IngestSettings, load_settings
-from ccl_tui.sources.discover import find_rollouts
+from ccl_tui.sources.discover import discover
 from ccl_tui.sources.parse import HEAD_BYTES, PARSER_VERSION, head_hash, parse_file_wire
 from ccl_tui.store.db import FileRecord, Store
 from ccl_tui.store.progress import IngestProgress
@@ -193,16 +193,26 @@ def start_processes(n: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=n,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_detach_stdio if quiet else None,
+        initializer=_worker_init,
+        initargs=(quiet,),
     )
 
 
-def _detach_stdio() -> None:
-    """Worker initializer: stdout and stderr to the null device (the host's terminal belongs to its UI)."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    os.dup2(null, 2)
-    os.close(null)
+def _worker_init(quiet: bool) -> None:
+    """Worker initializer. Linux: the worker dies with its parent, however the parent ends (a SIGKILL leaves
+    no worker, and so no resource tracker, holding the parent's pipes). ``quiet``: stdout and stderr go to
+    the null device (the host's terminal belongs to its UI)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    if quiet:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
 
 
 async def ingest(
@@ -219,7 +229,9 @@ async def ingest(
     t0 = time.perf_counter()
     loop = asyncio.get_running_loop()
     summary = IngestSummary()
-    files = await loop.run_in_executor(None, find_rollouts, list(paths) if paths else None)
+    found = await loop.run_in_executor(None, discover, list(paths) if paths else None)
+    files = found.files
+    summary.errors.extend(found.skipped)
     records = await store.file_records()
     owners = await store.session_files()
     jobs = await loop.run_in_executor(None, plan_jobs, files, records, owners, summary)
@@ -284,6 +296,8 @@ async def ingest(
                 # A worker died (killed, out of memory) or could not start.
                 fall_back(exc, [job])
                 continue
+            except Exception as exc:  # this file alone: every other file is its own transaction
+                outcome = FileOutcome(job.path, "error", error=f"not ingested: {type(exc).__name__}: {exc}"[:300])
             _account(job, outcome, summary, touched)
             prog.files_done += 1
             prog.bytes_done += job.to_read
@@ -300,6 +314,12 @@ async def ingest(
                     f.cancel()
                 in_flight.clear()
                 pending.clear()
+    except BaseException:
+        # Stopped from outside (Ctrl-C, SIGTERM, SIGHUP, a cancelled task): the workers are ended, not
+        # waited for; the file being written is rolled back by its transaction.
+        if isinstance(executor, ProcessPoolExecutor):
+            _terminate(executor)
+        raise
     finally:
         if isinstance(executor, ThreadPoolExecutor):
             executor.submit(close_connections)
@@ -311,9 +331,20 @@ async def ingest(
     return summary
 
 
+def _terminate(executor: ProcessPoolExecutor) -> None:
+    """End a pool's worker processes now (a process still starting would otherwise print a traceback when
+    its parent goes away)."""
+    for proc in list(getattr(executor, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
 def _account(job: _Job, outcome: FileOutcome, summary: IngestSummary, touched: dict[str, None]) -> None:
     if outcome.error:
         summary.errors.append((job.path, outcome.error))
+    if outcome.clash:
+        summary.errors.append((job.path, outcome.clash))
     status = outcome.status
     if status == "error":
         return

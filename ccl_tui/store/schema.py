@@ -232,6 +232,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN parser INTEGER NOT NULL DEFAULT 0;
     """,
+    # v7: the ccl-tui marker in the file header (APPLICATION_ID, 0x43434C54 "CCLT"): another application's SQLite
+    # file is told apart from ours and never converted (databases from before v7 are recognized by their tables)
+    """
+    PRAGMA application_id = 1128483924;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+#: ``PRAGMA application_id`` of a ccl-tui database (set by migration v7).
+APPLICATION_ID = 0x43434C54

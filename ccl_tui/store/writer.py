@@ -8,6 +8,7 @@ A transaction holds a file's events, its session row and its new byte offset: al
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
@@ -55,6 +56,7 @@ class FileOutcome:
     pending_bytes: int = 0
     error: str | None = None
     skipped_replay: int = 0
+    clash: str | None = None  # the session's id was another session's: stored under a derived id
 
 
 _local = threading.local()
@@ -87,26 +89,29 @@ def close_connections() -> None:
 
 def ingest_file(db_path: str, path: str, offset: int, start_line: int, state: bytes | None) -> FileOutcome:
     """Parse ``path`` from ``offset`` and store the result. Never raises for bad content."""
-    parse = parse_file(path, offset, start_line, state)
-    con = _connection(db_path)
+    return _store(_connection(db_path), parse_file(path, offset, start_line, state))
+
+
+def _store(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
+    """Write one parse result; a file whose rows cannot be stored is recorded as an error, and only it."""
     if parse.error and parse.session is None:
-        record_error(con, path, parse.error)
-        return FileOutcome(path, "error", error=parse.error)
-    outcome = write_parse(con, parse)
+        record_error(con, parse.path, parse.error)
+        return FileOutcome(parse.path, "error", error=parse.error)
+    try:
+        outcome = write_parse(con, parse)
+    except sqlite3.OperationalError:
+        raise  # the database itself (locked, full, read-only): the caller reports it
+    except (sqlite3.Error, OverflowError, TypeError, ValueError) as exc:
+        error = f"not stored: {type(exc).__name__}: {exc}"[:300]
+        record_error(con, parse.path, error)
+        return FileOutcome(parse.path, "error", error=error)
     outcome.error = parse.error
     return outcome
 
 
 def write_wire(db_path: str, blob: bytes) -> FileOutcome:
     """Store a parse result produced by a worker process (see ``parse_file_wire``)."""
-    parse = from_wire(blob)
-    con = _connection(db_path)
-    if parse.error and parse.session is None:
-        record_error(con, parse.path, parse.error)
-        return FileOutcome(parse.path, "error", error=parse.error)
-    outcome = write_parse(con, parse)
-    outcome.error = parse.error
-    return outcome
+    return _store(_connection(db_path), from_wire(blob))
 
 
 def record_error(con: sqlite3.Connection, path: str, error: str) -> None:
@@ -129,8 +134,8 @@ def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
         if s is None:
             out.status = file_status = "empty" if parse.lines == 0 else "unrecognized"
         else:
-            out.session_id = s.id
             _write_session(con, parse, s, out)
+            out.session_id = s.id
             file_status = "duplicate" if out.status == "duplicate" else "ok"
         if parse.full:
             con.execute("DELETE FROM malformed WHERE path = ?", (parse.path,))
@@ -156,12 +161,29 @@ def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
 
 
 def _write_session(con: sqlite3.Connection, parse: FileParse, s: Session, out: FileOutcome) -> None:
+    if not parse.full:  # a continued file keeps the id it was stored under (a derived one after a clash)
+        frow = con.execute("SELECT session_id FROM files WHERE path = ?", (parse.path,)).fetchone()
+        if frow and frow[0] and frow[0] != s.id:
+            s.id = frow[0]
     row = con.execute(
         "SELECT file, events, turns, user_messages, tool_calls, tokens_total, context_window, max_context_input"
         " FROM sessions WHERE id = ?",
         (s.id,),
     ).fetchone()
     owner = row[0] if row else None
+    if owner is not None and owner != parse.path and parse.full:
+        orow = con.execute("SELECT head_hash FROM files WHERE path = ?", (owner,)).fetchone()
+        if orow and orow[0] and parse.head_hash and orow[0] != parse.head_hash:
+            # Same id, different beginning: another session, not a copy. Kept apart, under a derived id.
+            clash = s.id
+            s.id = f"{clash}~{hashlib.blake2b(parse.path.encode(), digest_size=4).hexdigest()}"
+            out.clash = f"session id {clash} is also used by {owner} (a different session): stored as {s.id}"
+            row = con.execute(
+                "SELECT file, events, turns, user_messages, tool_calls, tokens_total, context_window,"
+                " max_context_input FROM sessions WHERE id = ?",
+                (s.id,),
+            ).fetchone()
+            owner = row[0] if row else None
     previous = row[1:] if row and owner == parse.path and not parse.full else None
     if owner is not None and owner != parse.path:
         orow = con.execute("SELECT size FROM files WHERE path = ?", (owner,)).fetchone()

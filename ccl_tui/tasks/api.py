@@ -83,7 +83,7 @@ async def plan_for_issue(store: Store, issue: Issue) -> TaskPlan:
 
 
 def issue_task_name(issue: Issue) -> str:
-    return task_name("ccl", issue.id, issue.title)
+    return task_name("ccl", issue.id, clean_line(issue.title, 200))  # a title can quote a secret: redact first
 
 
 def signal_task_name(session_id: str, seq: int, kind: str) -> str:

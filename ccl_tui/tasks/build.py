@@ -15,6 +15,7 @@ from ccl_tui.tasks.diffs import Diff, DiffError, combine
 from ccl_tui.tasks.environment import Environment, build_environment, probe_local
 from ccl_tui.tasks.model import CLONE, KEEP_GREEN, NEEDS_REPOSITORY, IssueInfo, PatchRef, TaskError, TaskPlan
 from ccl_tui.tasks.paths import join_rel, portable_command, workdir_rel
+from ccl_tui.tasks.snapshot import SECRETS_POLICY
 from ccl_tui.tasks.text import clean, clean_line
 from ccl_tui.text.redact import contains_secret
 
@@ -176,6 +177,7 @@ def _metadata(plan: TaskPlan, issue: IssueInfo | None, env: Environment, command
             "excluded_files": [f"{clean_line(p, 200)} ({why})" for p, why in (snap.excluded[:50] if snap else [])],
             "excluded_count": len(snap.excluded) if snap else 0,
             "redacted_files": [clean_line(p, 200) for p in (snap.redacted[:50] if snap else [])],
+            "secrets_policy": SECRETS_POLICY if snap else "",
         },
         "solution": {
             "available": has_solution, "reason": clean_line(solution_reason, 500),

@@ -3,7 +3,20 @@
 Validation (no Docker): ``Task.is_valid_dir``, ``Task(dir)`` and ``lint_task`` with the validity rules, plus
 ``bash -n`` on every script. ``execute=True`` additionally runs the verifier on the repository snapshot in a
 temporary copy, without Docker: before the solution (a fix task must fail there) and after ``solve.sh`` (it
-must pass). That runs the session's recorded commands on this machine, so it is opt-in.
+must pass). That runs the session's recorded commands on this machine, so it is opt-in, and confined:
+
+* every path the recorded check (``tests/check.sh``) names is read the way the shell would read it: quoted
+  or not, ``~``/``~user``, ``$HOME``/``${HOME}`` (as the real home: what the session meant), other variables
+  with the values the run gets, ``//``, ``/./``, ``..`` and symlinks resolved, inside ``bash -c '...'``
+  strings and here-documents too. References to the session's checkout were rewritten to the copy when the
+  task was written (paths.portable_command); anything that still resolves outside the temporary directory,
+  except devices such as ``/dev/null`` and system directories outside any git checkout (``/usr``, ``/etc``,
+  ``/opt`` ...), makes the run refuse with the reason, before anything is unpacked or run;
+* the verifier and ``solve.sh`` run with ``HOME`` and ``TMPDIR`` inside the temporary directory and without
+  ``OLDPWD``/``CDPATH``/``XDG_*_HOME``, so ``cd``, ``cd -`` and tools writing to ``~`` stay there too.
+
+What a program does on its own (a test that writes to an absolute path it computes) cannot be seen from the
+command; the Docker run Harbor makes is the real sandbox.
 """
 
 from __future__ import annotations
@@ -20,6 +33,8 @@ from typing import Any
 
 from ccl_tui.tasks.diffs import GIT_APPLY_ARGS
 from ccl_tui.tasks.model import KEEP_GREEN, SNAPSHOT
+from ccl_tui.tasks.paths import path_refs, rel_path
+from ccl_tui.tasks.text import clean
 
 VALIDITY_RULES = ("invalid-task-config", "unknown-config-field", "invalid-task-files")
 SCRIPT_TIMEOUT = 60
@@ -146,6 +161,101 @@ def prepare_repo(task_dir: Path, app: Path) -> None:
                 target.unlink()
 
 
+#: Places outside the temporary copy a check may name: devices, and system directories (only outside any git
+#: checkout, so a repository under /opt or /usr/local/src is still refused).
+DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout", "/dev/stderr",
+           "/dev/tty", "/dev/fd", "/proc/self")  # fmt: skip
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/nix", "/snap",
+               "/System", "/Library")  # fmt: skip
+#: Variables a verifier does not inherit: they could lead it back into the user's directories.
+DROPPED_ENV = ("OLDPWD", "CDPATH", "PWD", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+               "XDG_RUNTIME_DIR")  # fmt: skip
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _in_git_checkout(path: str) -> bool:
+    probe = path
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return True
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return False
+        probe = parent
+
+
+def check_command(task_dir: Path) -> str:
+    """The recorded check of a task (tests/check.sh without its header)."""
+    text = (task_dir / "tests" / "check.sh").read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
+def outside_paths(command: str, *, tmp: Path, app: Path, workdir: Path, env: dict[str, str],
+                  home: str | None = None) -> list[str]:  # fmt: skip
+    """Every path ``command`` names that resolves outside ``tmp`` (the run's temporary directory), as
+    ``'spelling' (resolved)``. ``~`` and ``$HOME`` are the real home (``home``): what the session meant."""
+    real_home = home if home is not None else os.path.expanduser("~")
+    allowed_root = os.path.realpath(tmp)
+
+    def var(name: str) -> str | None:
+        if name == "CCL_REPO_ROOT":
+            return str(app)
+        if name == "HOME":
+            return real_home
+        if name == "PWD":
+            return str(workdir)
+        value = env.get(name, "")
+        return "" if ":" in value else value  # PATH-like lists are the environment's own, not the command's
+
+    def user_home(user: str) -> str | None:
+        if not user:
+            return real_home
+        found = os.path.expanduser("~" + user)
+        return found if found.startswith("/") else None
+
+    problems: list[str] = []
+    for ref in path_refs(command):
+        value = ref.expand(var, user_home)
+        if not value:
+            continue
+        if value.startswith("/"):
+            target = value
+        elif ref.has_parent_step():
+            target = os.path.join(workdir, value)
+        else:
+            continue
+        resolved = os.path.realpath(os.path.normpath(target))
+        if _under(resolved, allowed_root):
+            continue
+        if any(_under(resolved, p) for p in (*DEVICES, *SYSTEM_DIRS)) and not _in_git_checkout(resolved):
+            continue
+        problems.append(f"{ref.spelling(command)!r} ({resolved})")
+    return list(dict.fromkeys(problems))
+
+
+def run_env(tmp: Path, app: Path) -> dict[str, str]:
+    """The verifier's environment: this one, with HOME and TMPDIR inside the temporary directory."""
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+    (tmp / "home").mkdir(exist_ok=True)
+    (tmp / "tmp").mkdir(exist_ok=True)
+    env.update(CCL_REPO_ROOT=str(app), HOME=str(tmp / "home"), TMPDIR=str(tmp / "tmp"))
+    return env
+
+
+def _workdir(task_dir: Path, app: Path) -> Path:
+    try:
+        rel = (task_dir / "tests" / "workdir").read_text().split("\n", 1)[0].strip() or "."
+    except OSError:
+        rel = "."
+    return app / rel if rel_path(rel, None) is not None else app
+
+
 def execute(task_dir: Path, report: CheckReport) -> None:
     """Run the verifier before and after the solution in a temporary copy of the snapshot (no Docker)."""
     if report.environment_mode != SNAPSHOT or not (task_dir / "environment" / "repo.tar.gz").is_file():
@@ -155,12 +265,24 @@ def execute(task_dir: Path, report: CheckReport) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ccl-task-check-"))
     try:
         app = tmp / "app"
+        env = run_env(tmp, app)
+        try:
+            outside = outside_paths(check_command(task_dir), tmp=tmp, app=app, workdir=_workdir(task_dir, app),
+                                    env=env)  # fmt: skip
+        except OSError as exc:
+            report.note = f"not executed: {exc}"
+            return
+        if outside:
+            report.note = clean(
+                "not executed: the recorded check names paths outside its temporary copy, which a local run could"
+                f" change: {', '.join(outside[:5])}. Run it in Docker (harbor run), or edit tests/check.sh.", 1000
+            )
+            return
         try:
             prepare_repo(task_dir, app)
         except (RuntimeError, OSError, ValueError, tarfile.TarError, subprocess.TimeoutExpired) as exc:
-            report.note = f"not executed: {exc}"
+            report.note = f"not executed: {clean(str(exc), 500)}"
             return
-        env = {**os.environ, "CCL_REPO_ROOT": str(app)}
         report.executed = True
         report.reward_before = _verify(task_dir, env, tmp / "logs-before", timeout)
         if report.has_solution:
@@ -170,7 +292,7 @@ def execute(task_dir: Path, report: CheckReport) -> None:
                 report.note = "solve.sh timed out"
                 return
             if proc.returncode != 0:
-                report.note = f"solve.sh failed: {(proc.stderr or proc.stdout).strip()[-300:]}"
+                report.note = f"solve.sh failed: {clean((proc.stderr or proc.stdout).strip())[-300:]}"
                 report.reproducible = False
                 return
             report.reward_after = _verify(task_dir, env, tmp / "logs-after", timeout)

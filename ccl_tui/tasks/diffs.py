@@ -23,7 +23,11 @@ Two sources, best first:
   file and makes the edit unconvertible.
 
 Paths become relative to the repository root; a path outside the session's cwd or with ``..`` is rejected.
-Every content line is redacted; the caller checks the whole diff for secrets that span lines.
+Content is redacted before anything else is done with it: added text (a new file's content, each run of ``+``
+lines) and a deleted file's content as one text, so a private key spanning lines goes as a whole (its body
+becomes one marker line; ``--recount`` makes the hunk header agree), context and removed lines of a hunk one by
+one (they must still match the file). The caller checks the whole diff for secrets that span lines and leaves
+the diff out if one is left.
 """
 
 from __future__ import annotations
@@ -78,11 +82,36 @@ class _Lines:
             self.redacted = True
         return out
 
+    def block(self, rows: list[str]) -> list[str]:
+        """Consecutive lines redacted as one text: a credential spanning them goes as a whole, so fewer lines
+        may come back (a private key's body becomes one marker line)."""
+        text = "\n".join(strip_control(row).replace("\n", " ") for row in rows)
+        out = redact(text)
+        if out != text:
+            self.redacted = True
+        return out.split("\n")
+
+    def body(self, rows: list[str]) -> list[str]:
+        """Hunk rows (sign + text): each run of added rows as a block, context and removed rows one by one."""
+        out: list[str] = []
+        i = 0
+        while i < len(rows):
+            if rows[i][:1] == "+":
+                j = i
+                while j < len(rows) and rows[j][:1] == "+":
+                    j += 1
+                out.extend("+" + x for x in self.block([r[1:] for r in rows[i:j]]))
+                i = j
+                continue
+            out.append(rows[i][:1] + self.clean(rows[i][1:]))
+            i += 1
+        return out
+
 
 def _path(raw: str, cwd: str | None, prefix: str) -> str:
     rel = rel_path(raw.strip(), cwd)
     if rel is None:
-        raise DiffError(f"unsafe or out-of-repository path in an edit: {raw[:120]!r}")
+        raise DiffError(f"unsafe or out-of-repository path in an edit: {redact(strip_control(raw))[:120]!r}")
     return join_rel(prefix, rel)
 
 
@@ -106,9 +135,10 @@ def _content_hunk(content: str, sign: str, lines: _Lines) -> str:
         eof_newline = False
     if not body:
         return ""
+    body = lines.block(body)
     n = len(body)
     rng = f"-0,0 +1,{n}" if sign == "+" else f"-1,{n} +0,0"
-    out = [f"@@ {rng} @@\n"] + [f"{sign}{lines.clean(x)}\n" for x in body]
+    out = [f"@@ {rng} @@\n"] + [f"{sign}{x}\n" for x in body]
     if not eof_newline:
         out.append("\\ No newline at end of file\n")
     return "".join(out)
@@ -153,21 +183,30 @@ def from_changes(changes: dict[str, Any], cwd: str | None, prefix: str = "") -> 
 
 def _hunks_of_unified(text: str, lines: _Lines) -> str:
     out: list[str] = []
+    rows: list[str] = []  # content rows of the current hunk, redacted together when it ends
+
+    def flush() -> None:
+        out.extend(row + "\n" for row in lines.body(rows))
+        rows.clear()
+
     started = False
     for line in text.split("\n"):
         if line.startswith("@@"):
+            flush()
             started = True
             out.append(line.replace("\r", "") + "\n")
         elif not started:
             continue  # ---/+++ headers some builds include
         elif line[:1] in (" ", "+", "-"):
-            out.append(line[0] + lines.clean(line[1:]) + "\n")
+            rows.append(line)
         elif line.startswith("\\"):
+            flush()
             out.append("\\ No newline at end of file\n")
         elif line == "":
             continue
         else:
             raise DiffError("unexpected line in a recorded unified diff")
+    flush()
     if not started:
         raise DiffError("recorded diff has no hunks")
     return "".join(out)
@@ -239,12 +278,13 @@ def _codex_hunks(rows: list[str], i: int, lines: _Lines) -> tuple[str, int]:
     def flush() -> None:
         if not body:
             return
-        old = sum(1 for x in body if x[0] in " -")
-        new = sum(1 for x in body if x[0] in " +")
+        rows = lines.body(body)
+        old = sum(1 for x in rows if x[0] in " -")
+        new = sum(1 for x in rows if x[0] in " +")
         if old == 0:
             raise DiffError("a hunk without context cannot be placed without the file")
         suffix = f" {lines.clean(hint)}" if hint else ""
-        hunks.append(f"@@ -1,{old} +1,{new} @@{suffix}\n" + "".join(x + "\n" for x in body))
+        hunks.append(f"@@ -1,{old} +1,{new} @@{suffix}\n" + "".join(x + "\n" for x in rows))
         body.clear()
 
     while i < len(rows):
@@ -259,7 +299,7 @@ def _codex_hunks(rows: list[str], i: int, lines: _Lines) -> tuple[str, int]:
             hint = row[2:].strip()
             started = True
         elif row[:1] in (" ", "+", "-"):
-            body.append(row[0] + lines.clean(row[1:]))
+            body.append(row)
             started = True
         elif row == "":
             if started:

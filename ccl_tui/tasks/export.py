@@ -20,6 +20,7 @@ from ccl_tui.signals.model import Signal, SignalKind
 from ccl_tui.store.db import Store
 from ccl_tui.tasks.api import issue_task_name, signal_task_name, write_issue_task, write_task_for_signal
 from ccl_tui.tasks.model import TaskError, TaskResult
+from ccl_tui.tasks.text import clean_line
 
 MANIFEST = "ccl-tui-dataset.json"
 EXISTS = "already exists in the folder (use --force to replace it)"
@@ -55,13 +56,14 @@ async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_d
             break
         if not force and await asyncio.to_thread((report.out_dir / issue_task_name(issue)).exists):
             present += 1
-            report.skipped.append({"issue_id": issue.id, "title": issue.title, "reason": EXISTS})
+            report.skipped.append({"issue_id": issue.id, "title": clean_line(issue.title, 200), "reason": EXISTS})
             continue
         try:
             report.tasks.append(await write_issue_task(store, issue, report.out_dir, force=force,
                                                        allow_local=allow_local))  # fmt: skip
         except TaskError as exc:
-            report.skipped.append({"issue_id": issue.id, "title": issue.title, "reason": str(exc)})
+            report.skipped.append({"issue_id": issue.id, "title": clean_line(issue.title, 200),
+                                   "reason": clean_line(str(exc), 500)})
     # The sessions' own red -> green loops (a check the agent announced would fail, then made pass): not
     # friction, but the best-proven fix tasks there are, since the session recorded both states.
     loops = 0
@@ -79,7 +81,7 @@ async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_d
             loops += 1
         except TaskError as exc:
             report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind,
-                                   "reason": str(exc)})  # fmt: skip
+                                   "reason": clean_line(str(exc), 500)})  # fmt: skip
     if include_delight:
         written = 0
         for sig in await _candidates(store, DELIGHT_PREFERENCE):
@@ -97,7 +99,7 @@ async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_d
                 written += 1
             except TaskError as exc:
                 report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind,
-                                       "reason": str(exc)})  # fmt: skip
+                                       "reason": clean_line(str(exc), 500)})  # fmt: skip
     await asyncio.to_thread(_write_manifest, report)
     return report
 

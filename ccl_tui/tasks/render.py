@@ -77,7 +77,8 @@ fi
 CHECK_HEADER = (
     "#!/usr/bin/env bash\n"
     "# The check recorded in the session, redacted. Run by tests/test.sh from the working directory in tests/workdir;\n"
-    "# references to the session's absolute working directory were rewritten to ${CCL_REPO_ROOT}.\n"
+    "# references to the session's working directory (in any spelling: ~, $HOME, //, .., a symlink) were rewritten\n"
+    "# to ${CCL_REPO_ROOT}.\n"
 )
 
 
@@ -97,6 +98,7 @@ def inline_code(text: str) -> str:
 
 
 def _tail(output: str, lines: int = OUTPUT_LINES, chars: int = 3000) -> str:
+    """The end of an output that was already cleaned (a cut made before redaction could leave half a secret)."""
     kept = output.rstrip().split("\n")[-lines:]
     text = "\n".join(kept)
     return text[-chars:]
@@ -123,7 +125,7 @@ def instruction(plan: TaskPlan, title: str, command: str, workdir_rel: str, *, h
         status = f"exited with status {code}" if code is not None else "did not finish"
         out.append("## What went wrong in the session\n\n")
         out.append(f"This check {status}. The end of its output:\n\n")
-        out.append(fence(clean(_tail(plan.failure.output), 4000) or "(no output recorded)"))
+        out.append(fence(_tail(clean(plan.failure.output)) or "(no output recorded)"))  # redact, then cut
         out.append("\n")
     out.append("## Done when\n\n")
     where = "the repository root" if workdir_rel in ("", ".") else f"{inline_code(workdir_rel)} in the repository"

@@ -23,6 +23,7 @@ from ccl_tui.signals.session_view import Call, SessionView
 from ccl_tui.sources.model import Event, EventKind
 from ccl_tui.store.db import SessionSummary
 from ccl_tui.tasks.model import FIX, KEEP_GREEN, Check, PatchRef, TaskError, TaskPlan
+from ccl_tui.tasks.text import clean_line
 
 K = EventKind
 #: Signals raised by something the user said after the agent's work (the check to re-run came before it).
@@ -202,7 +203,7 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
         start_seq = anchor_seq
     else:
         start_seq = _turn_start(view, verifier.first.turn, verifier.first.seq)
-    reason += f": `{norm_command(check.command)[:200]}`"
+    reason += f": `{clean_line(check.command, 200)}`"  # redacted before it is normalised and cut
     if failing is not None:
         code = check.exit_code
         reason += f" exited {code}" if code is not None else " did not finish"

@@ -2,8 +2,22 @@
 
 The tree is read with ``git ls-tree``/``git cat-file`` (never ``git checkout``: the user's working copy is not
 touched) and written as a deterministic ``repo.tar.gz``. Left out, and listed in the task's metadata:
-secret files (``.env*``, keys, credential stores), large files, large binaries and submodules. Text files
-that contain a credential are redacted.
+secret files (``.env*``, keys, credential stores), large files, large binaries and submodules.
+
+Secrets (the policy, also written to ``task.toml`` as ``[metadata.environment] secrets_policy``): a task is
+shared, so no credential from the user's checkout may travel with it, and the repository under test should
+stay as close to the real one as possible. So:
+
+* files that exist to hold secrets (:data:`SECRET_FILES`: ``.env``, private keys, ``.npmrc``, ``.netrc``,
+  cloud credentials, Terraform state ...) are left out whole: redacting them would leave a broken file the
+  code under test cannot use anyway, and their names alone say what they are;
+* any other text file (UTF-8, or any other 8-bit encoding, read byte for byte) is scanned with the same
+  redactor as the session text, on its full content; each credential *value* is replaced by
+  ``[REDACTED:<kind>]`` and the file is kept (listed in ``redacted_files``). Code that reads such a literal now
+  sees the marker instead: a test that needed the real key could not run in a shared task anyway;
+* a binary file (a NUL byte in its first 8 KB) in which a credential is found, a file whose name or symlink
+  target carries one, and a file that still shows one after redaction are left out (``excluded_files``), since
+  they cannot be redacted safely.
 """
 
 from __future__ import annotations
@@ -30,8 +44,15 @@ SECRET_FILES = (
     ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
     "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".npmrc", ".pypirc", ".netrc", "_netrc", ".git-credentials",
     "credentials", "credentials.json", "service-account*.json", "secrets.json", "secrets.yml", "secrets.yaml",
-    "*.tfvars", "*.tfstate", ".htpasswd",
+    "*.tfvars", "*.tfstate", "*.tfstate.backup", ".htpasswd", "*.ppk", ".pgpass", ".my.cnf", ".s3cfg", "*.keytab",
+    ".dockercfg",
 )  # fmt: skip
+#: What a task's metadata says about credentials in the snapshot (see the module docstring).
+SECRETS_POLICY = (
+    "secret files (.env*, private keys, credential stores) are left out; credential values found in other text"
+    " files are replaced by [REDACTED:<kind>] markers (redacted_files); binary files, names and symlinks that"
+    " carry a credential are left out (excluded_files)"
+)
 
 
 class SnapshotError(RuntimeError):
@@ -124,6 +145,27 @@ def _blobs(repo: LocalRepo, shas: list[str]) -> dict[str, bytes]:
     return blobs
 
 
+def scrub(data: bytes) -> tuple[bytes, str]:
+    """One file's content without credentials: (content, "") with ``data`` itself when nothing was found, the
+    redacted content when something was, or (b"", why) when the file must be left out."""
+    if b"\0" in data[:8000]:
+        if len(data) > MAX_BINARY_BYTES:
+            return b"", "large binary"
+        if contains_secret(data.decode("latin-1")):
+            return b"", "binary file containing a credential"
+        return data, ""
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "latin-1"  # any 8-bit text, byte for byte
+    if not contains_secret(text):
+        return data, ""
+    out = redact(text)
+    if contains_secret(out):  # pragma: no cover - redact() is idempotent; fail closed all the same
+        return b"", "credential that could not be redacted"
+    return out.encode(encoding), ""
+
+
 def build_snapshot(repo: LocalRepo, max_total: int = MAX_TOTAL_BYTES) -> Snapshot:
     """``repo.tar.gz`` of ``repo.commit`` with secret files, large files and submodules left out."""
     snap = Snapshot(data=b"")
@@ -133,6 +175,8 @@ def build_snapshot(repo: LocalRepo, max_total: int = MAX_TOTAL_BYTES) -> Snapsho
         why = None
         if not path:
             why = "non-UTF-8 file name"
+        elif contains_secret(path):
+            why = "credential in the file name"
         elif kind == "commit":
             why = "submodule"
         elif is_secret_file(path):
@@ -160,22 +204,20 @@ def build_snapshot(repo: LocalRepo, max_total: int = MAX_TOTAL_BYTES) -> Snapsho
                 if target.startswith("/") or resolved.startswith(".."):
                     snap.excluded.append((path, "symlink out of the repository"))
                     continue
+                if contains_secret(target):
+                    snap.excluded.append((path, "credential in a symlink target"))
+                    continue
                 info.type = tarfile.SYMTYPE
                 info.linkname = target
                 tar.addfile(info)
                 continue
-            if b"\0" in data[:8000]:
-                if len(data) > MAX_BINARY_BYTES:
-                    snap.excluded.append((path, "large binary"))
-                    continue
-            else:
-                try:
-                    text = data.decode("utf-8")
-                except UnicodeDecodeError:
-                    text = None
-                if text is not None and contains_secret(text):
-                    data = redact(text).encode("utf-8")
-                    snap.redacted.append(path)
+            cleaned, why = scrub(data)
+            if why:
+                snap.excluded.append((path, why))
+                continue
+            if cleaned is not data:
+                data = cleaned
+                snap.redacted.append(path)
             info.mode = 0o755 if mode == "100755" else 0o644
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))

@@ -1,4 +1,10 @@
-"""Session text made safe to write into a task: control characters stripped, credentials redacted, capped."""
+"""Session text made safe to write into a task: control characters stripped, credentials redacted, capped.
+
+Order matters: redaction always sees the full text, and only its result is normalised or cut. A secret cut
+first (``Bearer abc…``, a private key flattened to one line and cut at 200 characters) can no longer be
+recognised, and its visible part would leak. Every excerpt of session text in ccl_tui.tasks goes through
+:func:`clean` or :func:`clean_line` (or redacts the full text itself before cutting it).
+"""
 
 from __future__ import annotations
 

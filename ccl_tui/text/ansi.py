@@ -1,8 +1,11 @@
 """Neutralize terminal control sequences in untrusted transcript text.
 
 Codex tool outputs carry ANSI colour codes, cursor movement, OSC hyperlinks/titles and stray control bytes.
-They break cell widths and borders in a terminal UI and can even act on the user's terminal when printed, so
-the core strips them once at ingest and every view strips again before display.
+They break cell widths and borders in a terminal UI and can even act on the user's terminal when printed
+(OSC 52 writes the clipboard, DCS/DECRQSS makes the terminal type an answer, RIS resets it), so the core strips
+the common ones at ingest (:func:`strip_control_fast`) and every output path passes text through
+:func:`terminal_safe` at its one boundary: the CLI console and Markdown/JSON writers in
+``ccl_tui.commands.common``, the TUI line filter in ``ccl_tui.tui.widgets.safety``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,44 @@ def strip_control(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", text)
+
+
+# Format characters that change what a reader sees without being seen: bidirectional embeddings, overrides,
+# isolates and marks (they reorder a line: "Trojan Source"), zero-width spaces and invisible operators, the BOM,
+# and tag characters (invisible "ASCII smuggling"). Zero-width (non-)joiners stay: scripts and emoji need them.
+INVISIBLE_CHARS = "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f"
+#: A regex character class body: every character :func:`terminal_safe` removes (tab and newline are kept).
+UNSAFE_CHARS = "\x00-\x08\x0b-\x1f\x7f-\x9f" + INVISIBLE_CHARS
+_UNSAFE = re.compile(f"[{UNSAFE_CHARS}]")
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
+_LINE_UNSAFE = re.compile(f"[\t\n{UNSAFE_CHARS}]")
+
+
+def terminal_safe(text: str) -> str:
+    """Untrusted text made safe to write to a terminal (or to paste): :func:`strip_control` (every escape
+    sequence, 7- and 8-bit, and every C0/C1 control and DEL; tabs and newlines kept, a bare CR becomes a
+    newline) plus the invisible bidi and zero-width characters removed. Idempotent; free on clean text."""
+    if not _UNSAFE.search(text):
+        return text
+    return _INVISIBLE.sub("", strip_control(text))
+
+
+def terminal_safe_line(text: str) -> str:
+    """:func:`terminal_safe` for one rendered cell run (a segment of a screen line): tabs and newlines go too,
+    since a raw one written to the terminal moves the cursor."""
+    if not _LINE_UNSAFE.search(text):
+        return text
+    return terminal_safe(text).replace("\t", "").replace("\n", "")
+
+
+def has_unsafe(text: str) -> bool:
+    """Whether :func:`terminal_safe` would change ``text``."""
+    return bool(_UNSAFE.search(text))
+
+
+def has_unsafe_line(text: str) -> bool:
+    """Whether :func:`terminal_safe_line` would change ``text``."""
+    return bool(_LINE_UNSAFE.search(text))
 
 
 def has_control(text: str) -> bool:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
 from textual.worker import Worker, WorkerState
 
 from ccl_tui.tui.hub import Hub, LoadState, Source
+from ccl_tui.tui.widgets.safety import TerminalSafeFilter
 
 HIGH_CONTRAST = Theme(
     name="ccl-high-contrast",
@@ -52,6 +54,12 @@ class CclApp(App[None]):
         self._initial_theme = theme
         self._load = load
         self.data_changed: Signal[LoadState] = Signal(self, "data_changed")
+        self._safety = TerminalSafeFilter()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters plus the terminal-safety one: every line any widget draws passes through it, so no
+        untrusted text can act on the terminal however a screen shows it (``tui/widgets/safety.py``)."""
+        return [*super().get_line_filters(), self._safety]
 
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
@@ -73,6 +81,12 @@ class CclApp(App[None]):
     async def load_data(self) -> LoadState:
         """App-lifetime loader: ingest and detection run in the core's workers; this only awaits them."""
         state = await self.hub.load(self._publish)
+        if state.phase == "error" and not self.hub.is_open:  # the database could not be opened
+            self.notify(state.error or "the database could not be opened", title="database", severity="error",
+                        markup=False, timeout=30)  # fmt: skip
+        elif self.hub.is_open and self.hub.store.readonly_note:
+            self.notify(self.hub.store.readonly_note, title="read-only database", severity="warning", markup=False,
+                        timeout=12)  # fmt: skip
         problems = state.summary.problems() if state.summary else []
         if problems:
             self.notify("\n".join(problems), title="while reading sessions", severity="warning", markup=False,

@@ -120,6 +120,10 @@ class Hub:
         st = self.state
         try:
             await self.open()
+            if self.store.readonly:  # nothing can be ingested or ranked: show what the database holds
+                st.phase = "ready"
+                on_change(st)
+                return st
             st.phase = "ingesting"
             on_change(st)
             last_push = 0.0
@@ -151,8 +155,15 @@ class Hub:
             await self._import_jobs()
             st.phase = "ready"
         except Exception as exc:  # shown to the user; the app keeps running on whatever loaded
+            import sqlite3
+
+            from ccl_tui.store.db import StoreError, database_error
+
             st.phase = "error"
-            st.error = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, StoreError | sqlite3.Error):  # one line that names the database
+                st.error = str(database_error(self.source.db, exc))
+            else:
+                st.error = f"{type(exc).__name__}: {exc}"
         on_change(st)
         return st
 

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.ansi import terminal_safe
 
 
 class ClustersScreen(Screen[None]):
@@ -55,7 +55,7 @@ class ClustersScreen(Screen[None]):
         table = self.query_one("#clusters-table", DataTable)
         table.clear()
         table.add_rows([
-            (Text(str(c.rank)), Text(f"{c.impact.impact:.1f}"), Text(strip_control(c.name)), Text(str(len(c.members))),
+            (Text(str(c.rank)), Text(f"{c.impact.impact:.1f}"), Text(terminal_safe(c.name)), Text(str(len(c.members))),
              Text(str(c.impact.sessions)), Text("model" if c.model_derived else "rules"))
             for c in clusters
         ])  # fmt: skip
@@ -70,9 +70,9 @@ class ClustersScreen(Screen[None]):
         c = self._clusters[row]
         text = Text()
         if c.summary:
-            text.append(strip_control(c.summary) + (" (model-derived)" if c.model_derived else "") + "\n", style="italic")
+            text.append(terminal_safe(c.summary) + (" (model-derived)" if c.model_derived else "") + "\n", style="italic")
         text.append("members: ", style="bold")
-        text.append("; ".join(f"#{i.rank} {strip_control(i.title)} ({i.impact.sessions} sessions)" for i in c.members))
+        text.append("; ".join(f"#{i.rank} {terminal_safe(i.title)} ({i.impact.sessions} sessions)" for i in c.members))
         self.query_one("#clusters-members", Static).update(text)
 
     @on(DataTable.RowSelected, "#clusters-table")

@@ -19,6 +19,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, 
 
 from ccl_tui.issues.model import Issue
 from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS
+from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import BarChart, LoadStatus, StatCard, bar
 from ccl_tui.tui.widgets.flow import FlowDiagram
@@ -226,8 +227,8 @@ class DemoScreen(Screen[None]):
         if issues:
             i = issues[0]
             top.append("most costly failure: ", style="bold")
-            top.append(f"{i.title}", style="bold red")
-            top.append(f" in {i.impact.sessions} sessions across {len(i.repos)} repos: {', '.join(i.repos)}")
+            top.append(terminal_safe(i.title), style="bold red")
+            top.append(terminal_safe(f" in {i.impact.sessions} sessions across {len(i.repos)} repos: {', '.join(i.repos)}"))
         self.query_one("#p-top", Static).update(top)
         self.query_one("#p-chart", BarChart).set_data([(i.title, i.impact.sessions) for i in issues[:6]])
 
@@ -264,7 +265,7 @@ class DemoScreen(Screen[None]):
         row = table.cursor_row
         table.clear()
         table.add_rows([
-            (Text(str(i.rank)), Text(f"{i.impact.impact:.1f}"), Text(i.kind), Text(i.title), Text(str(i.impact.sessions)))
+            (Text(str(i.rank)), Text(f"{i.impact.impact:.1f}"), Text(i.kind), Text(terminal_safe(i.title)), Text(str(i.impact.sessions)))
             for i in issues
         ])  # fmt: skip
         if issues:
@@ -339,7 +340,7 @@ class DemoScreen(Screen[None]):
             rec = entry.recurrence
             split = rec.fixed_on
             text.append("Measured fix: ", style="bold")
-            text.append(entry.title, style="bold")
+            text.append(terminal_safe(entry.title), style="bold")
             self._before_after(text, split, rec.before.rate, rec.before.n, rec.after.rate, rec.after.n)
             c = rec.change
             text.append(f"\n  {rec.verdict}: {100 * c.difference:+.0f} points (95% CI {100 * c.low:+.0f} to"
@@ -347,12 +348,12 @@ class DemoScreen(Screen[None]):
         elif imp is not None:
             split = imp.split
             text.append("Measured fix: ", style="bold")
-            text.append(imp.title, style="bold")
+            text.append(terminal_safe(imp.title), style="bold")
             self._before_after(text, split, imp.before_rate, imp.before_sessions, imp.after_rate, imp.after_sessions)
             text.append(f"\n  a {pct(imp.drop)} drop (z = {imp.z:.1f}), found from the data alone: no fix date was given.")
         if entry is not None and entry.runs:
             if split is None:
-                text.append(entry.title, style="bold")
+                text.append(terminal_safe(entry.title), style="bold")
             text.append("\n\nHarbor runs of its task:", style="bold")
             for r in entry.runs:
                 label = f"{r.label}: {pct(r.passed.rate):>4} ({r.passed.hits}/{r.passed.n})"

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import BarChart
 
@@ -42,7 +42,7 @@ def pct(x: float) -> str:
 
 def clean(text: str) -> str:
     """Untrusted text for one line: no control codes, no line breaks."""
-    return " ".join(strip_control(text).split())
+    return " ".join(terminal_safe(text).split())
 
 
 def short(text: str, width: int) -> str:

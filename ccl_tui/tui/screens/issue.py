@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ccl_tui.issues.model import Evidence, Issue
 from ccl_tui.scope import Scope
-from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.widgets.score import ScoreBreakdown
 
 
@@ -57,7 +57,7 @@ class IssueScreen(Screen[None]):
             return
         self.issue = issue
         self.sub_title = f"issue #{issue.rank}"
-        self.query_one("#issue-title", Static).update(Text(f"#{issue.rank}  {issue.title}", style="bold"))
+        self.query_one("#issue-title", Static).update(Text(f"#{issue.rank}  {terminal_safe(issue.title)}", style="bold"))
         meta = (
             f"{issue.id}  ·  kind {issue.kind}  ·  signature: {issue.signature}\n"
             f"{issue.occurrences} occurrence(s) in {issue.impact.sessions} session(s)  ·  repos: {', '.join(issue.repos)}"
@@ -70,7 +70,7 @@ class IssueScreen(Screen[None]):
                 others = [f"#{m.rank} {m.title}" for m in cluster.members if m.id != issue.id]
                 label = "cluster (model-derived)" if cluster.model_derived else "cluster"
                 meta += f"\n{label} {cluster.id} '{cluster.name}': same problem as {'; '.join(others)}"
-        self.query_one("#issue-meta", Static).update(Text(strip_control(meta)))
+        self.query_one("#issue-meta", Static).update(Text(terminal_safe(meta)))
         self.query_one(ScoreBreakdown).show_issue(issue)
         sessions = {s.id: s for s in await hub.sessions([e.session_id for e in issue.evidence])}
         table = self.query_one("#issue-sessions", DataTable)
@@ -81,11 +81,11 @@ class IssueScreen(Screen[None]):
                 (
                     Text(e.session_id[:13]),
                     Text(((sessions[e.session_id].started_at or "") if e.session_id in sessions else "")[:16].replace("T", " ")),
-                    Text(sessions[e.session_id].repo or "" if e.session_id in sessions else ""),
-                    Text(sessions[e.session_id].origin or "" if e.session_id in sessions else ""),
+                    Text(terminal_safe(sessions[e.session_id].repo or "") if e.session_id in sessions else ""),
+                    Text(terminal_safe(sessions[e.session_id].origin or "") if e.session_id in sessions else ""),
                     Text(f"#{e.seq}"),
                     Text(f"{e.severity:.2f}"),
-                    Text(strip_control(e.detail)),
+                    Text(terminal_safe(e.detail)),
                 )
                 for e in self._rows
             ]

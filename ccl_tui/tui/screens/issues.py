@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 from ccl_tui.issues.model import Issue
 from ccl_tui.scope import ALL_ORIGINS, Scope, scope_from
 from ccl_tui.signals.model import FRICTION_KINDS
+from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import LoadStatus
 from ccl_tui.tui.widgets.score import ScoreBreakdown
@@ -147,7 +148,8 @@ class IssuesScreen(Screen[None]):
         self.query_one("#issues-table", DataTable).add_rows(
             [
                 (Text(str(i.rank), justify="right"), Text(f"{i.impact.impact:.1f}", justify="right"), Text(i.kind),
-                 Text(i.title), Text(str(i.impact.sessions), justify="right"), Text((i.last_seen or "")[:10]))
+                 Text(terminal_safe(i.title)), Text(str(i.impact.sessions), justify="right"),
+                 Text((i.last_seen or "")[:10]))
                 for i in rows
             ]
         )

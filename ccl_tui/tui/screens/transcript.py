@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.widgets.transcript_view import TranscriptView
 
 
@@ -49,7 +49,7 @@ class TranscriptScreen(Screen[None]):
                 f"  ·  started {(session.started_at or '?')[:19].replace('T', ' ')}  ·  {session.turns} turn(s),"
                 f" {len(events)} event(s), {len(signals)} signal(s){times}\ncwd {session.cwd}  ·  commit {session.git_commit or '?'}"
             )
-            self.query_one("#transcript-meta", Static).update(Text(strip_control(meta)))
+            self.query_one("#transcript-meta", Static).update(Text(terminal_safe(meta)))
         view = self.query_one(TranscriptView)
         view.load(events, signals, self.focus_seq)
         view.focus()
@@ -67,7 +67,7 @@ class TranscriptScreen(Screen[None]):
             if block.signals:
                 status += "  ·  " + "; ".join(f"{s.kind}: {s.detail}" for s in block.signals)
         status += "  ·  n/p signals, Enter expand, a all records"
-        self.query_one("#transcript-status", Static).update(Text(strip_control(status)))
+        self.query_one("#transcript-status", Static).update(Text(terminal_safe(status)))
 
     def action_write_task(self) -> None:
         view = self.query_one(TranscriptView)

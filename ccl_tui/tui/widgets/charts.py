@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
-from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.ansi import terminal_safe
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
@@ -83,7 +83,7 @@ class BarChart(Widget):
         value_style = self.get_component_rich_style("bar-chart--value")
         for i, (label, value) in enumerate(self.data):
             shown = label if len(label) <= label_w else label[: label_w - 1] + "…"
-            out.append(f"{strip_control(shown):<{label_w}} ", style=label_style)
+            out.append(f"{terminal_safe(shown):<{label_w}} ", style=label_style)
             out.append(f"{f'{value:,}{self.unit}':>{value_w}} ", style=value_style)
             b = bar(value, self._scale, width)
             out.append(b, style=bar_style)
@@ -121,8 +121,8 @@ class StatCard(Static):
 
     def _refresh(self) -> None:
         t = Text()
-        t.append(strip_control(self._value) + "\n", style="bold")
-        t.append(strip_control(self._caption), style="dim")
+        t.append(terminal_safe(self._value) + "\n", style="bold")
+        t.append(terminal_safe(self._caption), style="dim")
         self.update(t)
 
 

@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from ccl_tui.signals.model import Signal
 from ccl_tui.sources.model import Event, EventKind
-from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.transcript import describe, duplicate_seqs
 
 K = EventKind
@@ -134,7 +134,7 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _block(self, e: Event) -> Block:
         d = describe(e)
-        body = [strip_control(line) for line in d.body.split("\n")] if d.body else []
+        body = [terminal_safe(line) for line in d.body.split("\n")] if d.body else []
         if body and body[0].strip() == d.headline.strip() and e.kind in (
             K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.REASONING, K.TOOL_CALL, K.CONTEXT, K.ERROR, K.STREAM_ERROR,
         ):  # fmt: skip
@@ -145,7 +145,7 @@ class TranscriptView(ScrollView, can_focus=True):
             body = []
         while body and body[-1] == "":
             body = body[:-1]
-        header = f"{d.label:<13} {strip_control(d.headline)}"
+        header = f"{d.label:<13} {terminal_safe(d.headline)}"
         if e.truncated:
             header += f"  [{e.text_size:,} chars, excerpt kept]"
         return Block(e, header, d.tone, body, self._signals.get(e.seq, []))
@@ -203,7 +203,7 @@ class TranscriptView(ScrollView, can_focus=True):
         for s in b.signals:
             origin = " (model-derived)" if s.source == "model" else ""
             lines.append((f"signal-{s.polarity}", f"{'':{INDENT}} {_ICONS.get(s.polarity, '•')} "
-                          f"{s.kind}{origin}: {strip_control(s.detail)}"[: w * 2]))
+                          f"{s.kind}{origin}: {terminal_safe(s.detail)}"[: w * 2]))
         body = b.body
         hidden = 0
         if b.foldable and not b.expanded:
