@@ -66,42 +66,33 @@ async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_d
                                    "reason": clean_line(str(exc), 500)})
     # The sessions' own red -> green loops (a check the agent announced would fail, then made pass): not
     # friction, but the best-proven fix tasks there are, since the session recorded both states.
-    loops = 0
-    for sig in await _candidates(store, (SignalKind.EXPECTED_FAILURE,)):
-        if loops >= top:
+    await _export_signals(store, report, (SignalKind.EXPECTED_FAILURE,), top, force=force, allow_local=allow_local)
+    if include_delight:
+        await _export_signals(store, report, DELIGHT_PREFERENCE, top, force=force, allow_local=allow_local)
+    await asyncio.to_thread(_write_manifest, report)
+    return report
+
+
+async def _export_signals(store: Store, report: ExportReport, kinds: tuple[str, ...], top: int, *, force: bool,
+                          allow_local: bool) -> None:  # fmt: skip
+    """Up to ``top`` tasks written from signals of ``kinds`` (one per session, see :func:`_candidates`); tasks
+    already in the folder count towards ``top``."""
+    written = 0
+    for sig in await _candidates(store, kinds):
+        if written >= top:
             break
         name = signal_task_name(sig.session_id, sig.seq, sig.kind)
         if not force and await asyncio.to_thread((report.out_dir / name).exists):
-            loops += 1
+            written += 1
             report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind, "reason": EXISTS})
             continue
         try:
             report.tasks.append(await write_task_for_signal(store, sig.session_id, sig.seq, report.out_dir,
                                                             force=force, allow_local=allow_local))  # fmt: skip
-            loops += 1
+            written += 1
         except TaskError as exc:
             report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind,
                                    "reason": clean_line(str(exc), 500)})  # fmt: skip
-    if include_delight:
-        written = 0
-        for sig in await _candidates(store, DELIGHT_PREFERENCE):
-            if written >= top:
-                break
-            name = signal_task_name(sig.session_id, sig.seq, sig.kind)
-            if not force and await asyncio.to_thread((report.out_dir / name).exists):
-                written += 1
-                report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind,
-                                       "reason": EXISTS})  # fmt: skip
-                continue
-            try:
-                report.tasks.append(await write_task_for_signal(store, sig.session_id, sig.seq, report.out_dir,
-                                                                force=force, allow_local=allow_local))  # fmt: skip
-                written += 1
-            except TaskError as exc:
-                report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind,
-                                       "reason": clean_line(str(exc), 500)})  # fmt: skip
-    await asyncio.to_thread(_write_manifest, report)
-    return report
 
 
 async def _candidates(store: Store, preference: tuple[str, ...]) -> list[Signal]:
