@@ -43,8 +43,10 @@ def table(title: str, report: GoldReport) -> None:
 
 def gold() -> None:
     real_dir = ROOT / "tests" / "gold" / "real"
-    table(f"REAL gold set: {len(list(real_dir.glob('*.json')))} rollouts Codex wrote, labelled from their raw lines",
-          score_real(real_dir))
+    table(
+        f"REAL gold set: {len(list(real_dir.glob('*.json')))} rollouts Codex wrote, labelled from their raw lines",
+        score_real(real_dir),
+    )
     for annotation in sorted(real_dir.glob("*.json")):
         m = real_mismatches(annotation)
         for x in m["missing"]:
@@ -52,7 +54,9 @@ def gold() -> None:
         for x in m["extra"]:
             print(f"  extra   {annotation.stem}: {x}")
     synthetic = score(ROOT / "tests" / "gold")
-    table(f"SYNTHETIC gold set: {len(synthetic.cases)} generated cases (agree with the rules by construction)", synthetic)
+    table(
+        f"SYNTHETIC gold set: {len(synthetic.cases)} generated cases (agree with the rules by construction)", synthetic
+    )
     wrong = [c for c in synthetic.cases if c.found != c.expected]
     for c in wrong:
         print(f"  mismatch {c.name}: expected {sorted(c.expected)} found {sorted(c.found)}")
@@ -79,9 +83,11 @@ def speed() -> None:
         t0 = time.perf_counter()
         s = detect_pending_sync(str(db), Settings())
         total = time.perf_counter() - t0
-    print(f"\ndemo corpus: ingest {ingest_s:.2f}s; detection over {s.sessions_detected} sessions: "
-          f"{s.detect_seconds:.3f}s detect + {s.rank_seconds:.3f}s rank = {total:.3f}s "
-          f"({s.signals} signals, {s.issues} issues)")
+    print(
+        f"\ndemo corpus: ingest {ingest_s:.2f}s; detection over {s.sessions_detected} sessions: "
+        f"{s.detect_seconds:.3f}s detect + {s.rank_seconds:.3f}s rank = {total:.3f}s "
+        f"({s.signals} signals, {s.issues} issues)"
+    )
 
 
 if __name__ == "__main__":

@@ -118,8 +118,10 @@ def main() -> None:
         db_mb = sum(f.stat().st_size for f in Path(td).iterdir()) / 1e6
     print(f"corpus            {len(files)} files, {mb:,.1f} MB, {n_lines:,} lines")
     print(f"baseline (orjson) {base_t:6.2f} s   {mb / base_t:7.1f} MB/s")
-    print(f"full ingest       {ing_t:6.2f} s   {mb / ing_t:7.1f} MB/s   {events:,} events, {sessions:,} sessions,"
-          f" db {db_mb:,.1f} MB, workers={args.workers or os.cpu_count()}")
+    print(
+        f"full ingest       {ing_t:6.2f} s   {mb / ing_t:7.1f} MB/s   {events:,} events, {sessions:,} sessions,"
+        f" db {db_mb:,.1f} MB, workers={args.workers or os.cpu_count()}"
+    )
     print(f"ratio             {ing_t / base_t:6.2f}   (goal <= 2.0)")
 
 

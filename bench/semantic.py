@@ -97,7 +97,11 @@ def generate(n: int, seed: int = 7) -> tuple[list[str], list[str], list[str]]:
             eco, what, details = rng.choice(FAILURES)
             prog = rng.choice(PROGRAMS[eco])
             # a variant suffix gives the long tail of distinct signatures real stores have
-            tail = "" if rng.random() < 0.5 else f" ({rng.choice(['ci', 'local', 'worktree', 'v2', 'retry'])} #{rng.randint(1, 60)})"
+            tail = (
+                ""
+                if rng.random() < 0.5
+                else f" ({rng.choice(['ci', 'local', 'worktree', 'v2', 'retry'])} #{rng.randint(1, 60)})"
+            )
             sig = f"{prog} | {what.format(**v)}{tail}"
             text = f"{what.format(**v)}\n{rng.choice(details).format(**v)}\n{prog}"
             kind = "command_failure"

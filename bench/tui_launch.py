@@ -70,7 +70,9 @@ def main() -> None:
     args = ap.parse_args()
     if not shutil.which("tmux"):
         raise SystemExit("needs tmux")
-    print(f"{'folder':<28} {'MB':>7} {'files':>7} {'first frame':>12} {'app: ranking':>13} {'ingest CLI':>11} {'ratio':>6}")
+    print(
+        f"{'folder':<28} {'MB':>7} {'files':>7} {'first frame':>12} {'app: ranking':>13} {'ingest CLI':>11} {'ratio':>6}"
+    )
     for folder in args.folders:
         files = [p for p in folder.rglob("*") if p.is_file()]
         mb = sum(p.stat().st_size for p in files) / 1e6

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from ccl_tui import __version__
-
-
-def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        import importlib
-
-        return int(getattr(importlib.import_module(module), func)(args) or 0)
-
-    return run
+from ccl_tui.commands import lazy as _lazy
 
 
 def build_parser() -> argparse.ArgumentParser:
     # --db is accepted before or after the command; SUPPRESS keeps a subcommand from resetting it to None.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS,
-                        help="SQLite database (default: the user data dir)")
+    common.add_argument(
+        "--db", metavar="PATH", default=argparse.SUPPRESS, help="SQLite database (default: the user data dir)"
+    )
 
     p = argparse.ArgumentParser(
         prog="ccl-tui",
@@ -30,15 +23,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--db", metavar="PATH", default=None, help="SQLite database (default: the user data dir)")
     p.add_argument("--version", action="version", version=f"ccl-tui {__version__}")
-    p.add_argument("--sessions", metavar="PATH", action="append",
-                   help="rollout files or folders for the TUI (default: $CODEX_HOME, else the demo corpus)")
+    p.add_argument(
+        "--sessions",
+        metavar="PATH",
+        action="append",
+        help="rollout files or folders for the TUI (default: $CODEX_HOME, else the demo corpus)",
+    )
     p.add_argument("--theme", help="Textual theme, e.g. textual-light or ccl-high-contrast")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("demo", parents=[common], help="the guided 7-stage presentation on the demo corpus")
     s.add_argument("--auto", type=float, metavar="SECONDS", help="advance by itself every SECONDS")
-    s.add_argument("--sessions", metavar="PATH", action="append", default=argparse.SUPPRESS,
-                   help="present on these rollout files or folders instead of the bundled demo corpus")
+    s.add_argument(
+        "--sessions",
+        metavar="PATH",
+        action="append",
+        default=argparse.SUPPRESS,
+        help="present on these rollout files or folders instead of the bundled demo corpus",
+    )
     s.add_argument("--theme", help="Textual theme (ctrl+t cycles dark/light/high contrast in the app)")
     s.set_defaults(func=_lazy("ccl_tui.commands.tui", "cmd_demo"))
 
@@ -46,8 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: local only)")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--demo", action="store_true", help="serve the guided demo instead of triage")
-    s.add_argument("--sessions", metavar="PATH", action="append", default=argparse.SUPPRESS,
-                   help="rollout files or folders (triage, or the demo with --demo)")
+    s.add_argument(
+        "--sessions",
+        metavar="PATH",
+        action="append",
+        default=argparse.SUPPRESS,
+        help="rollout files or folders (triage, or the demo with --demo)",
+    )
     s.add_argument("--theme")
     s.set_defaults(func=_lazy("ccl_tui.commands.tui", "cmd_serve"))
 
@@ -101,8 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _scope_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--kind", help="only issues made of this signal kind (e.g. command_failure)")
     s.add_argument("--repo", help="only sessions in this repository")
-    s.add_argument("--origin", help="interactive, ide, exec, subagent, review, a comma list, or 'all'"
-                   " (default: interactive,ide,other: automated runs are not mixed into user friction)")
+    s.add_argument(
+        "--origin",
+        help="interactive, ide, exec, subagent, review, a comma list, or 'all'"
+        " (default: interactive,ide,other: automated runs are not mixed into user friction)",
+    )
     s.add_argument("--since", metavar="DATE", help="sessions started on/after DATE (YYYY-MM-DD)")
     s.add_argument("--until", metavar="DATE", help="sessions started before DATE")
 

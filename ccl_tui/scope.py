@@ -57,10 +57,11 @@ class Scope:
 
 def scope_from(origin: str | None = None, **kw: str | None) -> Scope:
     """``origin`` may be one origin, a comma list, or "all"."""
+    origins: tuple[str, ...]
     if not origin:
         origins = USER_ORIGINS
     elif origin == "all":
         origins = ALL_ORIGINS
     else:
         origins = tuple(o.strip() for o in origin.split(",") if o.strip())
-    return Scope(origins=origins, **kw)  # type: ignore[arg-type]
+    return Scope(origins=origins, **kw)

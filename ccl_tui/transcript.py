@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ccl_tui.sources.model import Event, EventKind
 from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.text.cut import shorten
 
 K = EventKind
 
@@ -88,8 +89,7 @@ def duplicate_seqs(events: list[Event], keep: set[int] | frozenset[int] = frozen
 
 
 def first_line(text: str, width: int = 160) -> str:
-    line = terminal_safe(text).strip().split("\n", 1)[0]
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return shorten(terminal_safe(text).strip().split("\n", 1)[0], width)
 
 
 def describe(e: Event) -> EventLine:
@@ -115,7 +115,9 @@ def _describe(e: Event) -> EventLine:
     if k == K.REASONING:
         return EventLine(label, first_line(e.text), body, "muted")
     if k == K.TOOL_CALL:
-        what = e.command or (f"{e.tool} ({len(e.data.get('files', []))} file(s))" if e.tool == "apply_patch" else e.tool)
+        what = e.command or (
+            f"{e.tool} ({len(e.data.get('files', []))} file(s))" if e.tool == "apply_patch" else e.tool
+        )
         extra = " [asks escalation]" if e.data.get("escalated") else ""
         return EventLine(f"$ {e.tool or 'call'}", first_line(what or "") + extra, body, "tool")
     if k in (K.TOOL_OUTPUT, K.PATCH_APPLY):
@@ -174,8 +176,9 @@ def transcript_lines(events: list[Event], *, full: bool = False, width: int = 10
             continue
         d = describe(e)
         yield f"#{e.seq:<5} t{e.turn:<3} {d.label:<12} {d.headline}"
-        if d.body and (full or e.kind in (K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.TOOL_OUTPUT, K.ERROR,
-                                          K.PATCH_APPLY, K.DENIAL)):
+        if d.body and (
+            full or e.kind in (K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.TOOL_OUTPUT, K.ERROR, K.PATCH_APPLY, K.DENIAL)
+        ):
             lines = d.body.split("\n")
             if lines and lines[0].strip().startswith(d.headline.strip().rstrip("…")):
                 lines = lines[1:]  # the headline already shows it

@@ -97,105 +97,219 @@ class Rollout:
         if self.era == "C":
             self.turn_id = f"turn-{len(self.lines)}"
             self.add("event_msg", {"type": "task_started", "turn_id": self.turn_id, "model_context_window": 272000})
-        self.add("turn_context", {"cwd": self.cwd, "approval_policy": self.approval,
-                                  "sandbox_policy": {"type": "workspace-write", "network_access": False},
-                                  "model": self.model, "effort": "medium", "summary": "auto"})
-        self.add("response_item", {"type": "message", "role": "user",
-                                   "content": [{"type": "input_text", "text": text}]})
-        self.add("event_msg", {"type": "user_message", "message": text, "images": [], "local_images": [],
-                               "text_elements": []})
+        self.add(
+            "turn_context",
+            {
+                "cwd": self.cwd,
+                "approval_policy": self.approval,
+                "sandbox_policy": {"type": "workspace-write", "network_access": False},
+                "model": self.model,
+                "effort": "medium",
+                "summary": "auto",
+            },
+        )
+        self.add(
+            "response_item", {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+        )
+        self.add(
+            "event_msg",
+            {"type": "user_message", "message": text, "images": [], "local_images": [], "text_elements": []},
+        )
         return self
 
     def assistant(self, text: str, *, phase: str = "final_answer") -> Rollout:
         self.add("event_msg", {"type": "agent_message", "message": text, "phase": phase})
-        self.add("response_item", {"type": "message", "role": "assistant",
-                                   "content": [{"type": "output_text", "text": text}], "phase": phase})
+        self.add(
+            "response_item",
+            {
+                "type": "message",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text}],
+                "phase": phase,
+            },
+        )
         return self
 
     def reasoning(self, text: str) -> Rollout:
-        return self.add("response_item", {"type": "reasoning", "summary": [{"type": "summary_text", "text": text}],
-                                          "content": None, "encrypted_content": "gAAAAABfakeblob"})
+        return self.add(
+            "response_item",
+            {
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": text}],
+                "content": None,
+                "encrypted_content": "gAAAAABfakeblob",
+            },
+        )
 
     def complete(self, message: str = "Done.") -> Rollout:
         if self.era == "C":
-            self.add("event_msg", {"type": "task_complete", "turn_id": self.turn_id, "last_agent_message": message,
-                                   "duration_ms": 4200})
+            self.add(
+                "event_msg",
+                {"type": "task_complete", "turn_id": self.turn_id, "last_agent_message": message, "duration_ms": 4200},
+            )
         return self
 
     def abort(self, reason: str = "interrupted") -> Rollout:
         return self.add("event_msg", {"type": "turn_aborted", "reason": reason, "turn_id": self.turn_id})
 
     # -- tools
-    def exec(self, cmd: str, output: str = "", exit_code: int = 0, *, seconds: float = 0.4,
-             escalate: bool = False) -> str:
+    def exec(
+        self, cmd: str, output: str = "", exit_code: int = 0, *, seconds: float = 0.4, escalate: bool = False
+    ) -> str:
         cid = self.call_id()
         if self.era == "C":
             args: dict[str, Any] = {"cmd": cmd, "workdir": self.cwd, "yield_time_ms": 1000}
             if escalate:
                 args |= {"sandbox_permissions": "require_escalated", "justification": "needs network"}
-            self.add("response_item", {"type": "function_call", "name": "exec_command",
-                                       "arguments": json.dumps(args), "call_id": cid})
-            self.add("response_item", {"type": "function_call_output", "call_id": cid, "output":
-                f"Chunk ID: a1b2c3\nWall time: {seconds:.4f} seconds\nProcess exited with code {exit_code}\n"
-                f"Original token count: 12\nOutput:\n{output}"})
-            self.add("event_msg", {"type": "exec_command_end", "call_id": cid, "turn_id": self.turn_id,
-                                   "command": ["/bin/bash", "-lc", cmd], "cwd": self.cwd,
-                                   "parsed_cmd": [{"type": "unknown", "cmd": cmd}], "source": "agent",
-                                   "stdout": "", "stderr": "", "aggregated_output": output,
-                                   "exit_code": exit_code, "duration": {"secs": int(seconds), "nanos": 0},
-                                   "formatted_output": output, "status": "completed" if exit_code == 0 else "failed"})
+            self.add(
+                "response_item",
+                {"type": "function_call", "name": "exec_command", "arguments": json.dumps(args), "call_id": cid},
+            )
+            self.add(
+                "response_item",
+                {
+                    "type": "function_call_output",
+                    "call_id": cid,
+                    "output": f"Chunk ID: a1b2c3\nWall time: {seconds:.4f} seconds\nProcess exited with code {exit_code}\n"
+                    f"Original token count: 12\nOutput:\n{output}",
+                },
+            )
+            self.add(
+                "event_msg",
+                {
+                    "type": "exec_command_end",
+                    "call_id": cid,
+                    "turn_id": self.turn_id,
+                    "command": ["/bin/bash", "-lc", cmd],
+                    "cwd": self.cwd,
+                    "parsed_cmd": [{"type": "unknown", "cmd": cmd}],
+                    "source": "agent",
+                    "stdout": "",
+                    "stderr": "",
+                    "aggregated_output": output,
+                    "exit_code": exit_code,
+                    "duration": {"secs": int(seconds), "nanos": 0},
+                    "formatted_output": output,
+                    "status": "completed" if exit_code == 0 else "failed",
+                },
+            )
         else:
             args = {"command": ["bash", "-lc", cmd], "workdir": self.cwd, "timeout_ms": 120000}
             if escalate:
                 args |= {"with_escalated_permissions": True, "justification": "needs network"}
-            self.add("response_item", {"type": "function_call", "name": "shell", "arguments": json.dumps(args),
-                                       "call_id": cid})
-            self.add("response_item", {"type": "function_call_output", "call_id": cid, "output": json.dumps(
-                {"output": output, "metadata": {"exit_code": exit_code, "duration_seconds": seconds}})})
+            self.add(
+                "response_item",
+                {"type": "function_call", "name": "shell", "arguments": json.dumps(args), "call_id": cid},
+            )
+            self.add(
+                "response_item",
+                {
+                    "type": "function_call_output",
+                    "call_id": cid,
+                    "output": json.dumps(
+                        {"output": output, "metadata": {"exit_code": exit_code, "duration_seconds": seconds}}
+                    ),
+                },
+            )
         return cid
 
     def deny(self, cmd: str) -> str:
         cid = self.call_id()
-        args = {"cmd": cmd, "workdir": self.cwd, "sandbox_permissions": "require_escalated",
-                "justification": "needs approval"}
-        self.add("response_item", {"type": "function_call", "name": "exec_command", "arguments": json.dumps(args),
-                                   "call_id": cid})
-        self.add("response_item", {"type": "function_call_output", "call_id": cid,
-                                   "output": "exec command rejected by user"})
+        args = {
+            "cmd": cmd,
+            "workdir": self.cwd,
+            "sandbox_permissions": "require_escalated",
+            "justification": "needs approval",
+        }
+        self.add(
+            "response_item",
+            {"type": "function_call", "name": "exec_command", "arguments": json.dumps(args), "call_id": cid},
+        )
+        self.add(
+            "response_item", {"type": "function_call_output", "call_id": cid, "output": "exec command rejected by user"}
+        )
         if self.era == "C":
-            self.add("event_msg", {"type": "exec_command_end", "call_id": cid, "turn_id": self.turn_id,
-                                   "command": ["/bin/bash", "-lc", cmd], "cwd": self.cwd, "parsed_cmd": [],
-                                   "source": "agent", "stdout": "", "stderr": "exec command rejected by user",
-                                   "aggregated_output": "", "exit_code": -1, "duration": {"secs": 0, "nanos": 0},
-                                   "formatted_output": "", "status": "declined"})
+            self.add(
+                "event_msg",
+                {
+                    "type": "exec_command_end",
+                    "call_id": cid,
+                    "turn_id": self.turn_id,
+                    "command": ["/bin/bash", "-lc", cmd],
+                    "cwd": self.cwd,
+                    "parsed_cmd": [],
+                    "source": "agent",
+                    "stdout": "",
+                    "stderr": "exec command rejected by user",
+                    "aggregated_output": "",
+                    "exit_code": -1,
+                    "duration": {"secs": 0, "nanos": 0},
+                    "formatted_output": "",
+                    "status": "declined",
+                },
+            )
         return cid
 
     def patch(self, path: str, *, ok: bool = True, old: str = "old line", new: str = "new line") -> str:
         cid = self.call_id()
         body = f"*** Begin Patch\n*** Update File: {path}\n@@\n-{old}\n+{new}\n*** End Patch\n"
-        self.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": cid,
-                                   "name": "apply_patch", "input": body})
+        self.add(
+            "response_item",
+            {"type": "custom_tool_call", "status": "completed", "call_id": cid, "name": "apply_patch", "input": body},
+        )
         if ok:
-            out = {"output": f"Success. Updated the following files:\nM {path}\n",
-                   "metadata": {"exit_code": 0, "duration_seconds": 0.1}}
+            out = {
+                "output": f"Success. Updated the following files:\nM {path}\n",
+                "metadata": {"exit_code": 0, "duration_seconds": 0.1},
+            }
         else:
-            out = {"output": f"apply_patch verification failed: Failed to find expected lines in {path}:\n{old}",
-                   "metadata": {"exit_code": 1, "duration_seconds": 0.1}}
+            out = {
+                "output": f"apply_patch verification failed: Failed to find expected lines in {path}:\n{old}",
+                "metadata": {"exit_code": 1, "duration_seconds": 0.1},
+            }
         if self.era == "C":
-            self.add("event_msg", {"type": "patch_apply_end", "call_id": cid, "turn_id": self.turn_id,
-                                   "stdout": out["output"] if ok else "", "stderr": "" if ok else out["output"],
-                                   "success": ok, "changes": {f"{self.cwd}/{path}": {
-                                       "type": "update", "unified_diff": f"@@ -1 +1 @@\n-{old}\n+{new}\n",
-                                       "move_path": None}}, "status": "completed" if ok else "failed"})
+            self.add(
+                "event_msg",
+                {
+                    "type": "patch_apply_end",
+                    "call_id": cid,
+                    "turn_id": self.turn_id,
+                    "stdout": out["output"] if ok else "",
+                    "stderr": "" if ok else out["output"],
+                    "success": ok,
+                    "changes": {
+                        f"{self.cwd}/{path}": {
+                            "type": "update",
+                            "unified_diff": f"@@ -1 +1 @@\n-{old}\n+{new}\n",
+                            "move_path": None,
+                        }
+                    },
+                    "status": "completed" if ok else "failed",
+                },
+            )
         self.add("response_item", {"type": "custom_tool_call_output", "call_id": cid, "output": json.dumps(out)})
         return cid
 
     def tokens(self, input_tokens: int, total: int, window: int = 272000) -> Rollout:
-        usage = {"input_tokens": input_tokens, "cached_input_tokens": 0, "output_tokens": 100,
-                 "reasoning_output_tokens": 0, "total_tokens": input_tokens + 100}
-        return self.add("event_msg", {"type": "token_count", "info": {
-            "total_token_usage": usage | {"total_tokens": total}, "last_token_usage": usage,
-            "model_context_window": window}, "rate_limits": None})
+        usage = {
+            "input_tokens": input_tokens,
+            "cached_input_tokens": 0,
+            "output_tokens": 100,
+            "reasoning_output_tokens": 0,
+            "total_tokens": input_tokens + 100,
+        }
+        return self.add(
+            "event_msg",
+            {
+                "type": "token_count",
+                "info": {
+                    "total_token_usage": usage | {"total_tokens": total},
+                    "last_token_usage": usage,
+                    "model_context_window": window,
+                },
+                "rate_limits": None,
+            },
+        )
 
     def compact(self, summary: str = "Summary of the work so far.") -> Rollout:
         self.add("compacted", {"message": summary, "replacement_history": []})
@@ -227,25 +341,58 @@ class Rollout:
 
 def legacy_rollout(session_id: str = "5973b6c0-94b8-487b-a530-2aeb6098ae0e") -> str:
     """An unenveloped (era A, mid-2025) rollout with a header, state markers and bare items."""
-    env = ("<environment_context>\n  <cwd>/home/dev/src/legacy-app</cwd>\n  <approval_policy>on-request"
-           "</approval_policy>\n</environment_context>")
+    env = (
+        "<environment_context>\n  <cwd>/home/dev/src/legacy-app</cwd>\n  <approval_policy>on-request"
+        "</approval_policy>\n</environment_context>"
+    )
     lines: list[dict[str, Any]] = [
-        {"id": session_id, "timestamp": "2025-08-20T13:20:47.060Z", "instructions": None,
-         "git": {"commit_hash": "0f3c2a1b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a", "branch": "main",
-                 "repository_url": "https://github.com/acme/legacy-app.git"}},
+        {
+            "id": session_id,
+            "timestamp": "2025-08-20T13:20:47.060Z",
+            "instructions": None,
+            "git": {
+                "commit_hash": "0f3c2a1b9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a",
+                "branch": "main",
+                "repository_url": "https://github.com/acme/legacy-app.git",
+            },
+        },
         {"record_type": "state"},
         {"type": "message", "id": None, "role": "user", "content": [{"type": "input_text", "text": env}]},
-        {"type": "message", "id": None, "role": "user",
-         "content": [{"type": "input_text", "text": "run the tests and fix what fails"}]},
+        {
+            "type": "message",
+            "id": None,
+            "role": "user",
+            "content": [{"type": "input_text", "text": "run the tests and fix what fails"}],
+        },
         {"record_type": "state"},
-        {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Running tests"}],
-         "encrypted_content": "gAAAAABxyz"},
-        {"type": "function_call", "id": "fc_1", "name": "shell",
-         "arguments": json.dumps({"command": ["bash", "-lc", "pytest -q"]}), "call_id": "call_1"},
-        {"type": "function_call_output", "call_id": "call_1", "output": json.dumps(
-            {"output": "E   ModuleNotFoundError: No module named 'httpx'\n1 error", "metadata":
-             {"exit_code": 1, "duration_seconds": 0.8}})},
-        {"type": "message", "id": None, "role": "assistant",
-         "content": [{"type": "output_text", "text": "httpx is missing; installing it."}]},
+        {
+            "type": "reasoning",
+            "id": "rs_1",
+            "summary": [{"type": "summary_text", "text": "Running tests"}],
+            "encrypted_content": "gAAAAABxyz",
+        },
+        {
+            "type": "function_call",
+            "id": "fc_1",
+            "name": "shell",
+            "arguments": json.dumps({"command": ["bash", "-lc", "pytest -q"]}),
+            "call_id": "call_1",
+        },
+        {
+            "type": "function_call_output",
+            "call_id": "call_1",
+            "output": json.dumps(
+                {
+                    "output": "E   ModuleNotFoundError: No module named 'httpx'\n1 error",
+                    "metadata": {"exit_code": 1, "duration_seconds": 0.8},
+                }
+            ),
+        },
+        {
+            "type": "message",
+            "id": None,
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "httpx is missing; installing it."}],
+        },
     ]
     return "".join(json.dumps(x) + "\n" for x in lines)

@@ -12,19 +12,28 @@ from ccl_tui.pipeline import refresh
 from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import ingest
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 BUGGY_CALC = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
-TEST_CALC = ("from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
-             "def test_mul():\n    assert mul(2, 3) == 6\n")
+TEST_CALC = (
+    "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+    "def test_mul():\n    assert mul(2, 3) == 6\n"
+)
 #: Runs the repository's tests with the interpreter running this test session (it has pytest).
 PYTEST = "python -m pytest -q -p no:cacheprovider tests/test_calc.py"
 
 
 def git(repo: Path, *args: str) -> str:
-    out = subprocess.run(["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        ["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, check=True
+    )
     return out.stdout.strip()
 
 
@@ -67,5 +76,8 @@ def cli_parser() -> argparse.ArgumentParser:
 
 def text_files(task: Path) -> dict[str, str]:
     """Every text file of a task (relative path -> content); the snapshot archive is listed separately."""
-    return {str(p.relative_to(task)): p.read_text(errors="replace") for p in sorted(task.rglob("*"))
-            if p.is_file() and not p.name.endswith(".tar.gz")}
+    return {
+        str(p.relative_to(task)): p.read_text(errors="replace")
+        for p in sorted(task.rglob("*"))
+        if p.is_file() and not p.name.endswith(".tar.gz")
+    }

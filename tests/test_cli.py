@@ -80,9 +80,7 @@ def test_serve_builds_a_quoted_command(monkeypatch: pytest.MonkeyPatch, capsys: 
     assert str(seen["command"]).endswith("-m ccl_tui.cli --db '/tmp/a b.sqlite' demo")
 
 
-def test_serve_forwards_sessions_to_the_demo_too(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_serve_forwards_sessions_to_the_demo_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     pytest.importorskip("textual_serve", reason="the [serve] extra is not installed")
     import textual_serve.server
 

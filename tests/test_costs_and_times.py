@@ -87,8 +87,15 @@ def test_an_orphaned_call_then_a_new_prompt_is_an_inferred_interrupt(tmp_path: P
     r = Rollout(era="B", cli_version="0.58.0")
     r.user("run the migration")
     cid = r.call_id()
-    r.add("response_item", {"type": "function_call", "name": "shell", "call_id": cid,
-                            "arguments": json.dumps({"command": ["bash", "-lc", "alembic upgrade head"]})})
+    r.add(
+        "response_item",
+        {
+            "type": "function_call",
+            "name": "shell",
+            "call_id": cid,
+            "arguments": json.dumps({"command": ["bash", "-lc", "alembic upgrade head"]}),
+        },
+    )
     r.tick(900)  # no result: the user pressed Esc; 15 minutes later a new prompt
     r.user("use the staging database instead")
     _events, signals = detect_file(r.write(tmp_path))
@@ -103,7 +110,10 @@ def test_undated_issues_get_the_recency_floor_not_now() -> None:
     def sig(sid: str, ts: str | None) -> Signal:
         return Signal("command_failure", sid, [1], 1, 0.5, "pytest | boom", "x", timestamp=ts, cost=Cost(resolved=True))
 
-    infos = {"old": SessionInfo("a", "interactive", None), "new": SessionInfo("a", "interactive", "2026-10-01T00:00:00Z")}
+    infos = {
+        "old": SessionInfo("a", "interactive", None),
+        "new": SessionInfo("a", "interactive", "2026-10-01T00:00:00Z"),
+    }
     issues = build_issues([sig("old", None), sig("new", "2026-10-01T00:00:00Z")], infos, ImpactWeights())
     assert issues[0].impact.recency == 1.0
     lone = build_issues([sig("old", None)], {"old": infos["old"]}, ImpactWeights())

@@ -23,8 +23,10 @@ CONTENT_SQL = {
 
 def make_corpus(root: Path, n: int) -> None:
     for i in range(n):
-        r = Rollout(start=f"2026-10-{1 + i % 28:02d}T{8 + i % 10:02d}:{i % 60:02d}:{(i * 7) % 60:02d}",
-                    cwd=f"/home/dev/src/repo{i % 7}")
+        r = Rollout(
+            start=f"2026-10-{1 + i % 28:02d}T{8 + i % 10:02d}:{i % 60:02d}:{(i * 7) % 60:02d}",
+            cwd=f"/home/dev/src/repo{i % 7}",
+        )
         for t in range(12):
             r.user(f"task {i}.{t}: make the tests pass " + "context " * 40)
             r.exec(f"pytest -q tests/test_{t}.py", "F" * 200 + "\n" + "traceback line\n" * 60, t % 3)

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 async def test_counts(demo_store: Store) -> None:
     ov = await overview(demo_store)
-    assert ov.sessions == 500 and ov.files == 500 and ov.malformed == 0
+    assert ov.sessions == 505 and ov.files == 505 and ov.malformed == 0  # 500 planned + the runnable episode
     assert 20_000 <= ov.events <= 40_000
     # The seed's demo showed ~1,700 friction/delight patterns; ours are computed and land near it.
     assert 1_500 <= ov.signals <= 2_300

@@ -6,6 +6,7 @@ Only plain JSON parsing here — the real rollout parser is tested elsewhere.
 from __future__ import annotations
 
 import re
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,9 @@ import pytest
 import zstandard
 
 from ccl_tui.demo.causes import MISSING_MODULE_TEXT
+from ccl_tui.demo.episode import SPECS
 from ccl_tui.demo.generate import FIX_DATE, generate, main
+from ccl_tui.demo.harbor_runs import FOLDER, SIMULATED_SUFFIX
 from ccl_tui.demo.repos import PY, REPOS
 
 COMMITTED = Path(__file__).resolve().parents[1] / "demo_sessions"
@@ -37,10 +40,23 @@ def rollouts(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("rollout-*") if p.is_file())
 
 
+def bundle_heads(path: Path) -> bytes:
+    """A git bundle compared on the refs it holds: commit hashes pin the whole history, whatever the pack bytes
+    (which may differ across git versions)."""
+    out = subprocess.run(["git", "bundle", "list-heads", str(path)], capture_output=True, check=True)
+    return out.stdout
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every generated file, compared on content (zstd frames may differ across zstandard versions)."""
-    files = [p for p in root.rglob("*") if p.is_file()]
-    return {p.relative_to(root).as_posix(): content(p) for p in files}
+    """Every generated file, compared on content (zstd frames may differ across zstandard versions, git packs
+    across git versions). Real Harbor job folders (harbor-jobs/real-*, scripts/demo_harbor_runs.py) are not
+    generated and not compared."""
+    files = [p for p in root.rglob("*") if p.is_file() and not _real_job(p.relative_to(root))]
+    return {p.relative_to(root).as_posix(): bundle_heads(p) if p.suffix == ".bundle" else content(p) for p in files}
+
+
+def _real_job(rel: Path) -> bool:
+    return len(rel.parts) > 1 and rel.parts[0] == FOLDER and not rel.parts[1].endswith(SIMULATED_SUFFIX)
 
 
 def ts(value: str) -> datetime:
@@ -72,8 +88,9 @@ def test_same_seed_gives_identical_content(tmp_path: Path) -> None:
     generate(tmp_path / "a", sessions=60, seed=7)
     generate(tmp_path / "b", sessions=60, seed=7)
     first, second = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
-    # 60 rollouts + CORPUS.md + two Harbor jobs (30 trial results, a result.json and a config.json each)
-    assert len(first) == 61 + 2 * 32
+    # 60 planned + 5 runnable rollouts + CORPUS.md + two simulated Harbor jobs (30 trial results, result.json,
+    # config.json and SIMULATED.md each) + repos/ (8 bundles and a README)
+    assert len(first) == 60 + len(SPECS) + 1 + 2 * 33 + 9
     assert first == second
 
 
@@ -91,10 +108,10 @@ def test_committed_corpus_equals_a_fresh_regeneration(corpus: Path) -> None:
 def test_cli_refuses_to_overwrite_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["--out", str(tmp_path / "out"), "--sessions", "20", "--seed", "3"]
     assert main(args) == 0
-    assert "wrote 20 sessions" in capsys.readouterr().out
+    assert f"wrote {20 + len(SPECS)} sessions (20 planned + {len(SPECS)} runnable" in capsys.readouterr().out
     assert main(args) == 1
     assert main([*args, "--force"]) == 0
-    assert len(rollouts(tmp_path / "out")) == 20
+    assert len(rollouts(tmp_path / "out")) == 20 + len(SPECS)
 
 
 # --------------------------------------------------------------------------- (b) format and layout
@@ -124,13 +141,11 @@ def test_session_ids_are_unique_and_match_file_names(parsed: dict[Path, list[dic
         assert meta["id"] == match.group(4)
         assert meta["id"][:13].replace("-", "") == f"{int(ts(meta['timestamp']).timestamp() * 1000):012x}"
         ids.append(meta["id"])
-    assert len(ids) == 500
-    assert len(set(ids)) == 500
+    assert len(ids) == 500 + len(SPECS)
+    assert len(set(ids)) == 500 + len(SPECS)
 
 
-def test_layout_matches_how_codex_stores_sessions(
-    corpus: Path, parsed: dict[Path, list[dict[str, Any]]]
-) -> None:
+def test_layout_matches_how_codex_stores_sessions(corpus: Path, parsed: dict[Path, list[dict[str, Any]]]) -> None:
     kinds: Counter[str] = Counter()
     for path, recs in parsed.items():
         rel = path.relative_to(corpus).parts
@@ -143,7 +158,7 @@ def test_layout_matches_how_codex_stores_sessions(
             assert rel[0] == "sessions" and rel[1:4] == match.groups()[:3], path
             kinds["zst" if path.suffix == ".zst" else "plain"] += 1
         kinds["legacy"] += "payload" not in recs[0]
-    assert kinds == Counter({"plain": 479, "archived": 15, "zst": 6, "legacy": 8})
+    assert kinds == Counter({"plain": 479 + len(SPECS), "archived": 15, "zst": 6, "legacy": 8})
     assert (corpus / "CORPUS.md").read_text(encoding="utf-8").count(FIX_DATE) >= 2
 
 
@@ -165,9 +180,7 @@ def test_subagent_and_review_threads(parsed: dict[Path, list[dict[str, Any]]]) -
     sources = [meta_of(recs).get("source") for recs in parsed.values()]
     ids = {meta_of(recs)["id"] for recs in parsed.values()}
     spawned = [
-        s["subagent"]["thread_spawn"]
-        for s in sources
-        if isinstance(s, dict) and isinstance(s["subagent"], dict)
+        s["subagent"]["thread_spawn"] for s in sources if isinstance(s, dict) and isinstance(s["subagent"], dict)
     ]
     assert len(spawned) == 2 and all(s["parent_thread_id"] in ids and s["depth"] == 1 for s in spawned)
     assert sources.count({"subagent": "review"}) == 3
@@ -218,15 +231,10 @@ def test_denials_look_like_codex_records_them(parsed: dict[Path, list[dict[str, 
             payload = rec.get("payload", {})
             if payload.get("type") == "function_call":
                 calls[payload["call_id"]] = orjson.loads(payload["arguments"])
-            if (
-                payload.get("type") == "function_call_output"
-                and payload["output"] == "exec command rejected by user"
-            ):
+            if payload.get("type") == "function_call_output" and payload["output"] == "exec command rejected by user":
                 args = calls[payload["call_id"]]
                 assert args.get("justification")
-                assert args.get("sandbox_permissions") == "require_escalated" or args.get(
-                    "with_escalated_permissions"
-                )
+                assert args.get("sandbox_permissions") == "require_escalated" or args.get("with_escalated_permissions")
             if payload.get("type") == "exec_command_end" and payload["status"] == "declined":
                 assert payload["exit_code"] == -1 and payload["stderr"] == "exec command rejected by user"
                 declined += 1

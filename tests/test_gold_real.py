@@ -159,7 +159,11 @@ async def test_report_on_the_real_corpus_ranks_by_recency_and_dates_every_issue(
         if age(issue) > 4 * half_life:
             for fresh in issues[hi + 1 :]:
                 assert not (age(fresh) <= half_life and fresh.impact.sessions >= issue.impact.sessions), (
-                    issue.title, issue.last_seen, fresh.title, fresh.last_seen)
+                    issue.title,
+                    issue.last_seen,
+                    fresh.title,
+                    fresh.last_seen,
+                )
 
 
 def test_legacy_files_get_their_header_time_not_now() -> None:
@@ -204,5 +208,5 @@ def test_mcp_results_show_as_their_text() -> None:
     path = fixture_path(GOLD / "x.json", "a_ocodex_mcp_shell.jsonl")
     events, _ = detect_file(path)
     outputs = [e for e in events if e.kind == K.TOOL_OUTPUT and e.tool and "__" in e.tool]
-    assert outputs and all(not e.text.lstrip().startswith(("[{", "{\"content\"")) for e in outputs)
+    assert outputs and all(not e.text.lstrip().startswith(("[{", '{"content"')) for e in outputs)
     assert all(e.success is True for e in outputs)

@@ -19,7 +19,9 @@ CORE = [
 def loaded_after(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", f"{code}\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return set(out.split())
 
@@ -47,6 +49,17 @@ def test_import_linter_contract() -> None:
 def test_app_module_leaves_the_core_for_later() -> None:
     """First paint must not wait for the store, detectors, ChromaDB, OpenAI or Harbor."""
     mods = loaded_after("import ccl_tui.tui.app")
-    late = {"ccl_tui.pipeline", "ccl_tui.store.db", "ccl_tui.store.ingest", "ccl_tui.signals.detect",
-            "ccl_tui.issues.signature", "aiosqlite", "chromadb", "openai", "sklearn", "harbor", "numpy"}
+    late = {
+        "ccl_tui.pipeline",
+        "ccl_tui.store.db",
+        "ccl_tui.store.ingest",
+        "ccl_tui.signals.detect",
+        "ccl_tui.signals.signature",
+        "aiosqlite",
+        "chromadb",
+        "openai",
+        "sklearn",
+        "harbor",
+        "numpy",
+    }
     assert not (late & mods)

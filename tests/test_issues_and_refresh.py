@@ -19,10 +19,25 @@ from tests.builders import Rollout
 from tests.gold.make_gold import PYTEST_MISSING, PYTEST_OK
 
 
-def sig(session: str, kind: str = "command_failure", signature: str = "pytest | ModuleNotFoundError: httpx",
-        severity: float = 0.6, ts: str = "2026-10-01T10:00:00.000Z", cost: Cost | None = None) -> Signal:
-    return Signal(kind=kind, session_id=session, evidence=[3, 2], turn=1, severity=severity, signature=signature,
-                  detail="d", timestamp=ts, cost=cost or Cost(turns=1, seconds=120, tokens=200_000, resolved=True))
+def sig(
+    session: str,
+    kind: str = "command_failure",
+    signature: str = "pytest | ModuleNotFoundError: httpx",
+    severity: float = 0.6,
+    ts: str = "2026-10-01T10:00:00.000Z",
+    cost: Cost | None = None,
+) -> Signal:
+    return Signal(
+        kind=kind,
+        session_id=session,
+        evidence=[3, 2],
+        turn=1,
+        severity=severity,
+        signature=signature,
+        detail="d",
+        timestamp=ts,
+        cost=cost or Cost(turns=1, seconds=120, tokens=200_000, resolved=True),
+    )
 
 
 def infos(*ids: str, origin: str = "interactive") -> dict[str, SessionInfo]:
@@ -60,8 +75,11 @@ def test_ranking_order_and_stable_ids() -> None:
     issues = build_issues(signals, infos("a", "b", "c"), now="2026-10-01T10:00:00Z")
     assert [i.rank for i in issues] == [1, 2]
     assert issues[0].signature == "pytest | ModuleNotFoundError: httpx"
-    assert issues[0].id == issue_id("pytest | ModuleNotFoundError: httpx") == "I-" + __import__("hashlib").sha1(
-        b"pytest | ModuleNotFoundError: httpx").hexdigest()[:10]
+    assert (
+        issues[0].id
+        == issue_id("pytest | ModuleNotFoundError: httpx")
+        == "I-" + __import__("hashlib").sha1(b"pytest | ModuleNotFoundError: httpx").hexdigest()[:10]
+    )
     again = build_issues(list(reversed(signals)), infos("a", "b", "c"), now="2026-10-01T10:00:00Z")
     assert [(i.id, i.impact.impact) for i in again] == [(i.id, i.impact.impact) for i in issues]
 
@@ -106,8 +124,16 @@ async def test_refresh_is_incremental_and_scoped(store: Store, tmp_path: Path) -
     # One session grows: only it is re-detected.
     path = sorted(root.rglob("rollout-*.jsonl"))[0]
     with path.open("a") as f:
-        f.write(json.dumps({"timestamp": "2026-10-01T10:00:00.000Z", "type": "event_msg", "payload": {
-            "type": "user_message", "message": "still failing", "images": []}}) + "\n")
+        f.write(
+            json.dumps(
+                {
+                    "timestamp": "2026-10-01T10:00:00.000Z",
+                    "type": "event_msg",
+                    "payload": {"type": "user_message", "message": "still failing", "images": []},
+                }
+            )
+            + "\n"
+        )
     await ingest(store, [root])
     third = await refresh(store)
     assert third.sessions_detected == 1
@@ -123,8 +149,12 @@ async def test_sample_evidence_points_at_real_events_of_the_right_type(store: St
         "denial": {EventKind.DENIAL},
         "approval_wait": {EventKind.TOOL_OUTPUT, EventKind.PATCH_APPLY, EventKind.DENIAL},
         "expected_failure": {EventKind.TOOL_OUTPUT},
-        "unverifiable": {EventKind.USER_MESSAGE, EventKind.ASSISTANT_MESSAGE, EventKind.TOOL_OUTPUT,
-                         EventKind.PATCH_APPLY},
+        "unverifiable": {
+            EventKind.USER_MESSAGE,
+            EventKind.ASSISTANT_MESSAGE,
+            EventKind.TOOL_OUTPUT,
+            EventKind.PATCH_APPLY,
+        },
         "context_truncation": {EventKind.COMPACTION, EventKind.TOKEN_COUNT, EventKind.TOOL_OUTPUT, EventKind.ERROR},
         "error": {EventKind.ERROR, EventKind.STREAM_ERROR, EventKind.TOOL_OUTPUT},
         "interrupt": {EventKind.TURN_ABORTED, EventKind.TOOL_CALL},

@@ -38,8 +38,14 @@ from ccl_tui.sources.model import Event
         ("roll back the migration", "revert"),
         ("stop, that is enough", "stop"),
         ("wait", "stop"),
-        ("Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\nKeyError: 'user'", "pasted error"),
-        ("TypeError: Cannot read properties of undefined (reading 'map')\n    at List (List.tsx:12:19)", "pasted error"),
+        (
+            "Traceback (most recent call last):\n  File \"app.py\", line 3, in <module>\nKeyError: 'user'",
+            "pasted error",
+        ),
+        (
+            "TypeError: Cannot read properties of undefined (reading 'map')\n    at List (List.tsx:12:19)",
+            "pasted error",
+        ),
         ("thanks!", "praise"),
         ("perfect, ship it", "praise"),
     ],
@@ -56,8 +62,13 @@ def test_a_pasted_log_is_not_the_users_own_words() -> None:
 
 
 def test_a_repeated_request_is_friction() -> None:
-    first = Event(seq=3, kind="user_message", raw_type="x", line=4,
-                  text="add a dark mode toggle to the settings page, stored per user in localStorage")
+    first = Event(
+        seq=3,
+        kind="user_message",
+        raw_type="x",
+        line=4,
+        text="add a dark mode toggle to the settings page, stored per user in localStorage",
+    )
     fb = classify_feedback("Add a dark mode toggle to the settings page,\n  stored per user in localStorage!", [first])
     assert fb is not None and fb.category == "repeat"  # re-wrapped and re-punctuated: the same request
     assert classify_feedback("add a dark mode toggle to the profile page too, also in localStorage", [first]) is None
@@ -93,8 +104,16 @@ def test_feedback_near_misses(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["thanks!", "thank you, works perfectly", "perfect, ship it", "lgtm", "great job", "it works now 🎉",
-     "awesome", "👍"],
+    [
+        "thanks!",
+        "thank you, works perfectly",
+        "perfect, ship it",
+        "lgtm",
+        "great job",
+        "it works now 🎉",
+        "awesome",
+        "👍",
+    ],
 )
 def test_positive_feedback(text: str) -> None:
     assert is_positive(text)
@@ -108,8 +127,10 @@ def test_not_positive(text: str) -> None:
     assert not is_positive(text)
 
 
-@pytest.mark.parametrize("text", ["thanks, but it's still failing", "it still doesn't work, thanks",
-                                  "great, however the header is still wrong"])
+@pytest.mark.parametrize(
+    "text",
+    ["thanks, but it's still failing", "it still doesn't work, thanks", "great, however the header is still wrong"],
+)
 def test_praise_that_carries_a_complaint_is_a_complaint(text: str) -> None:
     fb = classify_feedback(text)
     assert fb is not None and fb.friction and fb.category == "still failing"

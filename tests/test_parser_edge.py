@@ -131,11 +131,22 @@ def test_huge_line_is_capped(tmp_path: Path) -> None:
 
 def test_images_and_encrypted_content_never_stored(tmp_path: Path) -> None:
     r = Rollout()
-    r.add("response_item", {"type": "message", "role": "user", "content": [
-        {"type": "input_text", "text": "look"},
-        {"type": "input_image", "image_url": "data:image/png;base64," + "A" * 10000}]})
+    r.add(
+        "response_item",
+        {
+            "type": "message",
+            "role": "user",
+            "content": [
+                {"type": "input_text", "text": "look"},
+                {"type": "input_image", "image_url": "data:image/png;base64," + "A" * 10000},
+            ],
+        },
+    )
     r.user("what is in the screenshot?")
-    r.add("response_item", {"type": "reasoning", "summary": [], "content": None, "encrypted_content": "gAAAA" + "B" * 5000})
+    r.add(
+        "response_item",
+        {"type": "reasoning", "summary": [], "content": None, "encrypted_content": "gAAAA" + "B" * 5000},
+    )
     res = parse_file(str(r.write(tmp_path)))
     blob = json.dumps([list(x) for x in res.rows])
     assert "AAAAAAAAAA" not in blob and "BBBBBBBBBB" not in blob
@@ -218,12 +229,28 @@ def test_denials_as_codex_records_them(tmp_path: Path) -> None:
     b = Rollout(era="B", start="2026-10-06T09:00:00")
     b.user("install deps")
     bid = b.call_id()
-    b.add("response_item", {"type": "function_call", "name": "shell", "call_id": bid, "arguments": json.dumps(
-        {"command": ["bash", "-lc", "npm install"], "with_escalated_permissions": True, "justification": "network"})})
+    b.add(
+        "response_item",
+        {
+            "type": "function_call",
+            "name": "shell",
+            "call_id": bid,
+            "arguments": json.dumps(
+                {
+                    "command": ["bash", "-lc", "npm install"],
+                    "with_escalated_permissions": True,
+                    "justification": "network",
+                }
+            ),
+        },
+    )
     b.add("response_item", {"type": "function_call_output", "call_id": bid, "output": "exec command rejected by user"})
     b.patch("src/a.py")
     pid = b.call_id()
-    b.add("response_item", {"type": "custom_tool_call", "call_id": pid, "name": "apply_patch", "input": "*** Begin Patch\n*** End Patch"})
+    b.add(
+        "response_item",
+        {"type": "custom_tool_call", "call_id": pid, "name": "apply_patch", "input": "*** Begin Patch\n*** End Patch"},
+    )
     b.add("response_item", {"type": "custom_tool_call_output", "call_id": pid, "output": "patch rejected by user"})
     rc = parse_file(str(r.write(tmp_path)))
     denials = [row for row in rc.rows if row[COL["kind"]] == "denial"]
@@ -247,8 +274,15 @@ def test_compaction_pair_is_one_event_and_tokens_recorded(tmp_path: Path) -> Non
     assert ks.count("compaction") == 1
     tok = next(row for row in res.rows if row[COL["kind"]] == "token_count")
     # fresh = input not served from cache + output (cumulative), the measure friction costs use
-    assert json.loads(tok[COL["data"]]) == {"input": 250_000, "last": 250_100, "total": 900_000, "fresh": 250_100,
-                                            "last_fresh": 250_100, "output": 100, "window": 272000}
+    assert json.loads(tok[COL["data"]]) == {
+        "input": 250_000,
+        "last": 250_100,
+        "total": 900_000,
+        "fresh": 250_100,
+        "last_fresh": 250_100,
+        "output": 100,
+        "window": 272000,
+    }
 
 
 def test_turns_interrupts_and_errors(tmp_path: Path) -> None:
@@ -292,13 +326,19 @@ def test_fork_counts_only_its_own_lines(tmp_path: Path) -> None:
 
 
 def test_subagent_source(tmp_path: Path) -> None:
-    r = Rollout(source={"subagent": {"thread_spawn": {"parent_thread_id": "019a0000-aaaa-7bbb-8ccc-000000000001", "depth": 1}}},
-                originator="codex-tui")
+    r = Rollout(
+        source={"subagent": {"thread_spawn": {"parent_thread_id": "019a0000-aaaa-7bbb-8ccc-000000000001", "depth": 1}}},
+        originator="codex-tui",
+    )
     r.user("sub task")
     res = parse_file(str(r.write(tmp_path)))
     s = res.session
     assert s is not None
-    assert (s.source, s.origin, s.parent_id) == ("subagent:thread_spawn", "subagent", "019a0000-aaaa-7bbb-8ccc-000000000001")
+    assert (s.source, s.origin, s.parent_id) == (
+        "subagent:thread_spawn",
+        "subagent",
+        "019a0000-aaaa-7bbb-8ccc-000000000001",
+    )
     r2 = Rollout(source={"subagent": "review"}, start="2026-10-07T09:00:00")
     s2 = parse_file(str(r2.write(tmp_path))).session
     assert s2 is not None and s2.origin == "review"
@@ -329,8 +369,18 @@ def test_discovery_of_codex_home(tmp_path: Path) -> None:
     [
         ('{"output":"ok\\n","metadata":{"exit_code":0,"duration_seconds":1.5}}', "ok\n", 0, "ok"),
         ("Exit code: 2\nWall time: 0.3 seconds\nOutput:\nboom", "boom", 2, "failed"),
-        ("Chunk ID: a\nWall time: 1.0 seconds\nProcess exited with code 1\nOriginal token count: 3\nOutput:\nx", "x", 1, "failed"),
-        ("Chunk ID: a\nWall time: 1.0 seconds\nProcess running with session ID 42\nOriginal token count: 0\nOutput:\n", "", None, "running"),
+        (
+            "Chunk ID: a\nWall time: 1.0 seconds\nProcess exited with code 1\nOriginal token count: 3\nOutput:\nx",
+            "x",
+            1,
+            "failed",
+        ),
+        (
+            "Chunk ID: a\nWall time: 1.0 seconds\nProcess running with session ID 42\nOriginal token count: 0\nOutput:\n",
+            "",
+            None,
+            "running",
+        ),
         ("exec command rejected by user", "exec command rejected by user", None, "rejected"),
         ("aborted by user", "aborted by user", None, "aborted"),
         ('{"content":[{"type":"text","text":"nope"}],"isError":true}', "nope", None, "failed"),

@@ -72,7 +72,9 @@ def test_codemie_unified_exec_session() -> None:
     assert later == {0}
     # write_stdin outputs are attributed to the exec_command call they continue.
     call_ids = {r[COL["call_id"]] for r in rows if r[COL["kind"]] == "tool_call" and r[COL["tool"]] == "exec_command"}
-    continued = [r for r in rows if r[COL["kind"]] == "tool_output" and r[COL["data"]] and "via_call_id" in r[COL["data"]]]
+    continued = [
+        r for r in rows if r[COL["kind"]] == "tool_output" and r[COL["data"]] and "via_call_id" in r[COL["data"]]
+    ]
     assert continued and all(r[COL["call_id"]] in call_ids for r in continued)
     # Patches: all three applied, with their files.
     patches = [r for r in rows if r[COL["kind"]] == "patch_apply"]

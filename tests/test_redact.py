@@ -208,9 +208,7 @@ SHOPIFY = j("shp", "at_", "0a1b2c3d4e5f60718293a4b5c6d7e8f9")
 VAULT = j("hvs", ".", "CAESIJ" + "x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu6Yy5Tt4Rr" * 2)
 DISCORD = j("MTA4NTk4NDI3NTk3NTAyMjc5Mg", ".", "GkZ3bA", ".", "qP8x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu")
 TELEGRAM = j("123456789", ":AA", "Fx7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7")
-AZURE_KEY = j(
-    "Zq8x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu6Yy5Tt4Rr", "3Ee2Ww1Qq0Zz9Xx8Cc7Vv6Bb5Nn4Mm3Ll2Kk1Jj0Hh9Gg8Ff=="
-)
+AZURE_KEY = j("Zq8x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu6Yy5Tt4Rr", "3Ee2Ww1Qq0Zz9Xx8Cc7Vv6Bb5Nn4Mm3Ll2Kk1Jj0Hh9Gg8Ff==")
 BEARER_44 = "Zq8x7Vb2Nm4Lk9Jh3Gf6Ds1Aa0Pp5Oo8Ii7Uu6Yy5Tt4R"
 
 POSITIVES += [
@@ -459,19 +457,13 @@ def test_multiline_private_key_variants() -> None:
         "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n"
         f"{PEM_BODY}\n-----END RSA PRIVATE KEY-----"
     )
-    assert (
-        redact(encrypted)
-        == "-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:private-key]\n-----END RSA PRIVATE KEY-----"
-    )
+    assert redact(encrypted) == "-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:private-key]\n-----END RSA PRIVATE KEY-----"
     pgp = f"-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{PEM_BODY}\n=Xa9z\n-----END PGP PRIVATE KEY BLOCK-----"
     assert redact(pgp) == (
         "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n[REDACTED:private-key]\n-----END PGP PRIVATE KEY BLOCK-----"
     )
     crlf = pem("RSA ", PEM_BODY.replace("\n", "\r\n")).replace("\n", "\r\n")
-    assert (
-        redact(crlf)
-        == "-----BEGIN RSA PRIVATE KEY-----\r\n[REDACTED:private-key]\r\n-----END RSA PRIVATE KEY-----"
-    )
+    assert redact(crlf) == "-----BEGIN RSA PRIVATE KEY-----\r\n[REDACTED:private-key]\r\n-----END RSA PRIVATE KEY-----"
     escaped = pem("", PEM_BODY.replace("\n", "\\n")).replace("\n", "\\n")  # inside a JSON string
     assert redact(f'"output": "{escaped}\\n"') == (
         '"output": "-----BEGIN PRIVATE KEY-----\\n[REDACTED:private-key]\\n-----END PRIVATE KEY-----\\n"'
@@ -536,8 +528,7 @@ def test_unicode_text_keeps_offsets() -> None:
     matches = find_secrets(text)
     assert [text[m.start : m.end] for m in matches] == [GH_PAT_CLASSIC, "geheim123 ✓ 🔑"]
     assert redact(text) == (
-        "✓ Überprüft — 🔑 token [REDACTED:github-token] ok ✓\nИмя: пароль\n"
-        "password: [REDACTED:password-assignment]"
+        "✓ Überprüft — 🔑 token [REDACTED:github-token] ok ✓\nИмя: пароль\npassword: [REDACTED:password-assignment]"
     )
     assert redact("İİİ api_key=abc123xyz İ") == "İİİ api_key=[REDACTED:env-secret] İ"
     lone_surrogate = "\ud83d api_key=abc123xyz"

@@ -13,6 +13,7 @@ import pytest_asyncio
 
 from ccl_tui.demo.harbor_runs import FOLDER as DEMO_JOBS
 from ccl_tui.demo.harbor_runs import TASKS as DEMO_TASKS
+from ccl_tui.demo.harbor_runs import is_simulated_job
 from ccl_tui.demo.plan import FIX_DATE
 from ccl_tui.pipeline import ranked_issues, scope_from
 from ccl_tui.results import matching
@@ -86,10 +87,18 @@ def test_demo_jobs_load_with_harbors_own_models() -> None:
     from harbor.models.job.result import JobResult
     from harbor.models.trial.result import TrialResult
 
-    jobs = sorted((DEMO / DEMO_JOBS).iterdir())
-    assert len(jobs) == 2
+    jobs = sorted(p for p in (DEMO / DEMO_JOBS).iterdir() if p.is_dir())
+    simulated = [job for job in jobs if is_simulated_job(job)]
+    assert len(simulated) == 2
+    for job in simulated:  # marked in their files, not only by name
+        assert (job / "SIMULATED.md").is_file()
+        assert orjson.loads((job / "config.json").read_bytes())["ccl_tui"]["simulated"] is True
+    for job in jobs:  # real harbor run folders (scripts/demo_harbor_runs.py), when present, load too
+        JobResult.model_validate_json((job / "result.json").read_text())
+        for p in job.glob("*/result.json"):
+            TrialResult.model_validate_json(p.read_text())
     errors = 0
-    for job in jobs:
+    for job in simulated:
         JobResult.model_validate_json((job / "result.json").read_text())
         trials = [TrialResult.model_validate_json(p.read_text()) for p in job.glob("*/result.json")]
         assert len(trials) == 10 * len(DEMO_TASKS)
@@ -151,9 +160,7 @@ def test_parse_trial_takes_the_reward_key_or_the_mean_and_strips_control_codes()
 
 # ------------------------------------------------------------------------------------------------ matching
 def test_match_by_name_and_by_task_metadata(tmp_path: Path) -> None:
-    assert matching.from_name("ccl-i-e4f762bc7a-pytest-fails") == matching.Match(
-        issue_id="I-e4f762bc7a", how="name"
-    )
+    assert matching.from_name("ccl-i-e4f762bc7a-pytest-fails") == matching.Match(issue_id="I-e4f762bc7a", how="name")
     assert matching.from_name("acme/ccl-i-e4f762bc7a") is not None
     m = matching.from_name("ccl-signal-0199a1b2-3c4d-240-command-failure")
     assert m is not None and (m.session_id, m.seq, m.how) == ("0199a1b2-3c4d", 240, "signal")
@@ -161,9 +168,7 @@ def test_match_by_name_and_by_task_metadata(tmp_path: Path) -> None:
     # a renamed task folder is still recognized by the metadata ccl-tui wrote into its task.toml
     task = tmp_path / "renamed"
     task.mkdir()
-    (task / "task.toml").write_text(
-        '[metadata]\ngenerator = "ccl-tui"\n[metadata.issue]\nid = "I-0000000001"\n'
-    )
+    (task / "task.toml").write_text('[metadata]\ngenerator = "ccl-tui"\n[metadata.issue]\nid = "I-0000000001"\n')
     m = matching.match_trial("renamed", str(task))
     assert m is not None and (m.issue_id, m.how) == ("I-0000000001", "metadata")
     # found through --tasks-dir when the recorded path is from another machine
@@ -292,16 +297,35 @@ async def test_fix_marks_feed_the_report(demo: Store) -> None:
 
 
 async def test_the_bundled_demo_runs_show_the_fixed_task_improving(demo: Store) -> None:
+    """The simulated before/after codex runs are compared by default; the real oracle/nop runs next to them
+    (scripts/demo_harbor_runs.py) are reference runs: imported and matched, never the default comparison."""
+    jobs = sorted(p for p in (DEMO / DEMO_JOBS).iterdir() if p.is_dir())
+    simulated = [job.name for job in jobs if is_simulated_job(job)]
     reports = await import_jobs(demo, DEMO / DEMO_JOBS)
-    assert len(reports) == 2 and all(r.unmatched == [] and r.skipped == [] for r in reports)
+    assert len(reports) == len(jobs) and all(r.unmatched == [] and r.skipped == [] for r in reports)
     issues = await ranked_issues(demo)
     report = await improvement(demo, issues)
+    assert (report.baseline, report.after) == (simulated[0], simulated[-1])
+    real = {r.run.label for r in reports} - set(simulated)
+    # where the outcomes come from is stored and said wherever a run is named
+    provenance = {r.run.label: r.run.provenance for r in reports}
+    assert {provenance[label] for label in simulated} == {"simulated"}
+    assert {provenance[label] for label in real} <= {"local"}
+    described = {r.label: r.describe() for r in report.runs}
+    assert all("simulated" in described[label] for label in simulated)
+    assert all(described[label] == f"{label} (local, unisolated; {label[5:]}: reference)" for label in real)
+    assert real == {"real-oracle", "real-nop"}
+    if real:  # the runnable episode's tasks: oracle solves every one, nop none
+        unittest = next(i for i in issues if i.signature == "unittest | AssertionError")
+        entry = next(e for e in report.issues if e.issue_id == unittest.id)
+        rates = {r.label: (r.passed.hits, r.passed.n) for r in entry.runs}
+        assert rates == {"real-oracle": (5, 5), "real-nop": (0, 5)}, rates
     by_sig = {next(i.signature for i in issues if i.id == e.issue_id): e for e in report.issues}
-    assert set(by_sig) == {sig for _, sig, _, _ in DEMO_TASKS}
+    assert set(by_sig) - {"unittest | AssertionError"} == {sig for _, sig, _, _ in DEMO_TASKS}
     fixed = by_sig[FIXED]
     assert fixed.run_change is not None and fixed.run_change.significant and fixed.run_change.difference > 0.4
     for sig, entry in by_sig.items():
-        if sig != FIXED:
+        if sig not in (FIXED, "unittest | AssertionError"):  # the latter has only reference runs
             assert entry.run_change is not None and not entry.run_change.significant, sig
 
 
@@ -314,9 +338,7 @@ def test_recurrence_verdicts_at_the_edges() -> None:
     from ccl_tui.issues.build import SessionInfo
     from ccl_tui.issues.model import Impact, Issue
 
-    infos = {
-        f"s{i}": SessionInfo("repo", "interactive", f"2026-10-{1 + i % 20:02d}T10:00:00Z") for i in range(40)
-    }
+    infos = {f"s{i}": SessionInfo("repo", "interactive", f"2026-10-{1 + i % 20:02d}T10:00:00Z") for i in range(40)}
     issue = Issue("I-1", "sig", "command_failure", "t", Impact(4, 0.5, 1.0, 1.0, 2.0), 5, None, None, repos=["repo"],
                   session_ids=[f"s{i}" for i in range(0, 40, 4)])  # fmt: skip
     assert recurrence(issue, infos, "2026-11-30").verdict == "no sessions since the fix yet"

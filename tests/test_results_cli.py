@@ -97,9 +97,7 @@ def test_fix_marks_and_before_after(db: str, capsys: pytest.CaptureFixture[str])
     assert "No issue has Harbor results or a fix mark yet" in out
 
 
-def test_bad_job_folders_get_a_clear_message(
-    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_job_folders_get_a_clear_message(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "results", "import", str(tmp_path / "missing"), "--db", db)
     assert code == 2 and "no such folder" in err
     (tmp_path / "plain").mkdir()

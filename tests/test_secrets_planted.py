@@ -81,12 +81,7 @@ class Planted:
 
 
 def _pem_body(seed: str, lines: int) -> str:
-    return (
-        "\n".join(_rnd(f"{seed}{i}", 64, B64) for i in range(lines))
-        + "\n"
-        + _rnd(f"{seed}end", 24, B64)
-        + "=="
-    )
+    return "\n".join(_rnd(f"{seed}{i}", 64, B64) for i in range(lines)) + "\n" + _rnd(f"{seed}end", 24, B64) + "=="
 
 
 def corpus(place: str = "") -> list[Planted]:
@@ -144,9 +139,7 @@ def corpus(place: str = "") -> list[Planted]:
         "twine upload -u __token__ -p {} dist/*",
     )
     head = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').decode().rstrip("=")
-    claims = base64.urlsafe_b64encode(
-        ('{"sub":"' + rnd("jwtsub", 12) + '","iat":1700000000}').encode()
-    ).decode()
+    claims = base64.urlsafe_b64encode(('{"sub":"' + rnd("jwtsub", 12) + '","iat":1700000000}').encode()).decode()
     add("jwt", head + ".", claims.rstrip("=") + "." + rnd("jwtsig", 43, URLSAFE), "session={}")
     add("bearer", "", rnd("bearer", 44), 'curl -H "Authorization: Bearer {}" https://api.example.com/v1/me')
     add("basic-header", "", base64.b64encode(("deploy:" + rnd("basicpw", 18)).encode()).decode(),
@@ -391,12 +384,7 @@ async def test_planted_secrets_never_survive(
     for session_id in await store.session_infos():
         raw += [e.text for e in await store.events(session_id)]
     raw_text = "\n".join(raw)
-    carried = [
-        f"{p.kind}@{place}"
-        for place in PLACES
-        for p in by_place[place]
-        if p.secret.split("\n")[0] in raw_text
-    ]
+    carried = [f"{p.kind}@{place}" for place in PLACES for p in by_place[place] if p.secret.split("\n")[0] in raw_text]
     assert len(carried) == len(KINDS) * len(PLACES)
 
     # 1. Task folders: one task per session (its failing check), plus an exported dataset of the top issues.
@@ -416,10 +404,7 @@ async def test_planted_secrets_never_survive(
     meta = tomllib.loads(next(tasks.iterdir()).joinpath("task.toml").read_text())["metadata"]["environment"]
     assert meta["redacted_files"] == ["config/credentials_dump.txt", "docs/notes-latin1.txt"]
     excluded = " ".join(meta["excluded_files"])
-    assert (
-        ".env (secret file)" in excluded
-        and "assets/blob.bin (binary file containing a credential)" in excluded
-    )
+    assert ".env (secret file)" in excluded and "assets/blob.bin (binary file containing a credential)" in excluded
     assert "(credential in the file name)" in excluded and meta["secrets_policy"]
     task_blobs = _task_blobs(tasks) + _task_blobs(tmp_path / "dataset")
     joined = "\n".join(task_blobs)

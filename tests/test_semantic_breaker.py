@@ -88,8 +88,14 @@ async def _failing_run(store: Store, state: StubState, url: str, tmp_path: Path,
     assert before[0] and before[1]  # the rules found something to keep
     state.chat_default = state.embed_default = action
     t0 = time.perf_counter()
-    s = await analyze(store, embedder="openai", llm=True, max_cost=5.0, chroma_path=str(tmp_path / "chroma"),
-                      llm_options=llm_options or None)  # the product's default retries, backoff, timeout
+    s = await analyze(
+        store,
+        embedder="openai",
+        llm=True,
+        max_cost=5.0,
+        chroma_path=str(tmp_path / "chroma"),
+        llm_options=llm_options or None,
+    )  # the product's default retries, backoff, timeout
     seconds = time.perf_counter() - t0
     assert s.messages_considered >= 40  # without the breaker: 3 requests each, >= 120
     # the rule results are intact, clusters come from the local embedder
@@ -102,8 +108,10 @@ async def _failing_run(store: Store, state: StubState, url: str, tmp_path: Path,
     assert s.llm_skipped_breaker > 0 and s.messages_classified == 0
     # every HTTP request the server saw was counted by ccl-tui (no hidden SDK retries)
     assert s.provider_requests == len(state.requests) == s.provider_failed_requests
-    print(f"\n{action}: {len(state.requests)} requests ({state.count('/v1/chat/completions')} chat,"
-          f" {state.count('/v1/embeddings')} embeddings) in {seconds:.2f} s; {s.provider_given_up}; {s.seconds}")
+    print(
+        f"\n{action}: {len(state.requests)} requests ({state.count('/v1/chat/completions')} chat,"
+        f" {state.count('/v1/embeddings')} embeddings) in {seconds:.2f} s; {s.provider_given_up}; {s.seconds}"
+    )
     return s, seconds
 
 

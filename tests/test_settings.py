@@ -15,7 +15,9 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
 
 def test_overrides_from_env_config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = tmp_path / "config.toml"
-    cfg.write_text("[signals]\nretry_loop_min = 4\ncontext_fill_threshold = 0.9\n[impact]\nrecency_half_life_days = 30\n")
+    cfg.write_text(
+        "[signals]\nretry_loop_min = 4\ncontext_fill_threshold = 0.9\n[impact]\nrecency_half_life_days = 30\n"
+    )
     monkeypatch.setenv("CCL_TUI_CONFIG", str(cfg))
     s = load_settings()
     assert s.signals.retry_loop_min == 4 and s.signals.context_fill_threshold == 0.9

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from ccl_tui.issues.signature import (
+from ccl_tui.signals.signature import (
     DETAIL_MAX,
     Signature,
     command_program,
@@ -355,9 +355,7 @@ Node.js v20.11.1
 
 NODE_CANNOT_FIND_SUBPATH = "Error: Cannot find module 'lodash/fp'\nRequire stack:\n- /srv/app/index.js\n"
 NODE_CANNOT_FIND_SCOPED = "Error: Cannot find module '@babel/core/lib/index.js'\n"
-NODE_CANNOT_FIND_RELATIVE = (
-    "Error: Cannot find module '/home/u/proj/dist/index.js'\n    at Module._resolveFilename\n"
-)
+NODE_CANNOT_FIND_RELATIVE = "Error: Cannot find module '/home/u/proj/dist/index.js'\n    at Module._resolveFilename\n"
 NODE_ESM_PACKAGE = (
     "node:internal/process/esm_loader:40\n"
     "Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'zod' imported from /home/u/app/src/index.mjs\n"
@@ -391,9 +389,7 @@ Error: connect ECONNREFUSED 127.0.0.1:5432
   code: 'ECONNREFUSED',
 """
 
-NODE_ETIMEDOUT = (
-    "Error: connect ETIMEDOUT 104.16.0.35:443\n    at TCPConnectWrap.afterConnect [as oncomplete]\n"
-)
+NODE_ETIMEDOUT = "Error: connect ETIMEDOUT 104.16.0.35:443\n    at TCPConnectWrap.afterConnect [as oncomplete]\n"
 
 PNPM_FETCH = """\
  WARN  GET https://registry.npmjs.org/left-pad error (ERR_PNPM_FETCH_404). Will retry in 10 seconds.
@@ -494,16 +490,12 @@ GO_MISSING_MODULE = (
 BASH_NOT_FOUND = "bash: line 1: pytest: command not found\n"
 ZSH_NOT_FOUND = "zsh:1: command not found: poetry\n"
 DASH_NOT_FOUND = "> web@1.0.0 test\n> jest\n\nsh: 1: jest: not found\n"
-WINDOWS_NOT_FOUND = (
-    "'tsc' is not recognized as an internal or external command,\noperable program or batch file.\n"
-)
+WINDOWS_NOT_FOUND = "'tsc' is not recognized as an internal or external command,\noperable program or batch file.\n"
 BASH_PATH_NOT_FOUND = "bash: line 1: /home/u/proj/.venv/bin/pytest: command not found\n"
 
 BASH_PERMISSION = "bash: line 1: ./scripts/deploy.sh: Permission denied\n"
 MKDIR_NOT_PERMITTED = "mkdir: cannot create directory '/usr/local/lib/x': Operation not permitted\n"
-SANDBOX_DENIED = (
-    "failed in sandbox: LinuxSeccomp with execution error: sandbox denied exec error, exit code: 1\n"
-)
+SANDBOX_DENIED = "failed in sandbox: LinuxSeccomp with execution error: sandbox denied exec error, exit code: 1\n"
 READ_ONLY_FS = "OSError-free tool: touch: cannot touch '/repo/.git/index.lock': Read-only file system\n"
 NPM_EACCES_TEXT = "Error: EACCES: permission denied, mkdir '/usr/lib/node_modules/x'\n"
 BASH_NO_SUCH_FILE = "bash: line 1: .venv/bin/activate: No such file or directory\n"
@@ -541,13 +533,9 @@ GIT_CONFLICT = (
     "Auto-merging src/app.py\nCONFLICT (content): Merge conflict in src/app.py\n"
     "Automatic merge failed; fix conflicts and then commit the result.\n"
 )
-GIT_PUBLICKEY = (
-    "git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.\n"
-)
+GIT_PUBLICKEY = "git@github.com: Permission denied (publickey).\nfatal: Could not read from remote repository.\n"
 
-DOCKER_DAEMON = (
-    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"
-)
+DOCKER_DAEMON = "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"
 DOCKER_SOCKET_PERMISSION = (
     "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n"
 )
@@ -565,7 +553,9 @@ GIT_DNS = "fatal: unable to access 'https://github.com/acme/svc.git/': Could not
 GO_DNS = 'go: github.com/spf13/cobra@v1.8.0: Get "https://proxy.golang.org/...": dial tcp: lookup proxy.golang.org on 127.0.0.53:53: no such host\n'
 
 CODEX_HEADER_EXIT = "Exit code: 2\nWall time: 0.4 seconds\nOutput:\nsomething odd happened\n"
-UNIFIED_EXEC_HEADER = "Chunk ID: 3f9a\nWall time: 1.0 seconds\nProcess exited with code 3\nOriginal token count: 5\nOutput:\nbye\n"
+UNIFIED_EXEC_HEADER = (
+    "Chunk ID: 3f9a\nWall time: 1.0 seconds\nProcess exited with code 3\nOriginal token count: 5\nOutput:\nbye\n"
+)
 
 ERROR_CASES = [
     # (id, output, exit_code, expected class, expected masked key line)
@@ -800,18 +790,14 @@ def test_failure_signature_fields() -> None:
         PYTEST_MODULE_NOT_FOUND,
         exit_code=2,
     )
-    assert sig == Signature(
-        "pytest", "ModuleNotFoundError: httpx", "ModuleNotFoundError: No module named 'httpx'"
-    )
+    assert sig == Signature("pytest", "ModuleNotFoundError: httpx", "ModuleNotFoundError: No module named 'httpx'")
 
 
 def test_same_module_missing_across_repos_groups_together() -> None:
     other_repo = PYTEST_MODULE_NOT_FOUND.replace("/home/alice/src/api", "/Users/bob/code/billing").replace(
         "test_api.py", "test_invoices.py"
     )
-    a = failure_signature(
-        "cd /home/alice/src/api && pytest -q tests/test_api.py", PYTEST_MODULE_NOT_FOUND, exit_code=2
-    )
+    a = failure_signature("cd /home/alice/src/api && pytest -q tests/test_api.py", PYTEST_MODULE_NOT_FOUND, exit_code=2)
     b = failure_signature("uv run pytest tests/test_invoices.py -k foo", other_repo, exit_code=1)
     c = failure_signature(
         '["bash", "-lc", "python3 -m pytest -x"]', "E   ModuleNotFoundError: No module named 'httpx.x'"
@@ -844,13 +830,9 @@ def test_npm_network_failure_groups_across_npm_versions_and_wrappers() -> None:
 
 
 def test_rust_error_code_groups_across_crates() -> None:
-    other = CARGO_E0433.replace("mycrate", "otherthing").replace(
-        "src/main.rs:3:5", "crates/x/src/lib.rs:90:1"
-    )
+    other = CARGO_E0433.replace("mycrate", "otherthing").replace("src/main.rs:3:5", "crates/x/src/lib.rs:90:1")
     a = failure_signature("cargo build", CARGO_E0433, exit_code=101)
-    b = failure_signature(
-        "bash -lc 'cd crates/x && cargo build --release 2>&1 | tail -40'", other, exit_code=101
-    )
+    b = failure_signature("bash -lc 'cd crates/x && cargo build --release 2>&1 | tail -40'", other, exit_code=101)
     assert a.key == b.key == "cargo build | rust E0433"
 
 

@@ -1,4 +1,5 @@
-"""Snapshot tests (pytest-textual-snapshot) of the main screens at a fixed terminal size.
+"""Snapshot tests (pytest-textual-snapshot) of the main screens, at 80x24 and 160x48 for the demo stages,
+the triage screens and `ccl-tui sessions` (what a newcomer's terminal and a presenter's screen show).
 
 Frames are deterministic: the data is the generated demo corpus, recency is relative to the newest
 session, the only rate on screen is pinned, and the task path lives in a fixed data dir.
@@ -8,6 +9,7 @@ Update after reviewing snapshot_report.html: pytest tests/test_snapshots.py --sn
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from ccl_tui.tui.widgets.flow import FlowDiagram
 from tests.tui_support import app_for, copy_db, settle, wait_loaded
 
 SIZE = (130, 40)
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 
 
 @pytest.fixture
@@ -30,20 +33,23 @@ def db(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy_db(demo_db, tmp_path / "demo.sqlite")
 
 
-def test_issues_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(app_for(db), terminal_size=SIZE, run_before=wait_loaded)
+@pytest.mark.parametrize("size", SIZES)
+def test_issues_screen(snap_compare, db: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(app_for(db), terminal_size=size, run_before=wait_loaded)
 
 
-def test_issue_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES)
+def test_issue_screen(snap_compare, db: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def open_issue(pilot: Pilot) -> None:
         await wait_loaded(pilot)
         await pilot.press("down", "enter")
         await settle(pilot)
 
-    assert snap_compare(app_for(db), terminal_size=SIZE, run_before=open_issue)
+    assert snap_compare(app_for(db), terminal_size=size, run_before=open_issue)
 
 
-def test_transcript_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES)
+def test_transcript_screen(snap_compare, db: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def open_transcript(pilot: Pilot) -> None:
         await wait_loaded(pilot)
         await pilot.press("enter")
@@ -52,7 +58,7 @@ def test_transcript_screen(snap_compare, db: Path) -> None:  # type: ignore[no-u
         await settle(pilot)
         assert isinstance(pilot.app.screen, TranscriptScreen)
 
-    assert snap_compare(app_for(db), terminal_size=SIZE, run_before=open_transcript)
+    assert snap_compare(app_for(db), terminal_size=size, run_before=open_transcript)
 
 
 def test_help_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
@@ -64,8 +70,9 @@ def test_help_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped
     assert snap_compare(app_for(db), terminal_size=SIZE, run_before=open_help)
 
 
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("stage", range(7))
-def test_demo_stage(snap_compare, db: Path, stage: int) -> None:  # type: ignore[no-untyped-def]
+def test_demo_stage(snap_compare, db: Path, stage: int, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def go(pilot: Pilot) -> None:
         await wait_loaded(pilot)
         screen = pilot.app.screen
@@ -77,7 +84,7 @@ def test_demo_stage(snap_compare, db: Path, stage: int) -> None:  # type: ignore
         screen.query_one(FlowDiagram).active = 0
         await pilot.pause()
 
-    assert snap_compare(app_for(db, demo=True), terminal_size=SIZE, run_before=go)
+    assert snap_compare(app_for(db, demo=True), terminal_size=size, run_before=go)
 
 
 def test_high_contrast_theme(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
@@ -101,9 +108,7 @@ def test_improvement_screen(snap_compare, db: Path) -> None:  # type: ignore[no-
             jobs = Path(__file__).parent / "fixtures" / "harbor_jobs"
             for job in sorted(p for p in jobs.iterdir() if p.is_dir()):
                 await import_jobs(store, job)
-            await mark_fix(
-                store, issue_id("pytest | ModuleNotFoundError: httpx"), "2026-10-26", "pinned httpx"
-            )
+            await mark_fix(store, issue_id("pytest | ModuleNotFoundError: httpx"), "2026-10-26", "pinned httpx")
         finally:
             await store.close()
 
@@ -116,3 +121,25 @@ def test_improvement_screen(snap_compare, db: Path) -> None:  # type: ignore[no-
         assert isinstance(pilot.app.screen, ImprovementScreen)
 
     assert snap_compare(app_for(db), terminal_size=SIZE, run_before=open_improvement)
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_sessions_listing(db: Path, width: int, snapshot, capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
+                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """`ccl-tui sessions` as a terminal of that width prints it: no column is cut mid-value except the repo's."""
+    from ccl_tui.cli import main
+
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("LINES", "48")
+    assert main(["sessions", "--db", str(db), "--limit", "12"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines and max(len(line) for line in lines) <= width
+    rows = lines[1:-1]
+    assert len(rows) == 12 and all(re.match(r"^[0-9a-f-]{13,}  +\d{4}-\d\d-\d\d \d\d:\d\d  ", r) for r in rows), out
+    if width >= 160:
+        assert "interactive" in out or "exec" in out  # the origin column is there when it fits
+    short_id = rows[0].split()[0]
+    assert main(["show", "--db", str(db), short_id]) == 0  # the id shown is one `show` takes
+    capsys.readouterr()
+    assert out == snapshot

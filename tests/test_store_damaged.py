@@ -59,6 +59,7 @@ def assert_one_line_error(code: int, out: str, err: str, *expected: str) -> None
 
 # ---------------------------------------------------------------------------------------------- databases
 
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real database: the samples ingested and ranked, plus one session ingested without detection (its
@@ -158,6 +159,7 @@ def commands(tmp: Path) -> list[list[str]]:
 
 # ---------------------------------------------------------------------------------------------- damaged
 
+
 @pytest.mark.parametrize("case", list(DAMAGED))
 def test_every_command_gives_one_line_on_a_database_it_cannot_use(
     case: str, good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -208,7 +210,13 @@ def test_damage_found_in_the_middle_of_a_command(good: Path, capsys: pytest.Capt
     for p in range(pages // 2, pages):
         data[p * page : (p + 1) * page] = hashlib.sha512(str(p).encode()).digest() * (page // 64)
     good.write_bytes(bytes(data))
-    for argv in (["report", "--json"], ["show", SESSION], ["signals"], ["improvement"], ["ingest", "--json", str(SAMPLES)]):
+    for argv in (
+        ["report", "--json"],
+        ["show", SESSION],
+        ["signals"],
+        ["improvement"],
+        ["ingest", "--json", str(SAMPLES)],
+    ):
         code, out, err = run(capsys, "--db", str(good), *argv)
         assert_one_line_error(code, out, err, "is damaged", "malformed")
 
@@ -450,6 +458,7 @@ def test_read_only_edge_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 # ---------------------------------------------------------------------------------------------- existing databases
+
 
 def old_database(path: Path, version: int = 6) -> Path:
     """A database as ccl-tui wrote it before the application id (v7): migrations 1..version, marker unset."""

@@ -50,7 +50,13 @@ async def test_appended_lines_arrive_once(store: Store, tmp_path: Path) -> None:
     assert (summary.updated, summary.new) == (1, 0)
     after = await store.events(r.id)
     assert after[: len(before)] == before
-    assert [e.kind for e in after[len(before) :]] == ["assistant_message", "tool_call", "tool_output", "tool_output", "turn_completed"]
+    assert [e.kind for e in after[len(before) :]] == [
+        "assistant_message",
+        "tool_call",
+        "tool_output",
+        "tool_output",
+        "turn_completed",
+    ]
     assert summary.events_added == len(after) - len(before)
     # Same content as a clean ingest of the final file.
     clean = await Store.open(tmp_path / "clean.sqlite")
@@ -117,7 +123,11 @@ async def test_malformed_lines_recorded_with_location(store: Store, tmp_path: Pa
     r = Rollout()
     r.user("x")
     path = r.write(tmp_path)
-    path.write_bytes(path.read_bytes() + b"{broken\n" + b'{"timestamp":"2026-10-05T09:01:00.000Z","type":"event_msg","payload":{"type":"user_message","message":"y"}}\n')
+    path.write_bytes(
+        path.read_bytes()
+        + b"{broken\n"
+        + b'{"timestamp":"2026-10-05T09:01:00.000Z","type":"event_msg","payload":{"type":"user_message","message":"y"}}\n'
+    )
     summary = await ingest(store, [tmp_path])
     assert summary.malformed == 1
     assert summary.malformed_examples[0][:2] == (str(path), len(r.lines) + 1)

@@ -75,7 +75,9 @@ def test_task_for_a_signal_and_errors(db: str, tmp_path: Path, capsys: pytest.Ca
     assert data["name"].startswith("ccl-signal-")
 
 
-def test_plain_output_prints_session_text_literally(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plain_output_prints_session_text_literally(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     code, out, _ = run(capsys, "tasks", "export", "--db", db, "--top", "5", "--out", str(tmp_path / "ds"))
     assert code == 0 and "task(s) in" in out and "harbor run -p" in out
@@ -92,7 +94,12 @@ def test_export_then_check(db: str, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 0
     report = json.loads(out)
     names = [t["name"] for t in report["tasks"]]
-    assert len([t for t in report["tasks"] if t["flavour"] == "fix"]) == 2
+    # Both sessions recorded the failing check in exactly the start state: two proven fix tasks. Their delight
+    # signals (zero denials) plan the same task again (same session, state and check): written once.
+    assert [(t["flavour"], t["class"], t["evidence"]) for t in report["tasks"]] == [
+        ("fix", "proven-fix", "recorded")
+    ] * 2
+    assert report["counts"]["proven-fix"] == 2 and any("the same task as" in s["reason"] for s in report["skipped"])
     assert (ds / "ccl-tui-dataset.json").is_file()
 
     code, out, _ = run(capsys, "tasks", "check", str(ds), "--json")
@@ -114,9 +121,12 @@ def test_export_then_check(db: str, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert any("invalid-task-files" in p for p in by_name[names[1]]["problems"])
     assert any("invalid-task-config" in p for p in by_name["broken"]["problems"])
 
-    code, out, _ = run(capsys, "tasks", "check", str(ds / names[2]), "--execute", "--json")
+    fresh = tmp_path / "fresh"
+    run(capsys, "tasks", "export", "--db", db, "--top", "5", "--out", str(fresh), "--json")
+    code, out, _ = run(capsys, "tasks", "check", str(fresh / names[0]), "--execute", "--json")
     task = json.loads(out)["tasks"][0]
     assert task["executed"] is False and "no local repository snapshot" in task["note"]
+    assert "--clone fetches" in task["note"] and task["class"] == "proven-fix"  # not executed: the plan stands
 
 
 def test_check_reports_bad_scripts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

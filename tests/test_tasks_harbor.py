@@ -88,19 +88,33 @@ def _common_checks(report: ExportReport) -> None:
 def test_demo_tasks_are_all_valid_for_harbor(demo_export: ExportReport) -> None:
     require_harbor()
     _common_checks(demo_export)
+    # The task contract: "fix" counts proven fix tasks only (the session recorded the check failing in exactly the
+    # start state). Unproven ones (the check only ever seen passing after edits, or interrupted) are not written
+    # without --include-unproven, so --top 25 reaches further down the ranking for 25 proven ones; keep-green
+    # tasks (the check recorded passing at the start) come from the issues and the delight signals.
     flavours = Counter(r.flavour for r in demo_export.tasks)
-    assert flavours["fix"] == 25 and flavours["keep-green"] == 25
+    assert flavours["fix"] == 25 and flavours["keep-green"] >= 25 and flavours["unproven"] == 0, flavours
+    for r in demo_export.tasks:
+        c = r.contract
+        assert c is not None and c.evidence == "recorded", (r.name, c)
+        meta = tomllib.loads((r.path / "task.toml").read_text())["metadata"]
+        assert meta["contract"]["class"] == c.cls and meta["task_flavour"] == r.flavour
+        assert meta["verifier"]["expect_fail_before_solution"] is (c.cls == "proven-fix")
+        assert (c.before == "fails") if c.cls == "proven-fix" else (c.before == "passes" and "keep-green" in r.name)
+    assert any(s.get("class") == "unproven" and "--include-unproven" in s["reason"] for s in demo_export.skipped)
+    assert any(r.network_mode == "no-network" for r in demo_export.tasks)  # a network failure's condition
     bad = {r.name: _harbor_check(r.path) for r in demo_export.tasks}
     assert {k: v for k, v in bad.items() if v} == {}
     assert all(r.valid is True for r in demo_export.tasks)
-    # The demo repositories are fictional: cloned at the recorded commit, not verified locally, and said so.
+    # The demo's recorded cwds do not exist here; its repositories ship as bundles (demo_sessions/repos) that
+    # checkouts.py finds by the recorded url: every task is a snapshot of the recorded commit, verified locally.
     for r in demo_export.tasks:
         env = tomllib.loads((r.path / "task.toml").read_text())["metadata"]["environment"]
-        assert r.environment_mode == "clone" and env["verified"] is False
-        assert "not verified locally" in env["reason"] and env["clone_url"].startswith("https://github.com/")
+        assert r.environment_mode == "snapshot" and env["verified"] is True, (r.name, env)
+        assert "snapshot of the local repository at commit" in env["reason"]
         docker = (r.path / "environment" / "Dockerfile").read_text()
-        assert env["clone_url"] in docker and env["base_image"] in docker
-    assert sum(1 for r in demo_export.tasks if r.has_solution) >= 30
+        assert "ADD repo.tar.gz /app/" in docker and env["base_image"] in docker
+    assert sum(1 for r in demo_export.tasks if r.has_solution and r.flavour == "fix") >= 15
     languages = Counter(tomllib.loads((r.path / "task.toml").read_text())["metadata"]["environment"]["language"]
                         for r in demo_export.tasks)  # fmt: skip
     assert {"python", "node", "go", "rust"} <= set(languages)
@@ -118,13 +132,16 @@ def test_real_samples_tasks_are_valid(samples_export: ExportReport) -> None:
     _common_checks(samples_export)
     bad = {r.name: _harbor_check(r.path) for r in samples_export.tasks}
     assert {k: v for k, v in bad.items() if v} == {}
-    # The codemie session (Codex 0.125) wrote a failing test, fixed the code, and the test passed: not friction
-    # (the agent announced the red step), but a recorded red -> green loop, exported as a proven fix task. It
-    # starts with that test in place and the solution holds the two code edits, with exact recorded line numbers.
-    fix = next(r for r in samples_export.tasks
-               if tomllib.loads((r.path / "task.toml").read_text())["metadata"]["signal_kind"] == "expected_failure")
+    # The codemie session (Codex 0.125) wrote a failing test, fixed the code, and the test passed: a recorded
+    # red -> green loop, a proven fix task (the session ran the check in exactly the start state). Its issue
+    # (a failed rg in the same turn) plans the same task: written once. It starts with that test in place and the
+    # solution holds the two code edits, with exact recorded line numbers.
+    fix = next(r for r in samples_export.tasks if "Compaction Config" in r.verifier_command)
+    assert fix.contract is not None and fix.contract.label() == "proven fix (recorded)"
+    assert any("the same task as" in s["reason"] for s in samples_export.skipped)
     meta = tomllib.loads((fix.path / "task.toml").read_text())["metadata"]
-    assert meta["verifier"]["strategy"] == "failed-check" and meta["verifier"]["exit_code"] == 1
+    assert meta["verifier"]["strategy"] in ("failed-check", "failed-check-in-turn")
+    assert meta["verifier"]["exit_code"] == 1
     assert meta["environment"]["setup_edits"] == 1 and meta["solution"]["edits"] == 2
     setup = (fix.path / "environment" / "setup.patch").read_text()
     patch = (fix.path / "solution" / "fix.patch").read_text()

@@ -200,11 +200,24 @@ async def test_traversal_in_patch_paths_is_refused(tmp_path: Path, store: Store)
                                                  "repository_url": "https://github.com/acme/app.git"})  # fmt: skip
     r.user("fix the tests")
     r.exec("pytest -q", "1 failed", 1)
-    r.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": "call_evil",
-                            "name": "apply_patch",
-                            "input": "*** Begin Patch\n*** Add File: ../../outside.py\n+x = 1\n*** End Patch\n"})
-    r.add("response_item", {"type": "custom_tool_call_output", "call_id": "call_evil",
-                            "output": '{"output": "Success.", "metadata": {"exit_code": 0}}'})
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call",
+            "status": "completed",
+            "call_id": "call_evil",
+            "name": "apply_patch",
+            "input": "*** Begin Patch\n*** Add File: ../../outside.py\n+x = 1\n*** End Patch\n",
+        },
+    )
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call_output",
+            "call_id": "call_evil",
+            "output": '{"output": "Success.", "metadata": {"exit_code": 0}}',
+        },
+    )
     r.patch("/etc/passwd", old="root:x:0:0", new="root::0:0")
     r.exec("pytest -q", "1 passed", 0)
     r.complete()

@@ -26,8 +26,11 @@ BIG_BINARY = b"\x00\x01" * 200_000
 
 
 def _session(cwd: Path, commit: str, era: str) -> Rollout:
-    r = Rollout(cwd=str(cwd), era=era, git={"commit_hash": commit, "branch": "main",
-                                            "repository_url": "https://github.com/example/calc.git"})
+    r = Rollout(
+        cwd=str(cwd),
+        era=era,
+        git={"commit_hash": commit, "branch": "main", "repository_url": "https://github.com/example/calc.git"},
+    )
     r.user("add() returns the wrong result; fix it so the tests pass")
     r.exec(PYTEST, "F.\nE   assert -1 == 5\nFAILED tests/test_calc.py::test_add - assert -1 == 5\n1 failed", 1)
     r.patch("calc.py", old="    return a - b", new="    return a + b")
@@ -118,11 +121,13 @@ async def test_verifier_fails_when_the_solution_is_wrong(
     assert report.reproducible is False
 
 
+@pytest.mark.parametrize("absolute", [False, True], ids=["relative-check", "absolute-check"])
 async def test_session_in_a_subdirectory_and_edits_before_the_failure(
-    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, absolute: bool
 ) -> None:
     """The session ran in pkg/ of a larger repository and wrote the failing test itself (TDD): the task starts
-    with that test in place (setup.patch) and the verifier runs in pkg/."""
+    with that test in place (setup.patch) and the verifier runs in pkg/. A check naming the absolute path of
+    pkg/tests keeps the pkg/ under ${CCL_REPO_ROOT} (the repository root, not the session's cwd)."""
     path, commit = make_repo(tmp_path / "mono", {
         "README.md": "mono\n",
         "pkg/calc.py": "def add(a, b):\n    return a + b\n",
@@ -138,7 +143,7 @@ async def test_session_in_a_subdirectory_and_edits_before_the_failure(
     r.add("response_item", {"type": "custom_tool_call_output", "call_id": "call_add_test",
                             "output": '{"output": "Success. Updated the following files:\\nA tests/test_mul.py\\n",'
                                       ' "metadata": {"exit_code": 0, "duration_seconds": 0.1}}'})  # fmt: skip
-    check = "python -m pytest -q -p no:cacheprovider tests"
+    check = "python -m pytest -q -p no:cacheprovider " + (f"{path / 'pkg'}/tests" if absolute else "tests")
     r.exec(check, "E   ImportError: cannot import name 'mul' from 'calc'\n1 error", 2)
     r.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": "call_fix",
                             "name": "apply_patch", "input": (
@@ -161,6 +166,8 @@ async def test_session_in_a_subdirectory_and_edits_before_the_failure(
     assert "b/pkg/tests/test_mul.py" in (task / "environment" / "setup.patch").read_text()
     assert "b/pkg/calc.py" in (task / "solution" / "fix.patch").read_text()
     assert "WORKDIR /app/pkg" in (task / "environment" / "Dockerfile").read_text()
+    if absolute:
+        assert '"${CCL_REPO_ROOT}"/pkg/tests' in check_command(task)
     (report,) = check_path(task, run=True)
     assert (report.reward_before, report.reward_after, report.reproducible) == (0.0, 1.0, True), report.note
 
@@ -254,7 +261,7 @@ async def test_execute_refuses_a_check_that_still_points_at_the_checkout(
         "touch {outside}",
         "echo x > {outside}",
         "cd ../../../.. && touch {name}",
-        "python -c 'open(\"{outside}\", \"w\")'",
+        'python -c \'open("{outside}", "w")\'',
         "cat <<'EOF' > /dev/null\n{outside}\nEOF",
         "OUT={outside} && touch $OUT",
         "pytest --junitxml={outside}",
@@ -313,7 +320,10 @@ def test_verifier_environment_is_confined(tmp_path: Path, monkeypatch: pytest.Mo
         ("pytest --rootdir=/h/me/src/app -q", "pytest --rootdir={copy} -q"),
         ("PYTHONPATH=/h/me/src/app:/opt/x sh -c 'echo $PYTHONPATH'", "{copy}:/opt/x"),
         ("cat <<EOF\n$HOME/src/app/y\nEOF", "{copy}/y"),
-        ("echo /h/me/src/app2 /h/me/src/apple https://x.org/h/me/src/app", "/h/me/src/app2 /h/me/src/apple https://x.org/h/me/src/app"),
+        (
+            "echo /h/me/src/app2 /h/me/src/apple https://x.org/h/me/src/app",
+            "/h/me/src/app2 /h/me/src/apple https://x.org/h/me/src/app",
+        ),
     ],
 )
 def test_portable_command_rewrites_every_spelling(command: str, expected: str, tmp_path: Path,

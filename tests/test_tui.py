@@ -37,7 +37,7 @@ async def test_loads_asynchronously_from_an_empty_database(tmp_path: Path) -> No
         assert app.hub.state.loading  # the screen is up while the load has only just started
         await wait_loaded(pilot)
         assert table.row_count > 10
-        assert app.hub.state.summary is not None and app.hub.state.summary.new == 500
+        assert app.hub.state.summary is not None and app.hub.state.summary.new == 505  # 500 + 5 runnable
         assert "issue(s) · scope origins: interactive, ide, other" in screen_text(app)
 
 
@@ -211,7 +211,11 @@ async def test_untrusted_text_is_never_markup_or_ansi(tmp_path: Path) -> None:
     for i in range(2):
         r = Rollout(start=f"2026-10-0{i + 1}T09:00:00")
         r.user(f"fix {HOSTILE_MARKUP} and {HOSTILE_ANSI}red please")
-        r.exec(f"pytest -k '{HOSTILE_MARKUP}'", f"E   ValueError: bad {HOSTILE_MARKUP} value {HOSTILE_ANSI}boom\n1 failed", 1)
+        r.exec(
+            f"pytest -k '{HOSTILE_MARKUP}'",
+            f"E   ValueError: bad {HOSTILE_MARKUP} value {HOSTILE_ANSI}boom\n1 failed",
+            1,
+        )
         r.assistant(f"Found {HOSTILE_MARKUP} {HOSTILE_ANSI}")
         r.complete()
         r.user(f"no, that's wrong {HOSTILE_MARKUP}")
@@ -259,7 +263,11 @@ async def test_large_issue_lists_load_rows_in_pages(tmp_path: Path) -> None:
         r = Rollout(start=f"2026-10-{1 + s % 28:02d}T09:{s % 60:02d}:00", cwd=f"/home/dev/src/repo{s % 5}")
         r.user("make it build")
         for _ in range(5):
-            r.exec(f"pytest -q case_{n}", f"E   ModuleNotFoundError: No module named 'mod_{chr(97 + n % 26)}{chr(97 + n // 26 % 26)}'", 1)
+            r.exec(
+                f"pytest -q case_{n}",
+                f"E   ModuleNotFoundError: No module named 'mod_{chr(97 + n % 26)}{chr(97 + n // 26 % 26)}'",
+                1,
+            )
             n += 1
         r.write(home)
     app = app_for(tmp_path / "big.sqlite", home)

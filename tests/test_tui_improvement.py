@@ -180,9 +180,7 @@ async def test_untrusted_titles_notes_and_labels_are_literal(tmp_path: Path) -> 
         r.complete()
         r.write(home)
     db = tmp_path / "h.sqlite"
-    await import_fixture_jobs(
-        db, label=f"{HOSTILE_MARKUP}{HOSTILE_ANSI}"
-    )  # runs of an issue not in this corpus
+    await import_fixture_jobs(db, label=f"{HOSTILE_MARKUP}{HOSTILE_ANSI}")  # runs of an issue not in this corpus
     app = app_for(db, home)
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)

@@ -79,7 +79,7 @@ async def test_worker_processes_start_inside_the_running_app(
         state = app.hub.state
         assert state.error is None, state.error
         assert processes_for_any_size == [1]  # the process pool was used, not the thread fallback
-        assert state.summary is not None and state.summary.errors == [] and state.summary.new == 500
+        assert state.summary is not None and state.summary.errors == [] and state.summary.new == 505
         issues = await app.hub.issues()
         assert [i.id for i in issues] == await _expected_ids(demo_db)  # the same ranking as a CLI ingest
         table = app.screen.query_one("#issues-table", DataTable)
@@ -107,7 +107,7 @@ async def test_a_pool_that_cannot_start_falls_back_and_the_load_completes(
         assert state.error is None and state.summary is not None
         note = ("(ingest)", "worker processes failed (they could not start: ValueError: bad value(s) in "
                 "fds_to_keep); continued in one thread")  # fmt: skip
-        assert state.summary.errors == [note] and state.summary.new == 500
+        assert state.summary.errors == [note] and state.summary.new == 505
         assert [i.id for i in await app.hub.issues()] == await _expected_ids(demo_db)
         # the user is told, not left guessing why it was slower
         assert any("continued in one thread" in str(n.message) for n in app._notifications)

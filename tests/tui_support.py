@@ -41,7 +41,7 @@ def copy_db(src: Path, dst: Path) -> Path:
 
 def app_for(db: Path, corpus: Path = DEMO, *, demo: bool = False, note: str | None = None,
             theme: str | None = None) -> CclApp:  # fmt: skip
-    return make_app(source=Source((corpus,), db, note=note), demo=demo, theme=theme)
+    return make_app(source=Source((corpus,), db, note=note, generated=corpus == DEMO), demo=demo, theme=theme)
 
 
 def screen_text(app: App) -> str:

@@ -181,6 +181,10 @@ def cmd_clusters(args: argparse.Namespace) -> int:
             con.print(Text(f"  {label}: {c.summary}"))
         con.print(Text(f"  {c.impact.formula()}"))
         for m in c.members:
-            con.print(Text(f"  - #{m.rank} {m.title}  impact {m.impact.impact:.1f}, {m.impact.sessions} sessions  [{m.id}]"))
-    con.print(Text(f"\n{len(shown)} cluster(s) with more than one issue, {len(found)} in all"))
+            con.print(
+                Text(f"  - #{m.rank} {m.title}  impact {m.impact.impact:.1f}, {m.impact.sessions} sessions  [{m.id}]")
+            )
+    merged = sum(1 for c in found if len(c.members) > 1)
+    listed = f"{len(top)} shown, " if len(top) != len(shown) else ""
+    con.print(Text(f"\n{listed}{merged} cluster(s) with more than one issue, {len(found)} in all"))
     return 0

@@ -54,9 +54,12 @@ class SafeConsole(Console):
             clean = text.copy()
             clean.plain = terminal_safe(text.plain)
             return clean
-        pieces = [(terminal_safe(s.text), s.style) for s in text.render(self, end="") if not s.control]
-        return Text.assemble(*pieces, justify=text.justify, overflow=text.overflow, no_wrap=text.no_wrap,
-                             end=text.end, tab_size=text.tab_size)  # fmt: skip
+        clean = Text(justify=text.justify, overflow=text.overflow, no_wrap=text.no_wrap, end=text.end,
+                     tab_size=text.tab_size)  # fmt: skip
+        for s in text.render(self, end=""):
+            if not s.control:
+                clean.append(terminal_safe(s.text), s.style)
+        return clean
 
 
 def console(stderr: bool = False) -> Console:

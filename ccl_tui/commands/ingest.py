@@ -112,9 +112,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 0
     print_summary(summary)
     if detected:
-        console().print(Text(
-            f"signals: {detected.signals:,} new/updated ({detected.friction:,} friction, {detected.delight:,} delight)"
-            f" in {detected.sessions_detected:,} session(s), {detected.detect_seconds:.2f}s;"
-            f" {detected.issues:,} issues ranked. Next: ccl-tui report"
-        ))
+        console().print(
+            Text(
+                f"signals: {detected.signals:,} new/updated ({detected.friction:,} friction, {detected.delight:,} delight)"
+                f" in {detected.sessions_detected:,} session(s), {detected.detect_seconds:.2f}s;"
+                f" {detected.issues:,} issues ranked. Next: ccl-tui report"
+            )
+        )
     return 0

@@ -90,25 +90,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     issues, counts, groups = run_with_store(args.db, load)
     top = issues[: args.top] if args.top else issues
     if args.json:
-        print_json({"scope": {**asdict(scope), "description": scope.describe()}, "counts": counts,
-                    "total_issues": len(issues), "issues": [issue_json(i) for i in top]})
+        print_json(
+            {
+                "scope": {**asdict(scope), "description": scope.describe()},
+                "counts": counts,
+                "total_issues": len(issues),
+                "issues": [issue_json(i) for i in top],
+            }
+        )
         return 0
     if args.markdown:
         print_text(markdown(top, scope, counts, len(issues)))
         return 0
     con = console()
-    con.print(Text(f"Scope: {scope.describe()}  ({counts['sessions_in_scope']} of {counts['sessions']} sessions;"
-                   f" {counts['excluded_by_origin']} from other origins excluded, see --origin)"))
+    con.print(
+        Text(
+            f"Scope: {scope.describe()}  ({counts['sessions_in_scope']} of {counts['sessions']} sessions;"
+            f" {counts['excluded_by_origin']} from other origins excluded, see --origin)"
+        )
+    )
     if not issues:
         con.print(Text("No friction found in scope. Ingest sessions first: ccl-tui ingest [PATH]"))
         return 0
     t = Table(box=None, header_style="bold")
-    for col, justify in (("#", "right"), ("impact", "right"), ("kind", "left"), ("title", "left"),
-                         ("sessions", "right"), ("last seen", "left"), ("id", "left")):
+    for col, justify in (
+        ("#", "right"),
+        ("impact", "right"),
+        ("kind", "left"),
+        ("title", "left"),
+        ("sessions", "right"),
+        ("last seen", "left"),
+        ("id", "left"),
+    ):
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for i in top:
-        t.add_row(Text(str(i.rank)), Text(f"{i.impact.impact:.1f}"), Text(i.kind), Text(shown(i.title)),
-                  Text(str(i.impact.sessions)), Text((i.last_seen or "")[:10]), Text(i.id))
+        t.add_row(
+            Text(str(i.rank)),
+            Text(f"{i.impact.impact:.1f}"),
+            Text(i.kind),
+            Text(shown(i.title)),
+            Text(str(i.impact.sessions)),
+            Text((i.last_seen or "")[:10]),
+            Text(i.id),
+        )
     con.print(t)
     for i in top[: args.explain]:
         con.print(Text(f"\n#{i.rank} {shown(i.title)}  [{i.id}]", style="bold"))
@@ -133,15 +157,16 @@ def markdown(issues: list[Issue], scope: Scope, counts: dict[str, int], total: i
     out = [
         "# ccl-tui report",
         "",
-        f"Scope: {scope.describe()} - {counts['sessions_in_scope']} of {counts['sessions']} sessions, "
-        f"{total} issues.",
+        f"Scope: {scope.describe()} - {counts['sessions_in_scope']} of {counts['sessions']} sessions, {total} issues.",
         "",
         "| # | impact | kind | title | sessions | last seen | id |",
         "|---:|---:|---|---|---:|---|---|",
     ]
     for i in issues:
-        out.append(f"| {i.rank} | {i.impact.impact:.1f} | {i.kind} | {cell(i.title)} | {i.impact.sessions} |"
-                   f" {(i.last_seen or '')[:10]} | `{i.id}` |")
+        out.append(
+            f"| {i.rank} | {i.impact.impact:.1f} | {i.kind} | {cell(i.title)} | {i.impact.sessions} |"
+            f" {(i.last_seen or '')[:10]} | `{i.id}` |"
+        )
     for i in issues[:10]:
         out += ["", f"## {i.rank}. {cell(i.title)} (`{i.id}`)", "", f"`{i.impact.formula()}`", ""]
         out += [f"- {cell(line)}" for line in i.impact.explain()[:4]]
@@ -175,8 +200,15 @@ def cmd_signals(args: argparse.Namespace) -> int:
     for col in ("kind", "polarity", "session", "event", "call id", "sev", "signature"):
         t.add_column(col)
     for s in sigs:
-        t.add_row(Text(s.kind), Text(s.polarity), Text(s.session_id[:13]), Text(f"#{s.seq}"), Text(s.call_id or ""),
-                  Text(f"{s.severity:.2f}"), Text(shown(s.signature)))
+        t.add_row(
+            Text(s.kind),
+            Text(s.polarity),
+            Text(s.session_id[:13]),
+            Text(f"#{s.seq}"),
+            Text(s.call_id or ""),
+            Text(f"{s.severity:.2f}"),
+            Text(shown(s.signature)),
+        )
     con.print(t)
     con.print(Text(f"{len(sigs)} signal(s)"))
     return 0

@@ -17,16 +17,12 @@ if TYPE_CHECKING:
     from ccl_tui.results.model import Change
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    from ccl_tui.cli import _lazy
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    from ccl_tui.commands import lazy as _lazy
 
-    res = sub.add_parser(
-        "results", parents=[common], help="Harbor run results: import job folders, list, remove"
-    )
+    res = sub.add_parser("results", parents=[common], help="Harbor run results: import job folders, list, remove")
     rsub = res.add_subparsers(dest="results_command", metavar="ACTION", required=True)
-    s = rsub.add_parser(
-        "import", parents=[common], help="import a `harbor run` job folder (or a jobs/ folder)"
-    )
+    s = rsub.add_parser("import", parents=[common], help="import a `harbor run` job folder (or a jobs/ folder)")
     s.add_argument("job_dir", metavar="JOB_DIR", help="the job folder harbor wrote (jobs/<date>__<time>)")
     s.add_argument("--label", help="the run's name in reports (default: the job folder's name)")
     s.add_argument("--tasks-dir", metavar="DIR", action="append", default=[],
@@ -57,6 +53,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s.add_argument("--clear", action="store_true", help="remove the mark")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=_lazy("ccl_tui.commands.results", "cmd_fix"))
+
+
+#: What `results list` says about where a run's outcomes come from (results.model.PROVENANCES).
+PROVENANCE_TEXT = {"harbor": "harbor", "local": "local, unisolated", "simulated": "SIMULATED"}
 
 
 def _console(stderr: bool = False) -> Console:
@@ -96,12 +96,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 0
     con = _console()
     for r in reports:
-        what = (
-            "imported"
-            if r.new_run
-            else ("already imported; new trials added" if r.added else "already imported")
-        )
-        con.print(Text(f"{r.run.label}: {what} ({r.run.job_dir})", style="bold"))
+        what = "imported" if r.new_run else ("already imported; new trials added" if r.added else "already imported")
+        con.print(Text(f"{r.run.describe()}: {what} ({r.run.job_dir})", style="bold"))
+        if r.run.provenance == "simulated":
+            con.print(Text("  SIMULATED: its outcomes were generated, no agent ran (the job folder says so)"))
+        elif r.run.provenance == "local":
+            con.print(Text("  ran in ccl-tui's LocalEnvironment: real outcomes, not isolated (trusted agents only)"))
         con.print(Text(f"  {r.added} trial(s) added, {r.already} already there; agent {r.run.agent or '?'},"
                        f" model {r.run.model or '?'}"))  # fmt: skip
         if r.pending:
@@ -131,12 +131,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         _console().print(Text("No runs imported. Import one: ccl-tui results import jobs/<job folder>"))
         return 0
     t = Table(box=None, header_style="bold")
-    for col in ("label", "started", "agent", "model", "trials"):
+    for col in ("label", "started", "agent", "model", "trials", "outcomes"):
         t.add_column(col, no_wrap=True)
     t.add_column("job folder", overflow="fold")
     for r in found:
         t.add_row(Text(r.label), Text((r.started_at or "")[:16]), Text(r.agent or ""), Text(r.model or ""),
-                  Text(str(r.trials)), Text(r.job_dir))  # fmt: skip
+                  Text(str(r.trials)), Text(PROVENANCE_TEXT.get(r.provenance, r.provenance)), Text(r.job_dir))  # fmt: skip
     _console().print(t)
     return 0
 
@@ -185,9 +185,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
                     "fix": None if args.clear else asdict(result), "cleared": bool(args.clear and result)})  # fmt: skip
         return 0
     if args.clear:
-        _console().print(
-            Text(f"{issue.id} {issue.title}: " + ("fix mark removed" if result else "had no fix mark"))
-        )
+        _console().print(Text(f"{issue.id} {issue.title}: " + ("fix mark removed" if result else "had no fix mark")))
     else:
         _console().print(Text(f"{issue.id} {issue.title}: fixed on {result.fixed_on}"
                              + (f" ({result.note})" if result.note else "")))  # fmt: skip
@@ -218,9 +216,7 @@ def cmd_improvement(args: argparse.Namespace) -> int:
         await refresh(store)
         issues = await ranked_issues(store, scope)
         ids = [find_issue(issues, args.issue).id] if args.issue else None
-        return await improvement(
-            store, issues, scope, baseline=args.baseline, after=args.after, issue_ids=ids
-        )
+        return await improvement(store, issues, scope, baseline=args.baseline, after=args.after, issue_ids=ids)
 
     try:
         report = run_with_store(args.db, go)
@@ -232,7 +228,7 @@ def cmd_improvement(args: argparse.Namespace) -> int:
         print_json(report.to_json())
         return 0
     con = _console()
-    con.print(Text(f"Runs: {', '.join(r.label for r in report.runs) or 'none imported'}"
+    con.print(Text(f"Runs: {', '.join(r.describe() for r in report.runs) or 'none imported'}"
                    + (f"   comparing {report.baseline} -> {report.after}" if report.baseline != report.after else "")))  # fmt: skip
     for p in report.suggestions:
         con.print(Text(f"Suggested fix date for {p.issue_id} {p.title}: {p.split} (share of sessions hit"
@@ -247,7 +243,7 @@ def cmd_improvement(args: argparse.Namespace) -> int:
         con.print(Text(f"\n#{e.rank} {e.title}  [{e.issue_id}]", style="bold"))
         for r in e.runs:
             extra = f", {r.ungraded} not graded (infrastructure errors)" if r.ungraded else ""
-            con.print(Text(f"  run {r.label}: pass rate {r.passed.describe()}; {r.trials} trial(s),"
+            con.print(Text(f"  run {r.describe()}: pass rate {r.passed.describe()}; {r.trials} trial(s),"
                            f" {r.errors} with errors{extra}"))  # fmt: skip
         if e.run_change is not None:
             con.print(Text(f"  pass rate {e.baseline} -> {e.after}: {change_text(e.run_change)}"))

@@ -12,6 +12,50 @@ from ccl_tui.commands.common import console, print_json, run_with_store
 from ccl_tui.store.db import SessionSummary, Store
 from ccl_tui.transcript import transcript_lines
 
+# The id is what `show` takes; any unique prefix works, so narrow terminals get the first 13 characters (the
+# UUID's first two groups), which stay unique in stores of millions of sessions.
+SHORT_ID = 13
+WIDE = 110  # from this width up the full id fits next to everything else
+
+
+def sessions_table(rows: list[SessionSummary], width: int) -> Table:
+    """The sessions list, with its columns chosen for ``width``: nothing is cut mid-value except the repo.
+
+    Full width: full id, start, repo / cwd, origin, turns, events. Narrower: a short id (a unique prefix `show`
+    accepts). Below 64 columns the origin goes (the scope line of `report` names origins), below 56 the id
+    keeps its first group and the start time only its date, and below 48 the event count goes; the repo column
+    takes what is left and ends with an ellipsis when it must.
+    """
+    wide = width >= WIDE
+    short = SHORT_ID if width >= 56 else 8
+    seen: dict[str, int] = {}
+    for r in rows:
+        seen[r.id[:short]] = seen.get(r.id[:short], 0) + 1
+    cols: list[str] = ["id", "start", "repo / cwd"]
+    if width >= 64:
+        cols.append("origin")
+    cols.append("turns")
+    if width >= 48:
+        cols.append("events")
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for col in cols:
+        if col == "repo / cwd":
+            t.add_column(col, ratio=1, min_width=8, no_wrap=True, overflow="ellipsis")
+        else:
+            t.add_column(col, justify="right" if col in ("turns", "events") else "left", no_wrap=True)
+    for r in rows:
+        values = {
+            # a prefix two listed sessions share (ids kept apart as `id~hash`) would not name one: show it whole
+            "id": r.id if wide or seen[r.id[:short]] > 1 else r.id[:short],
+            "start": (r.started_at or "")[: 16 if width >= 56 else 10].replace("T", " "),
+            "repo / cwd": r.repo or r.cwd or "",
+            "origin": r.origin or "",
+            "turns": str(r.turns),
+            "events": str(r.events),
+        }
+        t.add_row(*(Text(values[c]) for c in cols))
+    return t
+
 
 def cmd_sessions(args: argparse.Namespace) -> int:
     async def load(store: Store) -> list[SessionSummary]:
@@ -25,19 +69,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     if not rows:
         con.print("No sessions in the store yet. Run `ccl-tui ingest [PATH]` first.")
         return 0
-    t = Table(box=None, header_style="bold")
-    for col in ("id", "start", "repo / cwd", "origin", "turns", "events"):
-        t.add_column(col, justify="right" if col in ("turns", "events") else "left", no_wrap=col == "id")
-    for r in rows:
-        t.add_row(
-            Text(r.id),
-            Text((r.started_at or "")[:16].replace("T", " ")),
-            Text(r.repo or r.cwd or ""),
-            Text(r.origin or ""),
-            Text(str(r.turns)),
-            Text(str(r.events)),
-        )
-    con.print(t)
+    con.print(sessions_table(rows, con.width))
     con.print(Text(f"{len(rows)} session(s)"))
     return 0
 

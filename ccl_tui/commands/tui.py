@@ -16,8 +16,11 @@ def _require_tty() -> bool:
     # An explicit Textual driver (textual-serve's web driver) runs the app over pipes, not a terminal.
     if (sys.stdout.isatty() and sys.stdin.isatty()) or os.environ.get("TEXTUAL_DRIVER"):
         return True
-    print("ccl-tui needs an interactive terminal. For headless use see: ccl-tui --help "
-          "(ingest, sessions, report, signals, task, analyze).", file=sys.stderr)
+    print(
+        "ccl-tui needs an interactive terminal. For headless use see: ccl-tui --help "
+        "(ingest, sessions, report, signals, task, analyze).",
+        file=sys.stderr,
+    )
     return False
 
 

@@ -177,9 +177,7 @@ def npm_eai_again(t: Turn, c: Ctx) -> str:
     c.run(t, cmd, _npm_eai_again(c), 1, round(c.rng.uniform(20, 75), 2))
     c.think(t, ("**Requesting network access for npm**", "**Handling sandbox network restriction**"))
     if not c.interactive:
-        c.notes.append(
-            f"`{cmd}` cannot reach registry.npmjs.org from the sandbox, so the tests were not run."
-        )
+        c.notes.append(f"`{cmd}` cannot reach registry.npmjs.org from the sandbox, so the tests were not run.")
         return BLOCKED
     why = f"{cmd} needs network access to download packages from registry.npmjs.org"
     if c.escalate(t, cmd, why, 0.2, toolout.npm_install_ok(c.rng)):
@@ -205,9 +203,7 @@ def patch_mismatch(t: Turn, c: Ctx) -> str:
     if c.rng.random() < 0.12:
         return STUCK
     c.think(t, ("**Re-reading the file to sync patch context**",))
-    c.say(
-        t, "The patch context doesn't match what's on disk. Re-reading the exact lines before patching again."
-    )
+    c.say(t, "The patch context doesn't match what's on disk. Re-reading the exact lines before patching again.")
     c.run(t, toolout.numbered_cmd(c.site), toolout.numbered_output(c.site))
     t.steps.append(ApplyPatch(c.patch))
     return OK
@@ -268,9 +264,7 @@ def rust_e0433(t: Turn, c: Ctx) -> str:
         name, path = _RUST_MODULES[c.repo.name]
         code_line = f"    {name}::record_latency(started.elapsed());"
         hint = f"help: consider importing this module\n   |\n1  + use crate::{name};\n   |"
-        c.run(
-            t, "cargo test", _e0433(c, name, path, 34, code_line, hint), 101, round(c.rng.uniform(8, 40), 2)
-        )
+        c.run(t, "cargo test", _e0433(c, name, path, 34, code_line, hint), 101, round(c.rng.uniform(8, 40), 2))
         c.think(t, ("**Fixing unresolved module path**",))
         c.say(t, f"`{name}` lives in the crate root, so it needs a `use crate::{name};` import.")
         head = ("use axum::extract::State;", "use axum::http::StatusCode;", "")
@@ -319,9 +313,7 @@ def go_undefined(t: Turn, c: Ctx) -> str:
     c.run(t, "go test ./...", out, 1, round(c.rng.uniform(2, 9), 2))
     c.think(t, ("**Adding missing helper function**",))
     c.say(t, f"`{helper}` is referenced but was never added. Creating it next to the handler.")
-    t.steps.append(
-        ApplyPatch(add_file(f"{pkg_dir}/{file}", f"package {pkg_dir.rsplit('/', 1)[-1]}\n\n{body}"))
-    )
+    t.steps.append(ApplyPatch(add_file(f"{pkg_dir}/{file}", f"package {pkg_dir.rsplit('/', 1)[-1]}\n\n{body}")))
     c.tests_pass(t, "go test ./...")
     return OK
 
@@ -364,9 +356,7 @@ def eslint_errors(t: Turn, c: Ctx) -> str:
     )
     t.steps.append(
         ApplyPatch(
-            make_patch(
-                path, 3, imports, (Edit(-1, ('import { useEffect, useState } from "react";',), remove=1),)
-            )
+            make_patch(path, 3, imports, (Edit(-1, ('import { useEffect, useState } from "react";',), remove=1),))
         )
     )
     c.run(t, "npm run lint", toolout.lint_passed(c.repo, c.rng), 0, round(c.rng.uniform(3, 10), 2))
@@ -393,9 +383,7 @@ def pytest_assert(t: Turn, c: Ctx) -> str:
     lines = (f"def {name}():", f"    result = {c.site.symbol}(**make_args())", "    assert len(result) == 2")
     t.steps.append(
         ApplyPatch(
-            make_patch(
-                c.site.test_path, line - 2, lines, (Edit(1, ("    assert len(result) == 3",), remove=1),)
-            )
+            make_patch(c.site.test_path, line - 2, lines, (Edit(1, ("    assert len(result) == 3",), remove=1),))
         )
     )
     c.tests_pass(t)
@@ -444,11 +432,7 @@ def flaky_timeout(t: Turn, c: Ctx) -> str:
 
 
 def docker_missing(t: Turn, c: Ctx) -> str:
-    err = (
-        "zsh:1: command not found: docker\n"
-        if c.dev.shell == "zsh"
-        else "bash: line 1: docker: command not found\n"
-    )
+    err = "zsh:1: command not found: docker\n" if c.dev.shell == "zsh" else "bash: line 1: docker: command not found\n"
     c.run(t, "docker compose up -d postgres", err, 127, 0.02)
     c.say(
         t,
@@ -465,11 +449,7 @@ def psql_refused(t: Turn, c: Ctx) -> str:
     )
     c.run(t, "psql \"$DATABASE_URL\" -c '\\d orders'", out, 2, 0.05)
     c.say(t, "No local Postgres is running; I'll read the schema from the migrations instead.")
-    mig = (
-        "migrations/0007_orders_status_idx.sql"
-        if c.repo.lang == GO
-        else "alembic/versions/0032_customer_tax_id.py"
-    )
+    mig = "migrations/0007_orders_status_idx.sql" if c.repo.lang == GO else "alembic/versions/0032_customer_tax_id.py"
     c.run(
         t,
         f"sed -n '1,40p' {mig}",
@@ -491,9 +471,7 @@ def mypy_error(t: Turn, c: Ctx) -> str:
         f"{c.site.indent}if {c.site.param} is None:",
         f'{c.site.indent}    raise ValueError("{c.site.param} is required")',
     )
-    t.steps.append(
-        ApplyPatch(make_patch(c.site.path, c.site.first_line, c.site.lines, (Edit(c.site.body, guard),)))
-    )
+    t.steps.append(ApplyPatch(make_patch(c.site.path, c.site.first_line, c.site.lines, (Edit(c.site.body, guard),))))
     c.run(t, "mypy src", "Success: no issues found in 27 source files\n", 0, round(c.rng.uniform(3, 14), 2))
     return OK
 
@@ -529,9 +507,7 @@ def clippy_error(t: Turn, c: Ctx) -> str:
 
 
 def cargo_fmt(t: Turn, c: Ctx) -> str:
-    out = (
-        f"Diff in {c.cwd}/{c.site.path}:{c.site.first_line + 3}:\n-{c.site.lines[2]}  \n+{c.site.lines[2]}\n"
-    )
+    out = f"Diff in {c.cwd}/{c.site.path}:{c.site.first_line + 3}:\n-{c.site.lines[2]}  \n+{c.site.lines[2]}\n"
     c.run(t, "cargo fmt --check", out, 1, 0.4)
     c.run(t, "cargo fmt", "", 0, 0.5)
     return OK
@@ -602,9 +578,7 @@ def write_outside_workspace(t: Turn, c: Ctx) -> str:
         declined = c.rng.random() < 0.6
         t.steps.append(ApplyPatch(patch, declined=declined))
         if declined:
-            c.notes.append(
-                f"Writing `{target}/config.toml` was declined; copy `config/example.toml` there yourself."
-            )
+            c.notes.append(f"Writing `{target}/config.toml` was declined; copy `config/example.toml` there yourself.")
         return BLOCKED if declined else OK
     cmd = f"mkdir -p {target} && cp config/example.toml {target}/config.toml"
     c.run(t, cmd, f"mkdir: cannot create directory '{target}': Permission denied\n", 1, 0.01)
@@ -639,9 +613,7 @@ def git_hooks_readonly(t: Turn, c: Ctx) -> str:
         declined = c.rng.random() < 0.6
         t.steps.append(ApplyPatch(hook, declined=declined))
         if declined:
-            c.notes.append(
-                "Writing into `.git/hooks` needs your approval and was declined; copy the hook yourself."
-            )
+            c.notes.append("Writing into `.git/hooks` needs your approval and was declined; copy the hook yourself.")
         return BLOCKED if declined else OK
     cmd = "cp scripts/pre-commit .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit"
     c.run(t, cmd, "cp: cannot create regular file '.git/hooks/pre-commit': Read-only file system\n", 1, 0.01)
@@ -690,9 +662,7 @@ TAIL: tuple[Cause, ...] = (
     Cause("ts_test_fail", "vitest/jest assertion failure", "verify", (TS,), ts_test_fail, 1.0),
     Cause("flaky_timeout", "test suite timed out (exit 124)", "verify", (PY, TS, GO), flaky_timeout, 0.8),
     Cause("docker_missing", "docker: command not found", "setup", (PY, GO), docker_missing, 0.9),
-    Cause(
-        "psql_refused", "psql: connection refused (no local Postgres)", "explore", (PY, GO), psql_refused, 0.8
-    ),
+    Cause("psql_refused", "psql: connection refused (no local Postgres)", "explore", (PY, GO), psql_refused, 0.8),
     Cause("mypy_error", "mypy: incompatible argument type", "lint", (PY,), mypy_error, 1.0),
     Cause("ruff_errors", "ruff: lint errors", "lint", (PY,), ruff_errors, 1.0),
     Cause("clippy_error", "clippy: -D warnings error", "lint", (RS,), clippy_error, 1.5),

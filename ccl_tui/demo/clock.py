@@ -6,9 +6,14 @@ does), envelope and payload timestamps are UTC. The EU DST rule is computed here
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 TIMEZONE = "Europe/Berlin"
+#: The corpus calendar: sessions start between FIRST_DAY and LAST_DAY; on FIX_DATE AGENTS.md of the Python
+#: repositories starts saying "run `uv sync` first" (a real commit in their histories, gitrepos.py).
+FIRST_DAY = date(2026, 9, 28)
+LAST_DAY = date(2026, 11, 8)
+FIX_DATE = "2026-10-26"
 _HOUR_MS = 3_600_000
 
 

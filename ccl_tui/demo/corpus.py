@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccl_tui.demo import clock, phrases
+from ccl_tui.demo import clock, episode, gitrepos, phrases
 from ccl_tui.demo.causes import CAUSES, MISSING_MODULE_TEXT, TOP
-from ccl_tui.demo.harbor_runs import TRIALS_PER_TASK
+from ccl_tui.demo.harbor_runs import SIMULATED_SUFFIX, TRIALS_PER_TASK
 from ccl_tui.demo.plan import FIX_DATE, SessionPlan
-from ccl_tui.demo.steps import Story
+from ccl_tui.demo.steps import Exec, Story
 
 
 @dataclass(slots=True)
@@ -21,6 +21,7 @@ class SessionResult:
     path: Path  # relative to the output directory
     data: bytes  # uncompressed JSONL
     size: int  # bytes on disk
+    runnable: bool = False  # a session of the runnable episode (episode.py)
 
     def has(self, needle: bytes) -> bool:
         return needle in self.data
@@ -37,11 +38,8 @@ def _table(header: tuple[str, ...], rows: Iterable[tuple[object, ...]]) -> list[
 
 
 def _counts(title: str, counter: Counter[str]) -> list[str]:
-    return [
-        f"### {title}",
-        "",
-        *_table(("value", "sessions"), sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))),
-    ]
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [f"### {title}", "", *_table(("value", "sessions"), ranked)]
 
 
 def _origin(plan: SessionPlan) -> str:
@@ -57,12 +55,17 @@ def _split(results: list[SessionResult], hit: Callable[[SessionResult], bool]) -
     return pre, post
 
 
+def _has_cause(key: str) -> Callable[[SessionResult], bool]:
+    return lambda r: key in r.story.causes
+
+
 def root_cause_rows(results: list[SessionResult]) -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
     keys = [c.key for c in TOP] + sorted({k for r in results for k in r.story.causes} - {c.key for c in TOP})
     for key in keys:
-        pre, post = _split(results, lambda r, key=key: key in r.story.causes)
-        rows.append((f"`{key}`", CAUSES[key].title, pre + post, pre, post))
+        pre, post = _split(results, _has_cause(key))
+        title = CAUSES[key].title if key in CAUSES else episode.TITLE
+        rows.append((f"`{key}`", title, pre + post, pre, post))
     pre, post = _split(results, lambda r: r.compacted)
     rows.insert(
         len(TOP),
@@ -106,8 +109,52 @@ def _fix_rows(results: list[SessionResult]) -> list[tuple[object, ...]]:
     return rows
 
 
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().split("\n") if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _episode_rows(results: list[SessionResult]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for r in results:
+        if not r.runnable:
+            continue
+        p = r.plan
+        bug = episode.BUGS[p.repo.name]
+        runs = [s for s in r.story.steps() if isinstance(s, Exec) and s.cmd == bug.check]
+        outcome = " → ".join(f"{_last_line(s.output)} (exit {s.exit_code})" for s in runs)
+        commit = next(c for c in gitrepos.history(p.repo.name).commits if c.sha == p.commit)
+        rows.append((p.day, p.dev.name, f"{p.repo.name} `{commit.oneline}`", f"{p.era} {p.cli_version}",
+                     f"`{bug.check}`", outcome, f"`{r.path.as_posix()}`"))  # fmt: skip
+    return rows
+
+
+def _truth_rows(results: list[SessionResult]) -> list[tuple[object, ...]]:
+    planned = sum(1 for r in results if not r.runnable)
+    runnable = len(results) - planned
+    return [
+        ("session records: people, prompts, agent messages, timings, token counts", "generated (fictional)",
+         "all sessions"),
+        ("tool outputs of the planned sessions (tests, builds, installs, linters...)", "generated: nothing ran",
+         f"{planned} planned sessions"),
+        ("repositories and commits (`repos/*.bundle`)", "real git repositories: every recorded commit exists",
+         "all sessions"),
+        ("file contents the sessions show: `sed -n`/`nl` output, apply_patch contexts, diffs", "real file lines at "
+         "the recorded commit (each site's code sits at the line the session shows)", "all sessions"),
+        ("`git log --oneline` output", "real history of the recorded commit", "all sessions"),
+        ("the runnable episode's check outputs, edits and their effect", "real: run when the corpus was generated;"
+         " the check fails at the recorded commit and passes after the session's own patches", f"{runnable} sessions"),
+        (f"`harbor-jobs/*{SIMULATED_SUFFIX}`", "simulated (`SIMULATED.md`, `\"ccl_tui\": {\"simulated\": true}`):"
+         " outcomes drawn from a seeded RNG", "2 job folders"),
+        ("`harbor-jobs/real-*`", "real `harbor run` jobs (oracle, nop) of demo tasks with ccl-tui's local "
+         "environment, written by `scripts/demo_harbor_runs.py` (kept when the corpus is regenerated)",
+         "when present"),
+    ]  # fmt: skip
+
+
 def render_corpus_md(results: list[SessionResult], seed: int) -> str:
     plans = [r.plan for r in results]
+    runnable = sum(r.runnable for r in results)
     total = sum(r.size for r in results)
     first, last = min(p.start_ms for p in plans), max(p.start_ms for p in plans)
     layout = [
@@ -122,17 +169,39 @@ def render_corpus_md(results: list[SessionResult], seed: int) -> str:
     lines = [
         "# Demo corpus",
         "",
-        f"Generated by `python -m ccl_tui.demo.generate --sessions {len(plans)} --seed {seed}`; the same seed "
-        "reproduces it byte for byte. Everything here is fictional (repositories, people, credentials).",
+        f"Generated by `python -m ccl_tui.demo.generate --sessions {len(plans) - runnable} --seed {seed}`; the same "
+        "seed reproduces it byte for byte. Everything here is fictional (repositories, people, credentials), but the"
+        " repositories are real git repositories and a few sessions' outcomes are real: see *What is generated and"
+        " what is real*.",
         "",
-        f"- sessions: {len(plans)} ({total:,} bytes on disk)",
+        f"- sessions: {len(plans)} ({len(plans) - runnable} planned + {runnable} of the runnable episode;"
+        f" {total:,} bytes on disk)",
         f"- time span: {clock.local_date(first)} .. {clock.local_date(last)} ({clock.TIMEZONE}: file names and date "
         "folders use local time, record timestamps are UTC)",
         f'- fix date: **{FIX_DATE}** — AGENTS.md of the Python repositories starts saying "Run `uv sync` first"',
-        "- harbor-jobs/: two `harbor run` job folders (before and after the fix) of the tasks for three top issues,"
-        f" {TRIALS_PER_TASK} trials each; generated outcomes (no Docker here), only the fixed issue's task improves."
+        f"- repos/: one git bundle per repository ({len(gitrepos.histories())}), see `repos/README.md`",
+        f"- harbor-jobs/: two SIMULATED job folders (`*{SIMULATED_SUFFIX}`, before and after the fix) of the tasks"
+        f" for three top issues, {TRIALS_PER_TASK} trials each, outcomes drawn from a seeded RNG (only the fixed"
+        " issue's task improves); and, when `scripts/demo_harbor_runs.py` has been run, real `harbor run` jobs"
+        " (`real-oracle`, `real-nop`) of the runnable tasks and top-issue tasks with ccl-tui's local environment."
         " `ccl-tui demo` imports them; by hand: `ccl-tui results import demo_sessions/harbor-jobs`",
         "",
+        "## What is generated and what is real",
+        "",
+        *_table(("part", "what it is", "where"), _truth_rows(results)),
+        "## The runnable episode",
+        "",
+        "Two regressions in the real histories (`perf:` commits in `billing-api` and `etl-pipeline`) break a "
+        "standard-library `unittest` module. These sessions run it (it fails at their commit), try a first fix "
+        "(not enough), ask, and fix it for good; the outputs below are what the runs printed at generation "
+        "(path of the temporary checkout replaced by the session's cwd, the run time drawn from the seed). "
+        "`tests/test_demo_episode.py` re-runs each check at the recorded commit (fails) and after the session's "
+        "patches (passes).",
+        "",
+        *_table(
+            ("day", "developer", "repository, commit", "era", "check", "runs (last line)", "file"),
+            _episode_rows(results),
+        ),
         "## Layout",
         "",
         *_table(("kind", "sessions"), layout),
@@ -161,9 +230,7 @@ def render_corpus_md(results: list[SessionResult], seed: int) -> str:
         "Sessions in which each root cause was woven in (a session can have several). The first five dominate; "
         "the rest is the long tail.",
         "",
-        *_table(
-            ("key", "what happens", "sessions", f"before {FIX_DATE}", "on/after"), root_cause_rows(results)
-        ),
+        *_table(("key", "what happens", "sessions", f"before {FIX_DATE}", "on/after"), root_cause_rows(results)),
         "## The fixed issue",
         "",
         f"Python sessions whose raw lines contain `{MISSING_MODULE_TEXT}`:",

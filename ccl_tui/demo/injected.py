@@ -38,9 +38,7 @@ _TOOLING = {
 def agents_md(repo: Repo, post_fix: bool) -> str:
     lines = [f"# {repo.name}", "", *_TOOLING[repo.lang]]
     if repo.lang == PY and post_fix:
-        lines.append(
-            "- Run `uv sync` first, then run tests with `uv run pytest -q` (the venv is not activated)."
-        )
+        lines.append("- Run `uv sync` first, then run tests with `uv run pytest -q` (the venv is not activated).")
     lines.append("- Keep changes small and focused; don't touch generated files or migrations by hand.")
     return "\n".join(lines)
 

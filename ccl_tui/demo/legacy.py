@@ -86,11 +86,7 @@ class LegacyRenderer:
         elif isinstance(step, ApplyPatch):
             ok = f"Success. Updated the following files:\n{step.patch.stat}\n"
             seconds = round(self.rng.uniform(0, 0.3), 1)
-            output = (
-                PATCH_DENIED
-                if step.declined
-                else self.result(step.error or ok, int(bool(step.error)), seconds)
-            )
+            output = PATCH_DENIED if step.declined else self.result(step.error or ok, int(bool(step.error)), seconds)
             self.shell({"command": ["apply_patch", step.patch.text], "workdir": self.plan.cwd}, output)
 
     def result(self, text: str, code: int, seconds: float) -> str:

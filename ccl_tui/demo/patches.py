@@ -14,26 +14,69 @@ def _context(lines: Sequence[str], edit: Edit) -> tuple[int, list[str], list[str
     return lo, list(lines[lo : edit.after + 1]), list(lines[edit.after + 1 : cut]), list(lines[cut : cut + 2])
 
 
-def make_patch(
-    path: str, first_line: int, lines: Sequence[str], edits: Sequence[Edit], header: bool = False
-) -> Patch:
-    """An ``*** Update File`` patch applying ``edits`` to the excerpt ``lines`` that starts at ``first_line``."""
+def _unmerged_patch(path: str, first_line: int, lines: Sequence[str], edits: Sequence[Edit],
+                    header: bool = False) -> Patch:  # fmt: skip
+    """One hunk per edit, each against the original excerpt: how the generator wrote patches before hunks that
+    overlap were merged. Kept only to bill the same context tokens as before (see :func:`make_patch`)."""
+    body: list[str] = []
+    for n, edit in enumerate(sorted(edits, key=lambda e: e.after)):
+        _lo, before, removed, after = _context(lines, edit)
+        body.append(f"@@ {lines[0].strip()}" if header and n == 0 else "@@")
+        body += [" " + x for x in before] + ["-" + x for x in removed] + ["+" + x for x in edit.add]
+        body += [" " + x for x in after]
+    text = f"*** Begin Patch\n*** Update File: {path}\n" + "\n".join(body) + "\n*** End Patch\n"
+    return Patch(path, text, "")
+
+
+def _groups(lines: Sequence[str], edits: Sequence[Edit]) -> list[tuple[int, int, list[Edit]]]:
+    """Edits whose hunks would overlap, grouped: (first old line, end of old lines, edits), in order."""
+    groups: list[tuple[int, int, list[Edit]]] = []
+    for edit in sorted(edits, key=lambda e: e.after):
+        lo, _before, _removed, after = _context(lines, edit)
+        end = edit.after + 1 + edit.remove + len(after)
+        if groups and lo < groups[-1][1]:
+            first, last, members = groups[-1]
+            groups[-1] = (first, max(last, end), [*members, edit])
+        else:
+            groups.append((lo, end, [edit]))
+    return groups
+
+
+def make_patch(path: str, first_line: int, lines: Sequence[str], edits: Sequence[Edit], header: bool = False) -> Patch:
+    """An ``*** Update File`` patch applying ``edits`` to the excerpt ``lines`` that starts at ``first_line``.
+
+    Each edit gets a hunk with up to two lines of context either side; edits whose hunks would overlap share one
+    hunk (Codex, like ``git apply``, looks for each hunk after the previous one, so overlapping hunks could never
+    apply). A merged patch bills the context tokens of the older unmerged text (``Patch.billed``), so that the
+    token counts of the corpus stay what they were."""
     body: list[str] = []
     diff: list[str] = []
     delta = 0
-    for n, edit in enumerate(sorted(edits, key=lambda e: e.after)):
-        lo, before, removed, after = _context(lines, edit)
-        hunk = [" " + x for x in before] + ["-" + x for x in removed] + ["+" + x for x in edit.add]
-        hunk += [" " + x for x in after]
+    groups = _groups(lines, edits)
+    for n, (lo, end, members) in enumerate(groups):
+        hunk: list[str] = []
+        i = lo
+        for edit in members:
+            while i <= edit.after:
+                hunk.append(" " + lines[i])
+                i += 1
+            hunk += ["-" + x for x in lines[i : i + edit.remove]]
+            i += edit.remove
+            hunk += ["+" + x for x in edit.add]
+        hunk += [" " + x for x in lines[i:end]]
+        old_len = sum(1 for x in hunk if x[0] in " -")
+        new_len = sum(1 for x in hunk if x[0] in " +")
         start = first_line + lo
-        old_len, new_len = len(before) + len(removed) + len(after), len(before) + len(edit.add) + len(after)
         diff.append(f"@@ -{start},{old_len} +{start + delta},{new_len} @@")
         diff.extend(hunk)
         body.append(f"@@ {lines[0].strip()}" if header and n == 0 else "@@")
         body.extend(hunk)
-        delta += len(edit.add) - len(removed)
+        delta += new_len - old_len
     text = f"*** Begin Patch\n*** Update File: {path}\n" + "\n".join(body) + "\n*** End Patch\n"
-    return Patch(path, text, "\n".join(diff) + "\n")
+    patch = Patch(path, text, "\n".join(diff) + "\n")
+    if len(groups) < len(edits):
+        patch.billed = _unmerged_patch(path, first_line, lines, edits, header).text
+    return patch
 
 
 def site_patch(site: Site, edits: Sequence[Edit], header: bool = False) -> Patch:
@@ -47,7 +90,7 @@ def add_file(path: str, content: str) -> Patch:
 
 def revert(patch: Patch) -> Patch:
     """The inverse of an update patch (what the agent applies after "revert that")."""
-    return Patch(patch.path, _flip(patch.text), _flip(patch.diff))
+    return Patch(patch.path, _flip(patch.text), _flip(patch.diff), billed=_flip(patch.billed) if patch.billed else "")
 
 
 def _flip(text: str) -> str:
@@ -80,7 +123,8 @@ def stale(patch: Patch, param: str, nth: int = 0) -> Patch:
     context = [i for i, line in enumerate(lines) if line.startswith(" ") and line.strip()]
     i = context[nth % len(context)]
     lines[i] = _mutate(lines[i], param)
-    return Patch(patch.path, "\n".join(lines), patch.diff, patch.kind)
+    billed = stale(Patch(patch.path, patch.billed, ""), param, nth).text if patch.billed else ""
+    return Patch(patch.path, "\n".join(lines), patch.diff, patch.kind, billed)
 
 
 def _mutate(line: str, param: str) -> str:
@@ -127,11 +171,7 @@ def edge_test(site: Site, lang: str, package: str) -> Patch:
         )
     elif lang == TS:
         base = site.path.rsplit("/", 1)
-        path = (
-            f"{base[0]}/__tests__/{sym}.edge.test.ts"
-            if base[0].startswith("src/")
-            else f"test/{sym}.edge.test.ts"
-        )
+        path = f"{base[0]}/__tests__/{sym}.edge.test.ts" if base[0].startswith("src/") else f"test/{sym}.edge.test.ts"
         content = (
             f'import {{ describe, expect, it }} from "vitest";\nimport {{ {sym} }} from "../{base[1][:-3]}";\n\n'
             f'describe("{sym}", () => {{\n  it("handles a missing {param}", async () => {{\n'

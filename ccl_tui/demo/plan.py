@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from ccl_tui.demo import clock
+from ccl_tui.demo import clock, gitrepos
 from ccl_tui.demo.causes import TAIL
+from ccl_tui.demo.clock import FIRST_DAY, FIX_DATE, LAST_DAY
 from ccl_tui.demo.fake_secrets import KINDS as SECRET_KINDS
 from ccl_tui.demo.ids import Ids
 from ccl_tui.demo.repos import PY, REPOS, RS, TS, Developer, Repo, developers_for
 
-FIRST_DAY = date(2026, 9, 28)
-LAST_DAY = date(2026, 11, 8)
-FIX_DATE = (
-    "2026-10-26"  # AGENTS.md gains "run `uv sync` first": py_missing_module becomes rare from this day on
-)
+__all__ = ["FIRST_DAY", "FIX_DATE", "LAST_DAY", "SessionPlan", "build_plan", "layout_counts", "span_fraction"]
+# FIX_DATE: AGENTS.md gains "run `uv sync` first" (a real commit): py_missing_module becomes rare from this day on
 
 LEGACY_VERSIONS = (None, None, None, "0.34.0", "0.35.0", "0.36.0")
 B_VERSIONS = ("0.50.0", "0.53.0", "0.58.0", "0.63.0", "0.69.0", "0.77.0", "0.80.0")
@@ -46,7 +44,8 @@ class SessionPlan:
     model: str = "gpt-5.3-codex"
     effort: str = "medium"
     branch: str = "main"
-    commit: str = ""
+    commit: str = ""  # a real commit of the repository's history (gitrepos.py)
+    log: tuple[str, ...] = ()  # `git log --oneline -5` at that commit
     session_id: str = ""
     index: int = 0
     causes: list[str] = field(default_factory=list)
@@ -109,6 +108,11 @@ def _start_times(rng: random.Random, n: int) -> list[int]:
     return sorted(out)
 
 
+def span_fraction(ms: int) -> float:
+    """Where ``ms`` falls in the corpus time span (0 on FIRST_DAY 00:00, 1 on LAST_DAY 23:59, local time)."""
+    return _frac(ms)
+
+
 def _frac(ms: int) -> float:
     first = clock.from_local(datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day))
     last = clock.from_local(datetime(LAST_DAY.year, LAST_DAY.month, LAST_DAY.day, 23, 59))
@@ -152,9 +156,7 @@ def _assign_client(rng: random.Random, p: SessionPlan, legacy: float | None) -> 
         _origin(rng, p)
     if p.era != "A":
         p.model = _model(rng, p.cli_version or "")
-    p.effort = rng.choice(
-        ("medium", "medium", "high") if p.era != "C" else ("medium", "high", "high", "xhigh")
-    )
+    p.effort = rng.choice(("medium", "medium", "high") if p.era != "C" else ("medium", "high", "high", "xhigh"))
 
 
 def _assign_causes(rng: random.Random, p: SessionPlan) -> None:
@@ -178,9 +180,7 @@ def _assign_causes(rng: random.Random, p: SessionPlan) -> None:
 
 
 def _fork_of(rng: random.Random, parent: SessionPlan) -> SessionPlan:
-    fork = SessionPlan(
-        parent.start_ms + rng.randint(3 * 3600, 5 * 3600) * 1000, parent.repo, parent.dev, "fork"
-    )
+    fork = SessionPlan(parent.start_ms + rng.randint(3 * 3600, 5 * 3600) * 1000, parent.repo, parent.dev, "fork")
     fork.parent = parent
     fork.era, fork.cli_version, fork.model, fork.effort = "C", parent.cli_version, parent.model, parent.effort
     fork.originator, fork.source, fork.branch = parent.originator, parent.source, parent.branch
@@ -193,17 +193,13 @@ def _take(rng: random.Random, pool: list[SessionPlan], k: int) -> list[SessionPl
 
 def _spawner(plans: list[SessionPlan], p: SessionPlan) -> SessionPlan | None:
     """The latest earlier era-C task session on the same repository (the thread a sub-agent is spawned from)."""
-    earlier = [
-        q for q in plans if q.repo is p.repo and q.start_ms < p.start_ms and q.kind == "task" and q.era == "C"
-    ]
+    earlier = [q for q in plans if q.repo is p.repo and q.start_ms < p.start_ms and q.kind == "task" and q.era == "C"]
     return earlier[-1] if earlier else None
 
 
 def _special(rng: random.Random, plans: list[SessionPlan], counts: dict[str, int]) -> list[SessionPlan]:
     """Turn some slots into reviews and sub-agents, and replace others by forks of earlier sessions."""
-    pool = [
-        p for p in plans if p.kind == "task" and p.era == "C" and p.originator == "codex-tui" and not p.long
-    ]
+    pool = [p for p in plans if p.kind == "task" and p.era == "C" and p.originator == "codex-tui" and not p.long]
     for p in _take(rng, [p for p in pool if _spawner(plans, p)], counts["subagents"]):
         p.kind, p.parent, p.causes = "subagent", _spawner(plans, p), []
     pool = [p for p in pool if p.kind == "task"]
@@ -237,12 +233,17 @@ def build_plan(n: int, seed: int) -> list[SessionPlan]:
 
 def _finalize(rng: random.Random, plans: list[SessionPlan], counts: dict[str, int]) -> None:
     ids = Ids(rng)
-    commits = {repo.name: [ids.hex(40) for _ in range(40)] for repo in REPOS}
+    # Forty commit slots per repository, drawn as random hashes before the histories were real: the draws stay
+    # (so every later random choice, and the rest of the corpus, stays the same); each slot is a real commit.
+    drawn = {repo.name: [ids.hex(40) for _ in range(gitrepos.SLOTS)] for repo in REPOS}
     for i, p in enumerate(plans):
         p.index = i
         p.session_id = ids.uuid7(p.start_ms)
-        pool = commits[p.repo.name]
-        p.commit = pool[min(len(pool) - 1, max(0, int(_frac(p.start_ms) * len(pool)) + rng.randint(-1, 1)))]
+        pool = drawn[p.repo.name]
+        slot = min(len(pool) - 1, max(0, int(_frac(p.start_ms) * len(pool)) + rng.randint(-1, 1)))
+        history = gitrepos.history(p.repo.name)
+        commit = history.commit_for(slot, p.post_fix)
+        p.commit, p.log = commit.sha, tuple(history.log(commit.sha))
         if p.kind != "fork":
             p.branch = rng.choice(("main",) * 3 + p.repo.branches[1:])
     plain = [p for p in plans if p.kind in ("task", "exec") and not p.long]

@@ -210,7 +210,7 @@ class Renderer:
 
     def prompt(self, turn: Turn) -> None:
         self.user_items(turn.prompt)
-        extra = {"local_images": [], "text_elements": []} if self.prof.c else {}
+        extra: Record = {"local_images": [], "text_elements": []} if self.prof.c else {}
         self.event({"type": "user_message", "message": turn.prompt, "images": [], **extra})
         self.nudge()
 
@@ -469,18 +469,14 @@ class Renderer:
             self.tick(step.seconds, step.seconds + 0.05)
             pid = str(self.rng.randint(1000, 99999))
             self.exec_end(call_id, step, pid)
-            self.output(
-                call_id, self.chunk(step.seconds, f"Process exited with code {step.exit_code}", step.output)
-            )
+            self.output(call_id, self.chunk(step.seconds, f"Process exited with code {step.exit_code}", step.output))
         self.tool_done(step.cost, step.output)
 
     def exec_polled(self, call_id: str, step: Exec) -> None:
         """A long command: the first chunk says it is still running, ``write_stdin`` collects the rest."""
         pid = self.rng.randint(1000, 99999)
         self.tick(1.0, 1.05)
-        self.output(
-            call_id, self.chunk(1.0 + self.rng.random() / 50, f"Process running with session ID {pid}", "")
-        )
+        self.output(call_id, self.chunk(1.0 + self.rng.random() / 50, f"Process running with session ID {pid}", ""))
         self.tick(0.5, 3)
         args = {"session_id": pid, "chars": "", "yield_time_ms": 1000, "max_output_tokens": 12000}
         poll_id = self.call("write_stdin", args)
@@ -557,7 +553,7 @@ class Renderer:
         else:
             meta = {"exit_code": 0, "duration_seconds": round(self.rng.uniform(0.1, 2.5), 1)}
             self.output(call_id, dumps({"output": ok, "metadata": meta}), "custom_tool_call_output")
-        self.tool_done(step.cost, step.patch.text)
+        self.tool_done(step.cost, step.patch.billed or step.patch.text)
 
     def patch_end(self, call_id: str, patch: Patch, failure: str | None, declined: bool) -> None:
         path = patch.path if patch.path.startswith("/") else f"{self.plan.cwd}/{patch.path}"
@@ -695,9 +691,7 @@ def render_enveloped(plan: SessionPlan, story: Story, rng: random.Random, ids: I
     return Renderer(plan, story, rng, ids).render()
 
 
-def render_fork(
-    plan: SessionPlan, story: Story, rng: random.Random, ids: Ids, parent: list[Record]
-) -> list[Record]:
+def render_fork(plan: SessionPlan, story: Story, rng: random.Random, ids: Ids, parent: list[Record]) -> list[Record]:
     """A forked thread: its own meta, the parent's history replayed in one burst, then its own turns."""
     renderer = Renderer(plan, story, rng, ids)
     renderer.ctx = rng.randint(40_000, 90_000)

@@ -85,9 +85,7 @@ def _site(
     tasks: tuple[SiteTask, ...],
 ) -> Site:
     """A site whose excerpt is ``code`` (a triple-quoted block, first line = ``first_line`` in the file)."""
-    return Site(
-        path, symbol, param, first_line, tuple(code.strip("\n").split("\n")), body, indent, test_path, tasks
-    )
+    return Site(path, symbol, param, first_line, tuple(code.strip("\n").split("\n")), body, indent, test_path, tasks)
 
 
 BILLING_API = Repo(
@@ -215,9 +213,7 @@ def compute_tax(amount: Decimal, region: str, issued_at: datetime) -> Decimal:
                     "`VAT_CHANGE_DATE`.",
                 ),
                 SiteTask(
-                    (
-                        "Region codes come in lowercase from the CSV import; make compute_tax case-insensitive",
-                    ),
+                    ("Region codes come in lowercase from the CSV import; make compute_tax case-insensitive",),
                     (Edit(1, ("    region = region.upper()",)),),
                     "`compute_tax` upper-cases the region code before the rate lookup, so `de`/`DE` both work.",
                 ),
@@ -327,9 +323,7 @@ async def fetch_contacts(client: httpx.AsyncClient, since: datetime) -> list[Con
                         ),
                         Edit(
                             3,
-                            (
-                                '    async for page in retry_pages(retry, _paginate(client, "/v2/contacts", params)):',
-                            ),
+                            ('    async for page in retry_pages(retry, _paginate(client, "/v2/contacts", params)):',),
                             remove=1,
                         ),
                     ),
@@ -340,9 +334,7 @@ async def fetch_contacts(client: httpx.AsyncClient, since: datetime) -> list[Con
                     (
                         Edit(
                             0,
-                            (
-                                '    params = {"updated_since": since.isoformat(), "page_size": settings.crm_page_size}',
-                            ),
+                            ('    params = {"updated_since": since.isoformat(), "page_size": settings.crm_page_size}',),
                             remove=1,
                         ),
                     ),
@@ -389,9 +381,7 @@ def normalize_record(record: dict[str, Any]) -> dict[str, Any]:
                     (
                         Edit(
                             3,
-                            (
-                                '    out["phone"] = to_e164(out.get("phone"), default_region=out.get("country"))',
-                            ),
+                            ('    out["phone"] = to_e164(out.get("phone"), default_region=out.get("country"))',),
                         ),
                     ),
                     "Phone numbers are normalised to E.164 in `normalize_record`.",
@@ -421,9 +411,7 @@ def load_batch(conn: Connection, table: str, rows: Sequence[Mapping[str, Any]]) 
                     "`load_batch` returns 0 for an empty batch instead of raising `IndexError`.",
                 ),
                 SiteTask(
-                    (
-                        "Split load_batch inserts into chunks of 5,000 rows so we stop hitting the statement size limit",
-                    ),
+                    ("Split load_batch inserts into chunks of 5,000 rows so we stop hitting the statement size limit",),
                     (
                         Edit(
                             3,
@@ -483,9 +471,7 @@ async def handle_mention(event: dict[str, Any], say: AsyncSay) -> None:
 """,
             tasks=(
                 SiteTask(
-                    (
-                        "The bot answers empty mentions with a blank ticket; reply with a short help text instead",
-                    ),
+                    ("The bot answers empty mentions with a blank ticket; reply with a short help text instead",),
                     (
                         Edit(
                             1,
@@ -503,9 +489,7 @@ async def handle_mention(event: dict[str, Any], say: AsyncSay) -> None:
                     (
                         Edit(
                             4,
-                            (
-                                '    await add_reaction(event["channel"], event["ts"], LABEL_EMOJI[ticket.label])',
-                            ),
+                            ('    await add_reaction(event["channel"], event["ts"], LABEL_EMOJI[ticket.label])',),
                         ),
                     ),
                     "`handle_mention` now reacts with the triage label emoji on the original message.",
@@ -840,9 +824,7 @@ export function scheduleReconnect(socket: ManagedSocket, attempt: number): NodeJ
                     "The reconnect jitter now comes from an injectable `options.random`, so the test can pin it.",
                 ),
                 SiteTask(
-                    (
-                        "Add jitter to the websocket reconnect backoff so clients don't stampede after a deploy",
-                    ),
+                    ("Add jitter to the websocket reconnect backoff so clients don't stampede after a deploy",),
                     (
                         Edit(
                             1,

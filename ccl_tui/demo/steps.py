@@ -13,6 +13,7 @@ class Patch:
     text: str
     diff: str  # unified diff (update) or file content (add)
     kind: str = "update"  # "update" | "add" | "delete"
+    billed: str = ""  # the text whose length the context-token estimate charges, when not ``text`` (patches.py)
 
     @property
     def stat(self) -> str:

@@ -65,22 +65,16 @@ def pick_task(repo: Repo, rng: random.Random, update_only: bool = False, avoid: 
     prompt = rng.choice(_GENERIC_PROMPTS[kind]).format(symbol=site.symbol, param=site.param, path=site.path)
     if kind == "logging":
         patch = site_patch(site, (logging_edit(site, repo.lang),))
-        return Task(
-            site, prompt, patch, f"Added a debug log line to `{site.symbol}` that records `{site.param}`."
-        )
+        return Task(site, prompt, patch, f"Added a debug log line to `{site.symbol}` that records `{site.param}`.")
     if kind == "tests":
         patch = edge_test(site, repo.lang, repo.package)
-        return Task(
-            site, prompt, patch, f"Added `{patch.path}` covering a missing `{site.param}` in `{site.symbol}`."
-        )
+        return Task(site, prompt, patch, f"Added `{patch.path}` covering a missing `{site.param}` in `{site.symbol}`.")
     summary = f"Documented `{site.symbol}` in the README's behaviour notes."
     return Task(site, prompt, readme_patch(site, site.tasks[0].summary), summary)
 
 
 def _delete(patch: Patch) -> Patch:
-    return Patch(
-        patch.path, f"*** Begin Patch\n*** Delete File: {patch.path}\n*** End Patch\n", patch.diff, "delete"
-    )
+    return Patch(patch.path, f"*** Begin Patch\n*** Delete File: {patch.path}\n*** End Patch\n", patch.diff, "delete")
 
 
 class StoryBuilder:
@@ -145,9 +139,7 @@ class StoryBuilder:
         for note in c.notes:
             text += "\n\n" + note
         c.notes.clear()
-        t.steps.append(
-            Think(c.fmt(self.rng.choice(("**Summarizing changes**", "**Preparing final summary**"))))
-        )
+        t.steps.append(Think(c.fmt(self.rng.choice(("**Summarizing changes**", "**Preparing final summary**")))))
         t.final = text
 
     # ------------------------------------------------------------------ the main task turn
@@ -161,12 +153,7 @@ class StoryBuilder:
         if self.plan.secret == "openai_key_prompt" and len(self.story.turns) == 1:
             self._plant(t)
         c.think(t, phrases.THINK_EXPLORE)
-        if (
-            repo.lang == PY
-            and self.plan.post_fix
-            and "py_missing_module" not in causes
-            and rng.random() < 0.85
-        ):
+        if repo.lang == PY and self.plan.post_fix and "py_missing_module" not in causes and rng.random() < 0.85:
             c.say(t, "Following AGENTS.md, syncing the environment with `uv sync` first.")
             c.run(t, "uv sync --frozen", toolout.uv_sync_ok(rng), 0, round(rng.uniform(0.3, 2.5), 2))
             c.test_cmd = c.test_cmd.replace("pytest", "uv run pytest", 1)
@@ -204,7 +191,11 @@ class StoryBuilder:
         c.run(t, toolout.rg_cmd(c.repo, site), toolout.rg_output(site, rng))
         c.run(t, toolout.sed_cmd(site), toolout.sed_output(site))
         if rng.random() < 0.1:
-            c.run(t, "git log --oneline -5", toolout.git_log_output([self.plan.commit] * 5, rng))
+            log, cost = toolout.git_log_output(list(self.plan.log) or [self.plan.commit[:7]], self.plan.commit, rng)
+            c.run(t, "git log --oneline -5", log)
+            step = t.steps[-1]
+            if isinstance(step, Exec):
+                step.cost = cost
 
     def _verify(self, t: Turn, c: Ctx, task: Task, causes: list[str], status: str) -> str:
         rng = self.rng
@@ -264,11 +255,7 @@ class StoryBuilder:
         task = pick_task(p.repo, rng, update_only="patch_mismatch" in main)
         prompt = None
         if p.kind == "fork":
-            prompt = (
-                "let's try a different approach on a fresh branch: "
-                + task.prompt[0].lower()
-                + task.prompt[1:]
-            )
+            prompt = "let's try a different approach on a fresh branch: " + task.prompt[0].lower() + task.prompt[1:]
         first, c, status = self._work_turn(task, main, prompt=prompt)
         if p.hiccup:
             self._hiccup(first)
@@ -359,9 +346,7 @@ class StoryBuilder:
         if kind == "revert":
             t = self._turn(rng.choice(phrases.PUSHBACK_REVERT))
             t.steps.append(Think("**Reverting the previous change**"))
-            t.steps.append(
-                ApplyPatch(revert(task.patch) if task.patch.kind == "update" else _delete(task.patch))
-            )
+            t.steps.append(ApplyPatch(revert(task.patch) if task.patch.kind == "update" else _delete(task.patch)))
             c.tests_pass(t)
             self._final(t, c, f"Reverted the change to `{task.patch.path}`.", True)
         elif kind == "recheck":
@@ -378,9 +363,7 @@ class StoryBuilder:
         else:
             t = self._turn(rng.choice(phrases.PUSHBACK_SCOPE))
             c.run(t, "git status --short", f" M {task.patch.path}\n")
-            self._final(
-                t, c, f"Understood. Only `{task.patch.path}` is modified; nothing else was touched.", False
-            )
+            self._final(t, c, f"Understood. Only `{task.patch.path}` is modified; nothing else was touched.", False)
 
     def _near_miss(self, task: Task, c: Ctx) -> None:
         rng = self.rng
@@ -390,14 +373,10 @@ class StoryBuilder:
         if which == 0:
             doc = site.indent[: len(site.indent) - 4 if lang != GO else 0] + _DOC_PREFIX[lang]
             doc += f"{site.symbol}: see README behaviour notes." + (" */" if lang == TS else "")
-            t.steps.append(
-                ApplyPatch(make_patch(site.path, site.first_line, site.lines, (Edit(-1, (doc,)),)))
-            )
+            t.steps.append(ApplyPatch(make_patch(site.path, site.first_line, site.lines, (Edit(-1, (doc,)),))))
             self._final(t, c, f"Added a doc comment to `{site.symbol}`.", False)
         elif which == 1:
-            c.run(
-                t, toolout.LINT_CMD[lang], toolout.lint_passed(c.repo, rng), 0, round(rng.uniform(0.2, 9), 2)
-            )
+            c.run(t, toolout.LINT_CMD[lang], toolout.lint_passed(c.repo, rng), 0, round(rng.uniform(0.2, 9), 2))
             self._final(t, c, "Lint is clean.", False)
         elif which == 2:
             c.run(t, "git status --short", f" M {task.patch.path}\n")
@@ -407,9 +386,7 @@ class StoryBuilder:
             self._final(t, c, f"Yes: `{c.test_cmd}` runs just this module's tests.", True)
         elif which == 4:
             lines = ("# Changelog", "", "## Unreleased", "")
-            t.steps.append(
-                ApplyPatch(make_patch("CHANGELOG.md", 1, lines, (Edit(2, ("- " + task.summary,)),)))
-            )
+            t.steps.append(ApplyPatch(make_patch("CHANGELOG.md", 1, lines, (Edit(2, ("- " + task.summary,)),))))
             self._final(t, c, "Added an entry under *Unreleased* in `CHANGELOG.md`.", False)
         else:
             self._final(t, c, "Yes — the change only uses language features that are available there.", False)
@@ -418,8 +395,7 @@ class StoryBuilder:
         p, rng = self.plan, self.rng
         task = pick_task(p.repo, rng, update_only=True)
         t = self._turn(
-            "Review the current code changes (staged, unstaged and untracked files) and provide "
-            "prioritized findings.",
+            "Review the current code changes (staged, unstaged and untracked files) and provide prioritized findings.",
             (1, 5),
         )
         c = self._ctx(task)

@@ -14,11 +14,7 @@ def focused_test_cmd(repo: Repo, site: Site) -> str:
     if repo.lang == PY:
         return f"pytest -q {site.test_path}"
     if repo.lang == TS:
-        return (
-            f"npx vitest run {site.test_path}"
-            if repo.name == "web-dashboard"
-            else f"npm test -- {site.test_path}"
-        )
+        return f"npx vitest run {site.test_path}" if repo.name == "web-dashboard" else f"npm test -- {site.test_path}"
     if repo.lang == RS:
         return f"cargo test --test {site.test_path.split('/')[-1][:-3]}"
     return f"go test ./{site.path.rsplit('/', 1)[0]}/..."
@@ -62,19 +58,26 @@ def files_output(repo: Repo) -> str:
     return "\n".join(repo.files) + "\n"
 
 
-def git_log_output(commits: list[str], rng: random.Random) -> str:
-    subjects = [
-        "fix: handle empty batches",
-        "chore: bump dependencies",
-        "feat: add request ids to logs",
-        "test: cover error paths",
-        "refactor: split settings module",
-        "docs: update README",
-        "fix: off-by-one in pagination",
-        "ci: cache dependencies",
-    ]
-    picked = rng.sample(subjects, k=min(5, len(commits)))
-    return "\n".join(f"{c[:7]} {s}" for c, s in zip(commits, picked, strict=False)) + "\n"
+def git_log_output(log: list[str], commit: str, rng: random.Random) -> tuple[str, int]:
+    """``git log --oneline -5`` at the session's commit: its real lines (gitrepos.History.log), and the context
+    cost the renderer charges for them. Before the repositories were real this output was made up from the
+    subjects below; they are still drawn, and the cost is that of the made-up text, so that the random stream
+    and the token counts of every session stay exactly as they were."""
+    picked = rng.sample(_OLD_SUBJECTS, k=5)
+    made_up = "\n".join(f"{commit[:7]} {s}" for s in picked) + "\n"
+    return "\n".join(log[:5]) + "\n", len(made_up) // 3 + 80
+
+
+_OLD_SUBJECTS = (
+    "fix: handle empty batches",
+    "chore: bump dependencies",
+    "feat: add request ids to logs",
+    "test: cover error paths",
+    "refactor: split settings module",
+    "docs: update README",
+    "fix: off-by-one in pagination",
+    "ci: cache dependencies",
+)
 
 
 def truncated(head: list[str], tail: list[str], total: int) -> str:

@@ -10,9 +10,12 @@ import orjson
 import zstandard
 
 from ccl_tui.demo import clock
+from ccl_tui.demo.harbor_runs import remove_simulated
 from ccl_tui.demo.plan import SessionPlan
 
-GENERATED = ("sessions", "archived_sessions", "harbor-jobs", "CORPUS.md")
+GENERATED = ("sessions", "archived_sessions", "harbor-jobs", "repos", "CORPUS.md")
+#: Folders of which only the generated part is replaced (harbor-jobs/ also holds real runs, real-<agent>).
+PARTLY_GENERATED = ("harbor-jobs",)
 
 
 def relative_path(plan: SessionPlan) -> Path:
@@ -42,7 +45,9 @@ def prepare(out: Path, force: bool) -> None:
     if existing and not force:
         raise FileExistsError(f"{out} already holds a generated corpus; use --force to overwrite it")
     for path in existing:
-        if path.is_dir():
+        if path.name in PARTLY_GENERATED:
+            remove_simulated(out)
+        elif path.is_dir():
             shutil.rmtree(path)
         else:
             path.unlink()

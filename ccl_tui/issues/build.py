@@ -15,20 +15,12 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from ccl_tui.config.settings import ImpactWeights
-from ccl_tui.issues.model import Evidence, Impact, Issue
+from ccl_tui.issues.model import Evidence, Impact, Issue, SessionInfo
 from ccl_tui.signals.model import FRICTION_KINDS, Signal
 from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.sources.model import ts_epoch
-
-
-@dataclass(slots=True)
-class SessionInfo:
-    repo: str
-    origin: str
-    started_at: str | None
 
 
 def issue_id(signature: str) -> str:
@@ -37,11 +29,12 @@ def issue_id(signature: str) -> str:
 
 
 def title_for(kind: str, signature: str) -> str:
-    program, _, what = signature.partition(" | ")
+    program, _, what = signature.partition("|")
     program = program.strip()
     what = what.strip()
     if kind in (S.COMMAND_FAILURE, S.RETRY_LOOP):
-        return f"{program} fails: {what}" if program and program != "-" else f"command fails: {what}"
+        subject = program if program and program != "-" else "command"
+        return f"{subject} fails" if what in ("", "error") else f"{subject} fails: {what}"
     if kind == S.PATCH_FAILURE:
         return f"apply_patch fails: {what}"
     if kind == S.TIMEOUT:
@@ -57,11 +50,13 @@ def title_for(kind: str, signature: str) -> str:
             "tool output truncated": "tool output truncated before the model saw it",
         }.get(what, f"context window pressure ({what})")
     if kind == S.INTERRUPT:
-        return f"user interrupts the agent {what}" if what.startswith(("during", "while")) else f"turn {what}"
+        if what.startswith("during "):
+            return f"user interrupts the agent during `{what[7:]}`"
+        return f"user interrupts the agent {what}" if what.startswith("while") else f"turn {what}"
     if kind == S.USER_PUSHBACK:
         return pushback_title(what)
     if kind == S.ERROR:
-        return f"{program}: {what}"
+        return f"{program}: {what}" if what else program
     return signature
 
 
@@ -78,8 +73,11 @@ _PUSHBACK_PHRASES = {
 def pushback_title(what: str) -> str:
     """``"still failing | edits"`` -> "user reports it still does not work after the agent's edits"."""
     category, _, obj = what.partition(" | ")
-    target = {"edits": "the agent's edits", "answer": "the agent's answer", "silence": "a turn that produced nothing"}.get(
-        obj, f"`{obj}`" if obj else "its work")
+    target = {
+        "edits": "the agent's edits",
+        "answer": "the agent's answer",
+        "silence": "a turn that produced nothing",
+    }.get(obj, f"`{obj}`" if obj else "its work")
     phrase = _PUSHBACK_PHRASES.get(category)
     return phrase.format(obj=target) if phrase else f"user pushes back ({category}) after {target}"
 
@@ -91,8 +89,6 @@ def cost_units(s: Signal, w: ImpactWeights) -> float:
     if not c.resolved:
         units += w.unresolved_penalty
     return units
-
-
 
 
 def build_issues(

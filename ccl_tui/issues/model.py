@@ -6,6 +6,15 @@ from dataclasses import dataclass, field
 
 
 @dataclass(slots=True)
+class SessionInfo:
+    """What ranking needs to know about a session (from the store's sessions table)."""
+
+    repo: str
+    origin: str
+    started_at: str | None
+
+
+@dataclass(slots=True)
 class Impact:
     """impact = sessions x severity x cost x recency. Every factor is kept so the rank can be explained."""
 
@@ -35,8 +44,11 @@ class Impact:
             f" + {self.minutes_lost:.1f} min + {self.tokens_lost / 1000:.0f}k tokens"
             f"; unresolved in {self.unresolved:.0%} of sessions",
             f"recency   {self.recency:.2f}: "
-            + (f"last seen {self.days_since_last:.1f} days before the newest session" if self.days_since_last is not None
-               else "no time recorded: counted as old"),
+            + (
+                f"last seen {self.days_since_last:.1f} days before the newest session"
+                if self.days_since_last is not None
+                else "no time recorded: counted as old"
+            ),
             f"impact    {self.formula()}",
         ]
 

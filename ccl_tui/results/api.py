@@ -100,7 +100,7 @@ async def import_jobs(store: Store, path: Path | str, label: str | None = None,
             raise JobImportError(f"the label {name!r} is taken by another job: pass --label")
         await _match(store, job.trials, dirs)
         new, added, already = await sql.save_run(store.db, name, job.job_id, job.job_dir, job.started_at,
-                                                 job.finished_at, job.trials)  # fmt: skip
+                                                 job.finished_at, job.trials, job.provenance)  # fmt: skip
         run = await sql.run_by_job(store.db, job.job_id)
         assert run is not None
         unmatched = sorted({t.task_name for t in job.trials if not t.issue_id})

@@ -80,6 +80,11 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _obj(value: Any) -> dict[Any, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def parse_trial(doc: Any) -> tuple[Trial | None, str | None]:
     """A Trial from a TrialResult document, or the reason it is not one this reader knows."""
     if not isinstance(doc, dict):
@@ -108,14 +113,14 @@ def parse_trial(doc: Any) -> tuple[Trial | None, str | None]:
     exc = doc.get("exception_info")
     if exc is not None and not isinstance(exc, dict):
         return None, "unrecognized result format: exception_info is not an object"
-    agent = doc.get("agent_info") if isinstance(doc.get("agent_info"), dict) else {}
-    model_info = agent.get("model_info") if isinstance(agent.get("model_info"), dict) else {}
+    agent = _obj(doc.get("agent_info"))
+    model_info = _obj(agent.get("model_info"))
     model = model_info.get("name")
     if model and model_info.get("provider"):
         model = f"{model_info['provider']}/{model}"
-    result = doc.get("agent_result") if isinstance(doc.get("agent_result"), dict) else {}
-    task_id = doc.get("task_id") if isinstance(doc.get("task_id"), dict) else {}
-    config_task = (doc.get("config") or {}).get("task") if isinstance(doc.get("config"), dict) else None
+    result = _obj(doc.get("agent_result"))
+    task_id = _obj(doc.get("task_id"))
+    config_task = _obj(doc.get("config")).get("task")
     task_path = task_id.get("path") or (config_task.get("path") if isinstance(config_task, dict) else None)
     trial = Trial(
         trial_id=str(doc.get("id") or ""),
@@ -141,6 +146,33 @@ def parse_trial(doc: Any) -> tuple[Trial | None, str | None]:
     return trial, None
 
 
+#: The marker ccl-tui's LocalEnvironment writes into each trial folder (ccl_tui.tasks.harbor_local.MARKER).
+LOCAL_MARKER = "ccl-local-environment.json"
+
+
+def _simulated(doc: object) -> bool:
+    mark = doc.get("ccl_tui") if isinstance(doc, dict) else None
+    return isinstance(mark, dict) and mark.get("simulated") is True
+
+
+def _provenance(job_dir: Path, job_doc: object) -> str:
+    """ "simulated" when the job says so (``"ccl_tui": {"simulated": true}`` in its config or result), "local"
+    when its trials ran in ccl-tui's LocalEnvironment (the marker in a trial folder), else "harbor"."""
+    if _simulated(job_doc):
+        return "simulated"
+    try:
+        config, _ = _load(job_dir / "config.json")
+    except FileNotFoundError:
+        config = None
+    if _simulated(config):
+        return "simulated"
+    with os.scandir(job_dir) as it:
+        for entry in it:
+            if entry.is_dir() and os.path.exists(os.path.join(entry.path, LOCAL_MARKER)):
+                return "local"
+    return "harbor"
+
+
 def read_job(job_dir: Path | str) -> JobRead:
     """Every trial of one job folder that can be read; the others in ``skipped`` with the reason."""
     job_dir = Path(job_dir)
@@ -155,7 +187,7 @@ def read_job(job_dir: Path | str) -> JobRead:
         job_id = _text(job_doc.get("id"), 64)
         started = _text(job_doc.get("started_at"), 64)
         finished = _text(job_doc.get("finished_at"), 64)
-    out = JobRead(str(job_dir.resolve()), job_id or "", started, finished)
+    out = JobRead(str(job_dir.resolve()), job_id or "", started, finished, provenance=_provenance(job_dir, job_doc))
     config_job_id = None
     with os.scandir(job_dir) as it:
         trial_dirs = sorted(e.path for e in it if e.is_dir())

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 
 from ccl_tui.issues.build import SessionInfo
 from ccl_tui.issues.model import Issue
-from ccl_tui.results.model import Change, Fix, IssueImprovement, Rate, Run, RunRate, Trial
+from ccl_tui.results.model import REFERENCE_AGENTS, Change, Fix, IssueImprovement, Rate, Run, RunRate, Trial
 from ccl_tui.results.recurrence import recurrence, weeks
 from ccl_tui.results.stats import newcombe, wilson
 
@@ -20,7 +20,7 @@ def run_rate(run: Run, trials: list[Trial]) -> RunRate:
         label=run.label, started_at=run.started_at, agent=run.agent, model=run.model,
         passed=Rate(passed, len(graded), *wilson(passed, len(graded))), trials=len(trials),
         errors=sum(t.errored for t in trials), ungraded=len(trials) - len(graded),
-        mean_reward=round(sum(rewards) / len(rewards), 4) if rewards else None,
+        mean_reward=round(sum(rewards) / len(rewards), 4) if rewards else None, provenance=run.provenance,
     )  # fmt: skip
 
 
@@ -31,15 +31,17 @@ def compare(before: RunRate, after: RunRate) -> Change:
 
 
 def pick_runs(runs: list[Run], baseline: str | None, after: str | None) -> tuple[str | None, str | None]:
-    """The two runs to compare: the given labels, else the oldest and the newest. Raises KeyError."""
+    """The two runs to compare: the given labels, else the oldest and the newest run of an agent under test
+    (reference runs of oracle/nop only when there is nothing else). Raises KeyError."""
     labels = [r.label for r in runs]
     for name in (baseline, after):
         if name is not None and name not in labels:
             raise KeyError(name)
+    measured = [r.label for r in runs if (r.agent or "") not in REFERENCE_AGENTS] or labels
     if baseline is None:
-        baseline = labels[0] if labels else None
+        baseline = measured[0] if measured else None
     if after is None:
-        after = labels[-1] if labels else None
+        after = measured[-1] if measured else None
     return baseline, after
 
 
@@ -84,7 +86,5 @@ def improvements(issues: list[Issue], infos: Mapping[str, SessionInfo], runs: li
         rates = [run_rate(r, per_run[r.label]) for r in runs if r.label in per_run]
         names = sorted({t.task_name for ts in per_run.values() for t in ts})
         title = f"(not in the current ranking) {names[0]}" if names else "(not in the current ranking)"
-        out.append(
-            IssueImprovement(issue_id, title, 0, fixes.get(issue_id), rates, None, None, None, None, [])
-        )
+        out.append(IssueImprovement(issue_id, title, 0, fixes.get(issue_id), rates, None, None, None, None, []))
     return out

@@ -78,6 +78,29 @@ class JobRead:
     trials: list[Trial] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     pending: int = 0  # trial folders without a result.json yet (still running)
+    provenance: str = "harbor"  # see PROVENANCES
+
+
+#: Where a run's outcomes come from. "harbor": a Harbor run in its own environments (Docker or a cloud
+#: sandbox); "local": ccl-tui's LocalEnvironment (real, but not isolated: trusted agents on this machine);
+#: "simulated": generated outcomes, no agent ran (the demo corpus marks its generated jobs so).
+PROVENANCES = ("harbor", "local", "simulated")
+#: Harbor's reference agents: ``oracle`` runs the task's own solution, ``nop`` does nothing. Their runs measure
+#: the task (oracle must pass, nop must fail), not an agent.
+REFERENCE_AGENTS = ("oracle", "nop")
+
+
+def describe_run(label: str, provenance: str, agent: str | None) -> str:
+    """A run's label with what a reader must know about its outcomes: "simulated" (no agent ran), "local,
+    unisolated" (ccl-tui's LocalEnvironment), and "reference" for oracle / nop runs."""
+    notes = []
+    if provenance == "simulated" and "simulated" not in label.lower():
+        notes.append("simulated")
+    elif provenance == "local":
+        notes.append("local, unisolated")
+    if (agent or "") in REFERENCE_AGENTS:
+        notes.append(f"{agent}: reference")
+    return label + (f" ({'; '.join(notes)})" if notes else "")
 
 
 @dataclass(slots=True)
@@ -93,6 +116,11 @@ class Run:
     model: str | None
     imported_at: str
     trials: int = 0
+    provenance: str = "harbor"
+
+    def describe(self) -> str:
+        """The run's label with what a reader must know about its outcomes."""
+        return describe_run(self.label, self.provenance, self.agent)
 
 
 @dataclass(slots=True)
@@ -160,9 +188,14 @@ class RunRate:
     errors: int  # trials with an exception
     ungraded: int  # left out of the rate (infrastructure / provider / verifier errors)
     mean_reward: float | None
+    provenance: str = "harbor"
+
+    def describe(self) -> str:
+        return describe_run(self.label, self.provenance, self.agent)
 
     def to_json(self) -> dict[str, Any]:
-        return {"label": self.label, "started_at": self.started_at, "agent": self.agent, "model": self.model,
+        return {"label": self.label, "provenance": self.provenance, "started_at": self.started_at,
+                "agent": self.agent, "model": self.model,
                 "pass_rate": self.passed.to_json(), "trials": self.trials, "errors": self.errors,
                 "ungraded": self.ungraded, "mean_reward": self.mean_reward}  # fmt: skip
 

@@ -181,11 +181,14 @@ async def analyze(
     # ---- 2. classify user messages the rules did not flag
     if client is not None and classify_tasks:
         t = time.perf_counter()
-        from ccl_tui.semantic.llm import LLMReport
+        from ccl_tui.semantic.llm import LLMReport, MessageLabel
 
         report = LLMReport()
         results = await client.run(classify_tasks, report, lambda d, n: _tick(progress, "classify", d, n))
-        labelled = {task.meta.session_id + f"#{task.meta.seq}": results.get(task.key) for task in classify_tasks}
+        labelled: dict[str, MessageLabel | None] = {}
+        for task in classify_tasks:
+            label = results.get(task.key)
+            labelled[task.meta.session_id + f"#{task.meta.seq}"] = label if isinstance(label, MessageLabel) else None
         summary.messages_classified = sum(1 for v in labelled.values() if v is not None)
         summary.model_signals = await asyncio.to_thread(
             _write_model_signals, str(store.path), messages, labelled, settings
@@ -527,11 +530,11 @@ async def clusters(store: Store, settings: Settings | None = None) -> list[Clust
     impacts = await asyncio.to_thread(cluster_impacts, membership, signals, infos, settings.impact)
     out = []
     for cid, members in membership.items():
-        r = meta[cid]
-        name = r.name if r else members[0].title
+        row = meta[cid]
+        name = row.name if row else members[0].title
         out.append(Cluster(
-            id=cid, name=name, members=members, impact=impacts[cid], summary=r.summary if r else "",
-            model_derived=bool(r and r.model_derived), embedder=r.embedder if r else "",
+            id=cid, name=name, members=members, impact=impacts[cid], summary=row.summary if row else "",
+            model_derived=bool(row and row.model_derived), embedder=row.embedder if row else "",
             signatures=[m.signature for m in members],
         ))  # fmt: skip
     return rank_clusters(out)

@@ -55,9 +55,7 @@ def cluster_labels(vectors: np.ndarray, threshold: float) -> list[int]:
         return [0]
     from sklearn.cluster import AgglomerativeClustering
 
-    model = AgglomerativeClustering(
-        n_clusters=None, metric="cosine", linkage="average", distance_threshold=threshold
-    )
+    model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average", distance_threshold=threshold)
     raw = model.fit_predict(np.asarray(vectors, dtype=np.float64))
     remap: dict[int, int] = {}
     return [remap.setdefault(int(lab), len(remap)) for lab in raw]

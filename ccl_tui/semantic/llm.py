@@ -130,7 +130,7 @@ class ProviderBreaker:
             self.reason = why + last
             self.opened_after = self._now() - self._first if self.requests else 0.0
 
-    def _try_acquire(self, endpoint: str) -> float | bool | None:
+    def _try_acquire(self, endpoint: str) -> float | Literal[False] | None:
         """Send time (go), None (given up on) or False (wait: another request of the failing streak is out)."""
         with self._lock:
             if self.reason:
@@ -154,14 +154,14 @@ class ProviderBreaker:
         while True:
             got = self._try_acquire(endpoint)
             if got is not False:
-                return got  # type: ignore[return-value]
+                return got
             await asyncio.sleep(self.poll)
 
     def acquire_sync(self, endpoint: str = "embeddings") -> float | None:
         while True:
             got = self._try_acquire(endpoint)
             if got is not False:
-                return got  # type: ignore[return-value]
+                return got
             time.sleep(self.poll)
 
     def record(self, sent_at: float, failure: str | None = None) -> None:

@@ -20,8 +20,15 @@ FRICTION = (S.COMMAND_FAILURE, S.DENIAL, S.APPROVAL_WAIT, S.CONTEXT_TRUNCATION, 
             S.ERROR, S.INTERRUPT, S.USER_PUSHBACK, S.RETRY_LOOP)  # fmt: skip
 
 
-def _signal(view: SessionView, kind: str, evidence: list[int], strength: float, signature: str, detail: str,
-            call_id: str | None = None) -> Signal:
+def _signal(
+    view: SessionView,
+    kind: str,
+    evidence: list[int],
+    strength: float,
+    signature: str,
+    detail: str,
+    call_id: str | None = None,
+) -> Signal:
     ev = view.by_seq[evidence[0]]
     return Signal(kind=str(kind), session_id=view.session_id, evidence=evidence, turn=ev.turn, severity=strength,
                   signature=signature, detail=detail[:240], call_id=call_id, timestamp=ev.timestamp)  # fmt: skip
@@ -40,10 +47,20 @@ def unverifiable(view: SessionView, th: SignalThresholds) -> list[Signal]:
     redacted = view.redacted_events
     if not redacted:
         return []
-    readable = sum(1 for e in view.events if e.kind in (K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.TOOL_OUTPUT, K.PATCH_APPLY))
-    return [_signal(view, S.UNVERIFIABLE, [redacted[0].seq], 0.0, "note | redacted",
-                    f"{len(redacted)} of {readable} prompts, answers and results redacted by a log scrubber: "
-                    "feedback and outcomes there cannot be verified")]
+    readable = sum(
+        1 for e in view.events if e.kind in (K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.TOOL_OUTPUT, K.PATCH_APPLY)
+    )
+    return [
+        _signal(
+            view,
+            S.UNVERIFIABLE,
+            [redacted[0].seq],
+            0.0,
+            "note | redacted",
+            f"{len(redacted)} of {readable} prompts, answers and results redacted by a log scrubber: "
+            "feedback and outcomes there cannot be verified",
+        )
+    ]
 
 
 def _completion(view: SessionView) -> int | None:
@@ -68,8 +85,16 @@ def fast_completion(view: SessionView, th: SignalThresholds) -> list[Signal]:
     done = _completion(view)
     if done is None or has_friction(view, th):
         return []
-    return [_signal(view, S.FAST_COMPLETION, [done], 1.0 if n == 1 else 0.8, "delight | fast completion",
-                    f"task completed in {n} prompt(s) without friction")]
+    return [
+        _signal(
+            view,
+            S.FAST_COMPLETION,
+            [done],
+            1.0 if n == 1 else 0.8,
+            "delight | fast completion",
+            f"task completed in {n} prompt(s) without friction",
+        )
+    ]
 
 
 @detector(S.ZERO_DENIALS)
@@ -88,8 +113,11 @@ def zero_denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
     detail = f"{len(calls)} tool call(s), none denied"
     if escalations:
         detail += f" ({escalations} escalation request(s) approved)"
-    return [_signal(view, S.ZERO_DENIALS, [last.evidence_seq], 0.6 if escalations else 0.4,
-                    "delight | zero denials", detail)]
+    return [
+        _signal(
+            view, S.ZERO_DENIALS, [last.evidence_seq], 0.6 if escalations else 0.4, "delight | zero denials", detail
+        )
+    ]
 
 
 @detector(S.FIRST_ATTEMPT_SUCCESS)
@@ -102,13 +130,30 @@ def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signa
     if verify is not None:
         if not verify.ok or is_timeout(verify):
             return []
-        return [_signal(view, S.FIRST_ATTEMPT_SUCCESS, [verify.evidence_seq, verify.first.seq], 0.7,
-                        f"first try | {verify.program}",
-                        f"first run of `{snippet(verify.command or verify.program, 60)}` passed", verify.call_id)]
+        return [
+            _signal(
+                view,
+                S.FIRST_ATTEMPT_SUCCESS,
+                [verify.evidence_seq, verify.first.seq],
+                0.7,
+                f"first try | {verify.program}",
+                f"first run of `{snippet(verify.command or verify.program, 60)}` passed",
+                verify.call_id,
+            )
+        ]
     patch = next((c for c in view.calls if c.is_patch and c.ok is not None and c.denial is None), None)
     if patch is not None and patch.ok and not failed(patch):
-        return [_signal(view, S.FIRST_ATTEMPT_SUCCESS, [patch.evidence_seq, patch.first.seq], 0.5,
-                        "first try | apply_patch", "first patch applied cleanly", patch.call_id)]
+        return [
+            _signal(
+                view,
+                S.FIRST_ATTEMPT_SUCCESS,
+                [patch.evidence_seq, patch.first.seq],
+                0.5,
+                "first try | apply_patch",
+                "first patch applied cleanly",
+                patch.call_id,
+            )
+        ]
     return []
 
 
@@ -121,6 +166,14 @@ def positive_feedback(view: SessionView, th: SignalThresholds) -> list[Signal]:
         fb = classify_feedback(p.text) if p.turn > 1 else None
         if fb is not None and fb.category == "praise":
             last = p is view.prompts[-1]
-            out.append(_signal(view, S.POSITIVE_FEEDBACK, [p.seq], 0.9 if last else 0.7,
-                               "delight | positive feedback", f"user: {snippet(p.text, 160)}"))
+            out.append(
+                _signal(
+                    view,
+                    S.POSITIVE_FEEDBACK,
+                    [p.seq],
+                    0.9 if last else 0.7,
+                    "delight | positive feedback",
+                    f"user: {snippet(p.text, 160)}",
+                )
+            )
     return out

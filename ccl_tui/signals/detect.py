@@ -17,7 +17,9 @@ _CALL_KINDS = (S.COMMAND_FAILURE, S.TIMEOUT, S.PATCH_FAILURE, S.RETRY_LOOP, S.ER
 _TURN_KINDS = (S.INTERRUPT, S.USER_PUSHBACK, S.DENIAL)
 
 
-def detect_session(session_id: str, events: list[Event], th: SignalThresholds, origin: str | None = None) -> list[Signal]:
+def detect_session(
+    session_id: str, events: list[Event], th: SignalThresholds, origin: str | None = None
+) -> list[Signal]:
     """All signals of one session: friction first, then notes, then delight, in evidence order per kind."""
     detectors = load_all()
     view = SessionView(session_id, events, origin)

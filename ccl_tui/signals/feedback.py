@@ -157,7 +157,9 @@ def classify_feedback(text: str, earlier: Sequence[Event] = (), *, answered_ques
         category = "revert"
     elif STOP.search(prose):
         category = "stop"
-    elif CORRECTION.search(prose) or (not answered_question and re.match(r"\s*(?:no|nope)\b\s*[,.!:-]\s*\S", prose, _F)):
+    elif CORRECTION.search(prose) or (
+        not answered_question and re.match(r"\s*(?:no|nope)\b\s*[,.!:-]\s*\S", prose, _F)
+    ):
         category = "correction"
     elif STILL_FAILING.search(prose):
         category = "still failing"

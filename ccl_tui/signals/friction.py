@@ -11,13 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ccl_tui.config.settings import SignalThresholds
-from ccl_tui.issues.signature import mask
 from ccl_tui.signals.feedback import asked_question, classify_feedback, object_of
 from ccl_tui.signals.model import Signal, snippet
 from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.signals.noise import is_benign_exit
 from ccl_tui.signals.registry import detector
 from ccl_tui.signals.session_view import Call, SessionView
+from ccl_tui.signals.signature import mask
 from ccl_tui.sources.model import Event, EventKind, ts_epoch
 from ccl_tui.sources.outcome import is_mcp
 from ccl_tui.text.redact import redact
@@ -68,8 +68,8 @@ def expected_failures(view: SessionView) -> dict[int, Event]:
     """Failing checks the agent announced would fail (test first, "confirm it fails", reproduce the bug) and
     that a later run of the same program passed: first-call seq -> the announcement."""
     cached = view.cache.get("expected")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    if isinstance(cached, dict):
+        return cached
     out: dict[int, Event] = {}
     calls = view.calls
     for i, c in enumerate(calls):
@@ -141,8 +141,17 @@ def timeouts(view: SessionView, th: SignalThresholds) -> list[Signal]:
     for c in view.calls:
         if c.denial is None and c.timed_out:
             program = c.program or c.tool or "command"
-            out.append(_sig(view, S.TIMEOUT, [c.evidence_seq, c.first.seq], 0.6, f"{program} | timeout",
-                            f"`{snippet(c.command or program, 80)}` timed out", c.call_id))
+            out.append(
+                _sig(
+                    view,
+                    S.TIMEOUT,
+                    [c.evidence_seq, c.first.seq],
+                    0.6,
+                    f"{program} | timeout",
+                    f"`{snippet(c.command or program, 80)}` timed out",
+                    c.call_id,
+                )
+            )
     return out
 
 
@@ -154,10 +163,21 @@ def patch_failures(view: SessionView, th: SignalThresholds) -> list[Signal]:
             continue
         if c.ok is False:
             key, detail = signature_of(c)
-            files = next((e.data.get("files") for e in [*c.results, c.call] if e is not None and e.data.get("files")), [])
+            files: list[str] = next(
+                (f for e in [*c.results, c.call] if e is not None and (f := e.data.get("files"))), []
+            )
             where = f" in {files[0]}" if files else ""
-            out.append(_sig(view, S.PATCH_FAILURE, [c.evidence_seq, c.first.seq], 0.5, key,
-                            f"patch failed to apply{where}: {detail}", c.call_id))
+            out.append(
+                _sig(
+                    view,
+                    S.PATCH_FAILURE,
+                    [c.evidence_seq, c.first.seq],
+                    0.5,
+                    key,
+                    f"patch failed to apply{where}: {detail}",
+                    c.call_id,
+                )
+            )
     return out
 
 
@@ -204,9 +224,15 @@ def approval_waits(view: SessionView, th: SignalThresholds) -> list[Signal]:
         minutes = waited / 60
         program = c.program or c.tool or "command"
         ended = " and was then refused" if c.denial is not None else ""
-        s = _sig(view, S.APPROVAL_WAIT, [c.evidence_seq, c.first.seq], 0.3 + min(minutes / 30, 0.4),
-                 f"approval wait | {program}",
-                 f"`{snippet(c.command or program, 60)}` waited {minutes:.0f} min for a person{ended}", c.call_id)
+        s = _sig(
+            view,
+            S.APPROVAL_WAIT,
+            [c.evidence_seq, c.first.seq],
+            0.3 + min(minutes / 30, 0.4),
+            f"approval wait | {program}",
+            f"`{snippet(c.command or program, 60)}` waited {minutes:.0f} min for a person{ended}",
+            c.call_id,
+        )
         s.cost.seconds = round(waited, 1)
         out.append(s)
     return out
@@ -217,11 +243,27 @@ def context_pressure(view: SessionView, th: SignalThresholds) -> list[Signal]:
     out = []
     for e in view.events:
         if e.kind == K.COMPACTION:
-            out.append(_sig(view, S.CONTEXT_TRUNCATION, [e.seq], 0.5, "context | compaction",
-                            "history compacted: the agent lost detail of earlier turns"))
+            out.append(
+                _sig(
+                    view,
+                    S.CONTEXT_TRUNCATION,
+                    [e.seq],
+                    0.5,
+                    "context | compaction",
+                    "history compacted: the agent lost detail of earlier turns",
+                )
+            )
         elif e.kind == K.ERROR and e.status == "context_window_exceeded":
-            out.append(_sig(view, S.CONTEXT_TRUNCATION, [e.seq], 0.8, "context | window exceeded",
-                            f"context window exceeded: {snippet(e.text, 120)}"))
+            out.append(
+                _sig(
+                    view,
+                    S.CONTEXT_TRUNCATION,
+                    [e.seq],
+                    0.8,
+                    "context | window exceeded",
+                    f"context window exceeded: {snippet(e.text, 120)}",
+                )
+            )
     peak = next(
         (e for e in view.events if e.kind == K.TOKEN_COUNT and e.data.get("input") and e.data.get("window")
          and e.data["input"] / e.data["window"] >= th.context_fill_threshold),
@@ -229,9 +271,16 @@ def context_pressure(view: SessionView, th: SignalThresholds) -> list[Signal]:
     )  # fmt: skip
     if peak is not None:
         pct = 100 * peak.data["input"] / peak.data["window"]
-        out.append(_sig(view, S.CONTEXT_TRUNCATION, [peak.seq], 0.4,
-                        f"context | window >= {round(th.context_fill_threshold * 100)}% full",
-                        f"context window {pct:.0f}% full ({peak.data['input']:,} of {peak.data['window']:,} tokens)"))
+        out.append(
+            _sig(
+                view,
+                S.CONTEXT_TRUNCATION,
+                [peak.seq],
+                0.4,
+                f"context | window >= {round(th.context_fill_threshold * 100)}% full",
+                f"context window {pct:.0f}% full ({peak.data['input']:,} of {peak.data['window']:,} tokens)",
+            )
+        )
     # Codex's own markers, read from the full output at parse time (before any storage cap).
     truncated = [e for e in view.events if e.kind in (K.TOOL_OUTPUT, K.PATCH_APPLY) and e.data.get("truncation")]
     if len(truncated) >= th.long_output_marker_min:
@@ -252,20 +301,39 @@ def errors(view: SessionView, th: SignalThresholds) -> list[Signal]:
         if e.kind == K.ERROR and e.status != "context_window_exceeded":
             cls = e.status or mask(snippet(e.text, 60)).lower() or "error"
             sev = 0.7 if e.status in ("usage_limit_exceeded", "unauthorized") else 0.6
-            out.append(_sig(view, S.ERROR, [e.seq], sev, f"codex error | {cls}", f"Codex error: {snippet(e.text, 160)}"))
+            out.append(
+                _sig(view, S.ERROR, [e.seq], sev, f"codex error | {cls}", f"Codex error: {snippet(e.text, 160)}")
+            )
         elif e.kind == K.STREAM_ERROR and e.turn not in seen_stream_turns:
             seen_stream_turns.add(e.turn)
             burst = [x.seq for x in view.events if x.kind == K.STREAM_ERROR and x.turn == e.turn]
-            out.append(_sig(view, S.ERROR, burst, 0.3, "stream error | reconnecting",
-                            f"model stream dropped and reconnected {len(burst)}x"))
+            out.append(
+                _sig(
+                    view,
+                    S.ERROR,
+                    burst,
+                    0.3,
+                    "stream error | reconnecting",
+                    f"model stream dropped and reconnected {len(burst)}x",
+                )
+            )
     for c in view.calls:
         o = c.outcome
         tool = c.tool or (o.tool if o is not None else None) or ""
         if o is None or c.denial is not None or c.ok is not False or not is_mcp(tool):
             continue
         server = tool.split("__")[-2] if tool.count("__") >= 2 else tool.split("__")[0]
-        out.append(_sig(view, S.ERROR, [o.seq, c.first.seq], 0.4, f"tool error | mcp {server}",
-                        f"MCP tool {tool} failed: {snippet(o.text, 120)}", c.call_id))
+        out.append(
+            _sig(
+                view,
+                S.ERROR,
+                [o.seq, c.first.seq],
+                0.4,
+                f"tool error | mcp {server}",
+                f"MCP tool {tool} failed: {snippet(o.text, 120)}",
+                c.call_id,
+            )
+        )
     return out
 
 
@@ -276,13 +344,27 @@ def interrupts(view: SessionView, th: SignalThresholds) -> list[Signal]:
     out = []
     for stop in stopped_turns(view):
         if stop.how == "replaced":
-            out.append(_sig(view, S.INTERRUPT, stop.evidence, 0.3, "interrupt | replaced by a new prompt",
-                            "a new prompt replaced the running turn"))
+            out.append(
+                _sig(
+                    view,
+                    S.INTERRUPT,
+                    stop.evidence,
+                    0.3,
+                    "interrupt | replaced by a new prompt",
+                    "a new prompt replaced the running turn",
+                )
+            )
         elif stop.how == "interrupted":
             out.append(_interrupt(view, stop.evidence, stop.running, "user interrupted the turn"))
         else:
-            out.append(_interrupt(view, stop.evidence, stop.running,
-                                  "turn stopped while a call was running (no result; the user's next prompt followed)"))
+            out.append(
+                _interrupt(
+                    view,
+                    stop.evidence,
+                    stop.running,
+                    "turn stopped while a call was running (no result; the user's next prompt followed)",
+                )
+            )
     return out
 
 
@@ -296,8 +378,8 @@ class Stop:
 
 def stopped_turns(view: SessionView) -> list[Stop]:
     cached = view.cache.get("stops")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    if isinstance(cached, list):
+        return cached
     stops: list[Stop] = []
     seen: set[int] = set()
     for e in view.events:

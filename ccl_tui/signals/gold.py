@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,8 @@ _FAILED = {"failed"}
 class CaseResult:
     name: str
     focus: list[str]
-    expected: set[tuple[str, object]]  # (kind, line) in the synthetic set, (kind, key) in the real one
-    found: set[tuple[str, object]]
+    expected: AbstractSet[tuple[str, object]]  # (kind, line) in the synthetic set, (kind, key) in the real one
+    found: AbstractSet[tuple[str, object]]
 
 
 @dataclass
@@ -244,7 +245,9 @@ def _same(expected_key: str, found_key: str, a: dict[str, Any]) -> bool:
         return any(int(expected_key[5:]) in p["lines"] and line in p["lines"] for p in a.get("prompts", []))
     if expected_key.startswith("call:") and found_key.startswith("line:"):
         cid, line = expected_key[5:], int(found_key[5:])
-        return any(c["call_id"] == cid and line in (c["call_line"], *c.get("result_lines", [])) for c in a.get("calls", []))
+        return any(
+            c["call_id"] == cid and line in (c["call_line"], *c.get("result_lines", [])) for c in a.get("calls", [])
+        )
     return False
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.cut import shorten
 from ccl_tui.text.redact import redact
 
 
@@ -93,5 +94,4 @@ class Signal:
 def snippet(text: str, width: int = 160) -> str:
     """The first line of untrusted text for a signal's detail: redacted whole *before* it is cut, so a secret
     is never left half visible by the cut, and stripped of control codes."""
-    line = strip_control(redact(text)).strip().split("\n", 1)[0]
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return shorten(strip_control(redact(text)).strip().split("\n", 1)[0], width)

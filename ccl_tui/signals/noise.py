@@ -7,7 +7,7 @@ them as command failures would bury real friction under noise.
 
 from __future__ import annotations
 
-from ccl_tui.issues.signature import exit_program
+from ccl_tui.signals.signature import exit_program
 
 #: program (as ``command_program`` names it) -> exit codes that only report a negative answer.
 BENIGN_EXITS: dict[str, frozenset[int]] = {
@@ -35,8 +35,16 @@ BENIGN_EXITS: dict[str, frozenset[int]] = {
 }
 
 #: An output that shows a benign-exit program actually failed (bad regex, unreadable file...).
-_ERROR_HINTS = ("error:", "invalid", "unrecognized option", "usage:", "permission denied", "command not found",
-                "no such file or directory", "not recognized as")
+_ERROR_HINTS = (
+    "error:",
+    "invalid",
+    "unrecognized option",
+    "usage:",
+    "permission denied",
+    "command not found",
+    "no such file or directory",
+    "not recognized as",
+)
 
 
 def is_benign_exit(program: str, exit_code: int | None, output: str = "", command: str = "") -> bool:

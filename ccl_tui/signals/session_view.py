@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from ccl_tui.issues.signature import command_program, failure_signature
+from ccl_tui.signals.signature import command_program, failure_signature
 from ccl_tui.sources.model import Event, EventKind, ts_epoch
 from ccl_tui.sources.outcome import is_redacted
 
@@ -23,7 +23,7 @@ VERIFY_PROGRAMS = (
     "pytest", "tox", "nox", "npm test", "npm run test", "npm run build", "npm run lint", "npm run typecheck",
     "yarn test", "pnpm test", "vitest", "jest", "tsc", "eslint", "ruff", "mypy", "pyright", "cargo test",
     "cargo build", "cargo check", "cargo clippy", "go test", "go build", "go vet", "make test", "make build",
-    "make check", "make lint", "gradle test", "mvn test", "dotnet test", "bundle exec rspec", "rspec",
+    "make check", "make lint", "gradle test", "mvn test", "dotnet test", "bundle exec rspec", "rspec", "unittest",
 )  # fmt: skip
 
 
@@ -201,13 +201,13 @@ class SessionView:
                     calls[e.call_id] = c
                 ordered.append(c)
             elif e.kind in (K.TOOL_OUTPUT, K.PATCH_APPLY, K.DENIAL):
-                c = calls.get(e.call_id or "")
-                if c is None:
-                    c = Call(None, call_id=e.call_id)
+                owner = calls.get(e.call_id or "")
+                if owner is None:
+                    owner = Call(None, call_id=e.call_id)
                     if e.call_id:
-                        calls[e.call_id] = c
-                    ordered.append(c)
-                c.results.append(e)
+                        calls[e.call_id] = owner
+                    ordered.append(owner)
+                owner.results.append(e)
         return ordered
 
     @cached_property
@@ -302,5 +302,3 @@ class SessionView:
     @property
     def last_seq(self) -> int:
         return self.events[-1].seq if self.events else 0
-
-

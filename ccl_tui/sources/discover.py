@@ -83,7 +83,9 @@ def discover(paths: Iterable[Path | str] | None = None) -> Discovery:
     rollouts are reported as such). Files named explicitly are taken whatever their name.
     """
     found = Discovery()
-    roots = [Path(os.path.abspath(Path(p).expanduser())) for p in paths] if paths else [Path(os.path.abspath(codex_home()))]
+    roots = (
+        [Path(os.path.abspath(Path(p).expanduser())) for p in paths] if paths else [Path(os.path.abspath(codex_home()))]
+    )
     seen: set[str] = set()
     for root in roots:
         try:

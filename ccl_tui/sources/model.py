@@ -5,6 +5,7 @@ Every later layer (signals, issues, tasks, semantic, TUI) reads these from the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -42,6 +43,7 @@ EVENT_COLUMNS = (
     "sid", "seq", "kind", "raw_type", "line", "ts", "turn", "call_id", "tool", "command", "workdir",
     "exit_code", "duration_ms", "success", "status", "text_size", "data", "text",
 )  # fmt: skip
+
 
 class Origin(StrEnum):
     """Who drove the session; reports never silently mix automated runs into user friction."""
@@ -152,7 +154,7 @@ def ts_epoch(ts: str | None) -> float | None:
         return None
 
 
-def row_to_event(r: tuple | list) -> Event:
+def row_to_event(r: Sequence[Any]) -> Event:
     """An Event from a row in EVENT_COLUMNS order (``data`` as a JSON string)."""
     import orjson
 

@@ -138,7 +138,9 @@ _SANDBOX = re.compile(
     re.I,
 )
 _SANDBOX_CODE = re.compile(r"sandbox denied exec error, exit code: (-?\d+)", re.I)
-_TIMED_OUT = re.compile(r"command timed out|timed out after \d+|timed out awaiting|\btimeout of \d+|deadline exceeded", re.I)
+_TIMED_OUT = re.compile(
+    r"command timed out|timed out after \d+|timed out awaiting|\btimeout of \d+|deadline exceeded", re.I
+)
 _PATCH_OK = re.compile(r"^\s*Success\. Updated the following files:", re.I)
 _PATCH_FAIL = re.compile(
     r"^\s*(?:apply_patch verification failed|error: |invalid patch|invalid hunk|Failed to find (?:expected lines|context)"
@@ -189,7 +191,7 @@ def rejection_of(text: str, *, anywhere: bool = False) -> Rejection | None:
         return None
     w = _WRAPPED.match(head)
     if w is not None:
-        head, anywhere = head[w.end():].replace('\\"', '"').replace("\\n", "\n"), False
+        head, anywhere = head[w.end() :].replace('\\"', '"').replace("\\n", "\n"), False
     find = (lambda rx: rx.search(head)) if anywhere else (lambda rx: rx.match(head))
     if find(_GUARDIAN):
         return Rejection.GUARDIAN
@@ -198,7 +200,11 @@ def rejection_of(text: str, *, anywhere: bool = False) -> Rejection | None:
     if find(_POLICY):
         return Rejection.POLICY
     first = head.split("\n", 1)[0]
-    if len(first) < 300 and _ALREADY_DENIED.search(first) and re.search(r"\b(request|call|command|action)\b", first, re.I):
+    if (
+        len(first) < 300
+        and _ALREADY_DENIED.search(first)
+        and re.search(r"\b(request|call|command|action)\b", first, re.I)
+    ):
         return Rejection.REPEATED
     return None
 
@@ -207,7 +213,7 @@ def truncation_markers(text: str) -> dict[str, int] | None:
     """The truncation Codex reported inside an output, read from the full text before any capping.
 
     ``Total output lines: N`` is written only when the output was cut to fit the model's budget."""
-    found: dict[str, int] = {}
+    found: dict[str, int | None] = {}
     # Substring gates first: outputs run to megabytes and almost none carry a marker.
     if "omitted" in text:
         m = _OMITTED.search(text)
@@ -230,8 +236,7 @@ def truncation_markers(text: str) -> dict[str, int] | None:
         kept = _LINES_CUT.search(text)
         if kept:
             found["kept_lines"] = int_text(kept[1])
-    found = {k: v for k, v in found.items() if v is not None}
-    return found or None
+    return {k: v for k, v in found.items() if v is not None} or None
 
 
 # ---------------------------------------------------------------------------------------------- outputs
@@ -291,8 +296,8 @@ def classify_output(raw: Any, tool: str | None = None) -> Outcome:
             _patch_text(out, out.body)
         return out
     if _SANDBOX.match(head):
-        code = _SANDBOX_CODE.search(head)
-        out = Outcome(s, Status.FAILED, "sandbox failure text", exit_code=int_text(code[1]) if code else None)
+        code_m = _SANDBOX_CODE.search(head)
+        out = Outcome(s, Status.FAILED, "sandbox failure text", exit_code=int_text(code_m[1]) if code_m else None)
         if _TIMED_OUT.search(head[:200]):
             out.status, out.reason = Status.TIMEOUT, "sandbox: timed out"
         out.truncation = truncation_markers(s)
@@ -401,8 +406,18 @@ def _object(obj: dict[str, Any], tool: str | None) -> Outcome | None:
     return None
 
 
-_SHELL_TOOLS = frozenset({"shell", "shell_command", "local_shell", "exec_command", "write_stdin", "container.exec",
-                          "unified_exec", "user_shell"})
+_SHELL_TOOLS = frozenset(
+    {
+        "shell",
+        "shell_command",
+        "local_shell",
+        "exec_command",
+        "write_stdin",
+        "container.exec",
+        "unified_exec",
+        "user_shell",
+    }
+)
 
 
 def is_shell(tool: str | None) -> bool:
@@ -411,16 +426,22 @@ def is_shell(tool: str | None) -> bool:
 
 def is_mcp(tool: str | None) -> bool:
     """MCP tools are named ``mcp__server__tool`` (older builds ``server__tool``)."""
-    return bool(tool) and "__" in tool and not tool.startswith("__")  # type: ignore[operator]
+    if not tool:
+        return False
+    return "__" in tool and not tool.startswith("__")
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 # ---------------------------------------------------------------------------------------------- event_msg
 def classify_exec_end(p: dict[str, Any]) -> Outcome:
     """``exec_command_end`` (era C): exit code, status (``declined`` = rejected) and duration."""
     code = int64(p.get("exit_code"))
-    status = p.get("status") if isinstance(p.get("status"), str) else None
+    status = _str(p.get("status"))
     out_text = p.get("aggregated_output")
-    stderr = p.get("stderr") if isinstance(p.get("stderr"), str) else ""
+    stderr = _str(p.get("stderr")) or ""
     if not isinstance(out_text, str) or not out_text:
         out_text = "\n".join(x for x in (p.get("stdout"), stderr) if isinstance(x, str) and x)
     out = Outcome(out_text, exit_code=code, duration_ms=duration_to_ms(p.get("duration")))
@@ -442,16 +463,19 @@ def classify_exec_end(p: dict[str, Any]) -> Outcome:
 
 def classify_patch_end(p: dict[str, Any]) -> Outcome:
     success = p.get("success") if isinstance(p.get("success"), bool) else None
-    status = p.get("status") if isinstance(p.get("status"), str) else None
-    stdout = p.get("stdout") if isinstance(p.get("stdout"), str) else ""
-    stderr = p.get("stderr") if isinstance(p.get("stderr"), str) else ""
+    status = _str(p.get("status"))
+    stdout = _str(p.get("stdout")) or ""
+    stderr = _str(p.get("stderr")) or ""
     text = (stdout + ("\n" if stdout and stderr else "") + stderr).strip()
     out = Outcome(text)
     rej = rejection_of(stderr) if status == "declined" or (status is None and success is not True) else None
     if status == "declined" or rej is not None:
         out.status, out.rejection, out.reason = Status.REJECTED, rej or Rejection.USER, "patch_apply_end: declined"
     elif success is not None:
-        out.status, out.reason = (Status.OK if success else Status.FAILED), f"patch_apply_end: success={success}".lower()
+        out.status, out.reason = (
+            (Status.OK if success else Status.FAILED),
+            f"patch_apply_end: success={success}".lower(),
+        )
     elif status == "failed":
         out.status, out.reason = Status.FAILED, "patch_apply_end: status failed"
     return out
@@ -472,7 +496,10 @@ def classify_mcp_end(p: dict[str, Any]) -> Outcome:
         ok = result["Ok"]
         out.text = content_text(ok.get("content"))
         is_err = bool(ok.get("isError") or ok.get("is_error"))
-        out.status, out.reason = (Status.FAILED if is_err else Status.OK), f"mcp_tool_call_end: isError={is_err}".lower()
+        out.status, out.reason = (
+            (Status.FAILED if is_err else Status.OK),
+            f"mcp_tool_call_end: isError={is_err}".lower(),
+        )
         rej = rejection_of(out.text, anywhere=True) if is_err else None
         if rej is not None:
             out.status, out.rejection, out.reason = Status.REJECTED, rej, f"mcp_tool_call_end: rejected ({rej.value})"

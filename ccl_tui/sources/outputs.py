@@ -10,8 +10,26 @@ from typing import Any
 import orjson
 
 _SHELLS = {"bash", "sh", "zsh", "dash", "fish", "ksh", "pwsh", "powershell", "cmd", "cmd.exe", "powershell.exe"}
-_SHELL_FLAGS = {"-c", "-lc", "-ic", "-l", "-Command", "-command", "/c", "/C", "-NoProfile", "-NoLogo", "-NonInteractive",
-                "-noprofile", "-nologo", "-noninteractive", "/d", "/D", "/s", "/S"}
+_SHELL_FLAGS = {
+    "-c",
+    "-lc",
+    "-ic",
+    "-l",
+    "-Command",
+    "-command",
+    "/c",
+    "/C",
+    "-NoProfile",
+    "-NoLogo",
+    "-NonInteractive",
+    "-noprofile",
+    "-nologo",
+    "-noninteractive",
+    "/d",
+    "/D",
+    "/s",
+    "/S",
+}
 _SHELL_FLAGS_WITH_VALUE = {"-ExecutionPolicy", "-executionpolicy", "-OutputFormat", "-InputFormat"}
 
 

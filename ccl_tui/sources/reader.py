@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
@@ -57,6 +57,18 @@ def is_compressed(path: Path, head: bytes) -> str | None:
     return None
 
 
+class _Decompressor(Protocol):
+    """What the streams use of ``zstandard``'s decompress object and ``zlib``'s."""
+
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
+
+    def decompress(self, data: bytes, /) -> bytes: ...
+
+
 class ZstdStream(io.RawIOBase):
     """Decompress concatenated zstd frames; unlike ``stream_reader`` a truncated last frame is an error."""
 
@@ -65,7 +77,7 @@ class ZstdStream(io.RawIOBase):
 
         self._zstd = zstandard
         self._raw = raw
-        self._dobj = zstandard.ZstdDecompressor().decompressobj()
+        self._dobj: _Decompressor = zstandard.ZstdDecompressor().decompressobj()
         self._buf = bytearray()
         self._eof = False
 

@@ -97,8 +97,6 @@ def capped_output(text: str, start: int = 0) -> str:
     return strip_control(f"{head}\n[... ccl-tui: {omitted} characters omitted ...]\n{text[-CAP_OUTPUT_TAIL:]}")
 
 
-
-
 _NAME_TS = re.compile(r"rollout-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})")
 
 
@@ -294,8 +292,15 @@ class RolloutParser:
             text = content_text(obj.get("content"))
             if _is_injected(text):
                 self._maybe_cwd(text)
-                self._emit(K.CONTEXT, "response_item/message", line_no, ts, text=capped(text, CAP_CONTEXT),
-                           size=len(text), data={"role": "user"})
+                self._emit(
+                    K.CONTEXT,
+                    "response_item/message",
+                    line_no,
+                    ts,
+                    text=capped(text, CAP_CONTEXT),
+                    size=len(text),
+                    data={"role": "user"},
+                )
             else:
                 self._user_prompt(line_no, ts, "response_item/message", text)
             return
@@ -309,17 +314,35 @@ class RolloutParser:
                 s.cwd = m.group(1).strip()
 
     # ------------------------------------------------------------------ emit helpers
-    def _emit(self, kind: str, raw_type: str, line_no: int, ts: str | None, *, text: str = "",
-              size: int | None = None, call_id: str | None = None, tool: str | None = None,
-              command: str | None = None, workdir: str | None = None, exit_code: int | None = None,
-              duration_ms: int | None = None, success: bool | None = None, status: str | None = None,
-              data: dict[str, Any] | None = None) -> None:
+    def _emit(
+        self,
+        kind: str,
+        raw_type: str,
+        line_no: int,
+        ts: str | None,
+        *,
+        text: str = "",
+        size: int | None = None,
+        call_id: str | None = None,
+        tool: str | None = None,
+        command: str | None = None,
+        workdir: str | None = None,
+        exit_code: int | None = None,
+        duration_ms: int | None = None,
+        success: bool | None = None,
+        status: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
         """Append one event as a store row (a tuple in EVENT_COLUMNS order: the hot path makes no objects)."""
         st = self.state
         if ts is None and st.last_ts is not None:
             # No time on this record (legacy era): the last known time, marked as inferred in the data.
             ts = st.last_ts
-            data = {**data, "ts_from": st.ts_source or "previous record"} if data else {"ts_from": st.ts_source or "previous record"}
+            data = (
+                {**data, "ts_from": st.ts_source or "previous record"}
+                if data
+                else {"ts_from": st.ts_source or "previous record"}
+            )
         if exit_code is not None:
             exit_code = int64(exit_code)
         if duration_ms is not None:
@@ -347,8 +370,9 @@ class RolloutParser:
         else:
             st.turn += 1
             st.turn_state = "open"
-        self._emit(K.USER_MESSAGE, raw_type, line_no, ts, text=capped(text, CAP_MESSAGE), size=len(text),
-                   data=data or {})
+        self._emit(
+            K.USER_MESSAGE, raw_type, line_no, ts, text=capped(text, CAP_MESSAGE), size=len(text), data=data or {}
+        )
 
     # ------------------------------------------------------------------ response items
     def _response_item(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
@@ -358,12 +382,26 @@ class RolloutParser:
             role = p.get("role")
             text = content_text(p.get("content"))
             if role == "assistant":
-                self._emit(K.ASSISTANT_MESSAGE, raw_type, line_no, ts, text=capped(text, CAP_MESSAGE),
-                           size=len(text), status=_str(p.get("phase")))
+                self._emit(
+                    K.ASSISTANT_MESSAGE,
+                    raw_type,
+                    line_no,
+                    ts,
+                    text=capped(text, CAP_MESSAGE),
+                    size=len(text),
+                    status=_str(p.get("phase")),
+                )
             else:
                 self._maybe_cwd(text)
-                self._emit(K.CONTEXT, raw_type, line_no, ts, text=capped(text, CAP_CONTEXT), size=len(text),
-                           data={"role": role})
+                self._emit(
+                    K.CONTEXT,
+                    raw_type,
+                    line_no,
+                    ts,
+                    text=capped(text, CAP_CONTEXT),
+                    size=len(text),
+                    data={"role": role},
+                )
         elif ptype == "reasoning":
             text = "\n".join(
                 s.get("text", "") for s in (p.get("summary") or []) if isinstance(s, dict) and s.get("text")
@@ -377,13 +415,15 @@ class RolloutParser:
         elif ptype in ("function_call_output", "custom_tool_call_output"):
             self._tool_output(line_no, ts, raw_type, p)
         elif ptype == "web_search_call":
-            action = p.get("action") if isinstance(p.get("action"), dict) else {}
+            action = _dict(p.get("action"))
             q = action.get("query") or action.get("url") or ""
-            self._emit(K.WEB_SEARCH, raw_type, line_no, ts, text=capped(str(q), CAP_CONTEXT), status=_str(p.get("status")))
+            self._emit(
+                K.WEB_SEARCH, raw_type, line_no, ts, text=capped(str(q), CAP_CONTEXT), status=_str(p.get("status"))
+            )
         elif ptype in ("compaction", "compaction_summary"):
             self._compaction(line_no, ts, raw_type, {})
         elif ptype == "ghost_snapshot":
-            g = p.get("ghost_commit") if isinstance(p.get("ghost_commit"), dict) else {}
+            g = _dict(p.get("ghost_commit"))
             self._emit(K.SNAPSHOT, raw_type, line_no, ts, text=str(g.get("id") or ""))
         else:
             self._other(line_no, ts, raw_type, {k: v for k, v in p.items() if k != "encrypted_content"})
@@ -401,7 +441,7 @@ class RolloutParser:
         data: dict[str, Any] = {}
         origin_call = None
         if ptype == "local_shell_call":
-            action = p.get("action") if isinstance(p.get("action"), dict) else {}
+            action = _dict(p.get("action"))
             command = argv_to_command(action.get("command"))
             workdir = _str(action.get("working_directory"))
             tool = "local_shell"
@@ -461,8 +501,20 @@ class RolloutParser:
             calls = self.state.calls
             calls[call_id] = [tool, command, workdir, files, origin_call]
             _trim(calls)
-        self._emit(K.TOOL_CALL, raw_type, line_no, ts, call_id=call_id, tool=tool, command=command,
-                   workdir=workdir, text=text, size=size, data=data, status=_str(p.get("status")))
+        self._emit(
+            K.TOOL_CALL,
+            raw_type,
+            line_no,
+            ts,
+            call_id=call_id,
+            tool=tool,
+            command=command,
+            workdir=workdir,
+            text=text,
+            size=size,
+            data=data,
+            status=_str(p.get("status")),
+        )
 
     def _call_info(self, call_id: str | None) -> tuple[str | None, str | None, str | None, list[str], str | None]:
         info = self.state.calls.get(call_id or "")
@@ -505,9 +557,22 @@ class RolloutParser:
             data["rejection"] = (out.rejection or Rejection.USER).value
             if files:
                 data["files"] = files
-            self._emit(K.DENIAL, raw_type, line_no, ts, call_id=call_id, tool=tool, command=command,
-                       workdir=workdir, exit_code=out.exit_code, text=capped(body, CAP_CONTEXT), size=len(body),
-                       status="declined" if raw_type.endswith("_end") else "rejected", success=False, data=data)
+            self._emit(
+                K.DENIAL,
+                raw_type,
+                line_no,
+                ts,
+                call_id=call_id,
+                tool=tool,
+                command=command,
+                workdir=workdir,
+                exit_code=out.exit_code,
+                text=capped(body, CAP_CONTEXT),
+                size=len(body),
+                status="declined" if raw_type.endswith("_end") else "rejected",
+                success=False,
+                data=data,
+            )
             return
         status = out.status.value if out.status is not Status.UNKNOWN else None
         if tool == "apply_patch" or kind == K.PATCH_APPLY:
@@ -516,14 +581,41 @@ class RolloutParser:
                 files = [f.strip() for f in PATCH_OK_FILE.findall(head)]
             if files:
                 data["files"] = files
-            self._emit(K.PATCH_APPLY, raw_type, line_no, ts, call_id=call_id, tool="apply_patch", command=command,
-                       workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=out.success,
-                       status=status, text=capped_output(out.text, out.start), size=out.size, data=data)
+            self._emit(
+                K.PATCH_APPLY,
+                raw_type,
+                line_no,
+                ts,
+                call_id=call_id,
+                tool="apply_patch",
+                command=command,
+                workdir=workdir,
+                exit_code=out.exit_code,
+                duration_ms=out.duration_ms,
+                success=out.success,
+                status=status,
+                text=capped_output(out.text, out.start),
+                size=out.size,
+                data=data,
+            )
             return
-        self._emit(K.TOOL_OUTPUT, raw_type, line_no, ts, call_id=call_id, tool=tool, command=command,
-                   workdir=workdir, exit_code=out.exit_code, duration_ms=out.duration_ms, success=out.success,
-                   status=status, text=self._output_text(call_id, out.text, data, out.start),
-                   size=out.size, data=data)
+        self._emit(
+            K.TOOL_OUTPUT,
+            raw_type,
+            line_no,
+            ts,
+            call_id=call_id,
+            tool=tool,
+            command=command,
+            workdir=workdir,
+            exit_code=out.exit_code,
+            duration_ms=out.duration_ms,
+            success=out.success,
+            status=status,
+            text=self._output_text(call_id, out.text, data, out.start),
+            size=out.size,
+            data=data,
+        )
 
     def _output_text(self, call_id: str | None, text: str, data: dict[str, Any], start: int = 0) -> str:
         """Capped output text, or "" with ``data["same_text_as"]`` when this call's output was already stored.
@@ -555,8 +647,15 @@ class RolloutParser:
             text = _str(p.get("message")) or ""
             if kind not in (None, "plain"):
                 self._maybe_cwd(text)
-                self._emit(K.CONTEXT, raw_type, line_no, ts, text=capped(text, CAP_CONTEXT), size=len(text),
-                           data={"role": str(kind)})
+                self._emit(
+                    K.CONTEXT,
+                    raw_type,
+                    line_no,
+                    ts,
+                    text=capped(text, CAP_CONTEXT),
+                    size=len(text),
+                    data={"role": str(kind)},
+                )
                 return
             data: dict[str, Any] = {}
             images = sum(len(x) for x in (p.get("images"), p.get("local_images")) if isinstance(x, list))
@@ -579,10 +678,18 @@ class RolloutParser:
                 if isinstance(info, dict):
                     info = next(iter(info), None)
                 msg = _str(err.get("message")) or ""
-                self._emit(K.ERROR, raw_type, line_no, ts, text=capped(msg, CAP_MESSAGE), size=len(msg), status=_str(info))
-            self._emit(K.TURN_COMPLETED, raw_type, line_no, ts, status="failed" if isinstance(err, dict) else "completed",
-                       duration_ms=int64(dur),
-                       data={"turn_id": p["turn_id"]} if p.get("turn_id") else {})
+                self._emit(
+                    K.ERROR, raw_type, line_no, ts, text=capped(msg, CAP_MESSAGE), size=len(msg), status=_str(info)
+                )
+            self._emit(
+                K.TURN_COMPLETED,
+                raw_type,
+                line_no,
+                ts,
+                status="failed" if isinstance(err, dict) else "completed",
+                duration_ms=int64(dur),
+                data={"turn_id": p["turn_id"]} if p.get("turn_id") else {},
+            )
         elif ptype == "turn_aborted":
             st.turn_state = "closed"
             reason = _str(p.get("reason")) or "unknown"
@@ -603,18 +710,30 @@ class RolloutParser:
             if isinstance(info, dict):
                 info = next(iter(info), None)
             msg = _str(p.get("message")) or ""
-            self._emit(kind, raw_type, line_no, ts, text=capped(msg, CAP_MESSAGE), size=len(msg),
-                       status=_str(info))
+            self._emit(kind, raw_type, line_no, ts, text=capped(msg, CAP_MESSAGE), size=len(msg), status=_str(info))
         elif ptype == "web_search_end":
             q = p.get("query") or ""
-            self._emit(K.WEB_SEARCH, raw_type, line_no, ts, call_id=_str(p.get("call_id")),
-                       text=capped(str(q), CAP_CONTEXT), status="completed")
+            self._emit(
+                K.WEB_SEARCH,
+                raw_type,
+                line_no,
+                ts,
+                call_id=_str(p.get("call_id")),
+                text=capped(str(q), CAP_CONTEXT),
+                status="completed",
+            )
         elif ptype in ("thread_rolled_back", "undo_completed"):
             n = p.get("num_turns")
             text = f"rolled back {n} turn(s)" if ptype == "thread_rolled_back" else (_str(p.get("message")) or "undo")
-            self._emit(K.ROLLBACK, raw_type, line_no, ts, text=text,
-                       success=p.get("success") if isinstance(p.get("success"), bool) else None,
-                       data={"num_turns": n} if int64(n) is not None else {})
+            self._emit(
+                K.ROLLBACK,
+                raw_type,
+                line_no,
+                ts,
+                text=text,
+                success=p.get("success") if isinstance(p.get("success"), bool) else None,
+                data={"num_turns": n} if int64(n) is not None else {},
+            )
         elif ptype in ("entered_review_mode", "exited_review_mode"):
             self._emit(K.REVIEW, raw_type, line_no, ts, status=ptype.split("_")[0])
         else:
@@ -663,8 +782,7 @@ class RolloutParser:
         data = {}
         if isinstance(p.get("replacement_history"), list):
             data["replacement_items"] = len(p["replacement_history"])
-        self._emit(K.COMPACTION, raw_type, line_no, ts,
-                   text=capped(msg, 4000), size=len(msg), data=data)
+        self._emit(K.COMPACTION, raw_type, line_no, ts, text=capped(msg, 4000), size=len(msg), data=data)
 
     def _turn_context(self, line_no: int, ts: str | None, p: dict[str, Any]) -> None:
         s = self.session
@@ -702,12 +820,23 @@ class RolloutParser:
         data: dict[str, Any] = {"source": source} if source else {}
         if source == "user_shell":
             tool = "user_shell"
-        self._result(K.TOOL_OUTPUT, raw_type, line_no, ts, classify_exec_end(p), call_id, tool or "exec_command",
-                     command, workdir, data, files)
+        self._result(
+            K.TOOL_OUTPUT,
+            raw_type,
+            line_no,
+            ts,
+            classify_exec_end(p),
+            call_id,
+            tool or "exec_command",
+            command,
+            workdir,
+            data,
+            files,
+        )
 
     def _patch_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
         call_id = _str(p.get("call_id"))
-        changes = p.get("changes") if isinstance(p.get("changes"), dict) else {}
+        changes = _dict(p.get("changes"))
         files = list(changes)
         diffs: dict[str, Any] = {}
         budget = CAP_PATCH
@@ -723,12 +852,13 @@ class RolloutParser:
                 entry["move_path"] = _str(ch.get("move_path"))
             diffs[path] = entry
         data: dict[str, Any] = {"changes": diffs}
-        self._result(K.PATCH_APPLY, raw_type, line_no, ts, classify_patch_end(p), call_id, "apply_patch", None,
-                     None, data, files)
+        self._result(
+            K.PATCH_APPLY, raw_type, line_no, ts, classify_patch_end(p), call_id, "apply_patch", None, None, data, files
+        )
 
     def _mcp_end(self, line_no: int, ts: str | None, raw_type: str, p: dict[str, Any]) -> None:
         call_id = _str(p.get("call_id"))
-        inv = p.get("invocation") if isinstance(p.get("invocation"), dict) else {}
+        inv = _dict(p.get("invocation"))
         tool = f"mcp__{inv.get('server', '?')}__{inv.get('tool', '?')}"
         self._result(K.TOOL_OUTPUT, raw_type, line_no, ts, classify_mcp_end(p), call_id, tool, None, None, {})
 
@@ -778,10 +908,19 @@ def _json_safe(value: Any, depth: int) -> Any:
 
 def _fresh_tokens(usage: dict[str, Any]) -> int | None:
     """Tokens of a usage record not served from the prompt cache: new input plus output."""
-    i, c, o = int64(usage.get("input_tokens")), int64(usage.get("cached_input_tokens")), int64(usage.get("output_tokens"))
+    i, c, o = (
+        int64(usage.get("input_tokens")),
+        int64(usage.get("cached_input_tokens")),
+        int64(usage.get("output_tokens")),
+    )
     if i is None or o is None:
         return None
     return int64(max(i - (c or 0), 0) + o)
+
+
+def _dict(v: Any) -> dict[str, Any]:
+    """``v`` when it is a JSON object, else an empty one."""
+    return v if isinstance(v, dict) else {}
 
 
 def _str(v: Any) -> str | None:

@@ -16,8 +16,7 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from ccl_tui.issues.build import SessionInfo
-from ccl_tui.issues.model import Issue
+from ccl_tui.issues.model import Issue, SessionInfo
 from ccl_tui.signals.model import Signal
 from ccl_tui.sources.model import EVENT_COLUMNS, Event, row_to_event
 from ccl_tui.store import signals as sigsql
@@ -406,9 +405,9 @@ class Store:
 
     async def _read_found(self) -> _Found:
         async with self.db.execute("PRAGMA user_version") as cur:
-            version = int((await cur.fetchone())[0])
+            version = int(await scalar(cur))
         async with self.db.execute("PRAGMA application_id") as cur:
-            app = int((await cur.fetchone())[0])
+            app = int(await scalar(cur))
         async with self.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
             " ORDER BY name"
@@ -497,7 +496,7 @@ class Store:
             "SELECT id FROM sessions WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 2",
             (session_id, session_id.replace("%", "").replace("_", "\\_") + "%"),
         ) as cur:
-            rows = await cur.fetchall()
+            rows = list(await cur.fetchall())
         exact = [r for r in rows if r[0] == session_id]
         if exact:
             rows = exact
@@ -574,13 +573,11 @@ class Store:
             ("malformed", "SELECT COUNT(*) FROM malformed"),
         ):
             async with self.db.execute(sql) as cur:
-                out[name] = (await cur.fetchone())[0]
+                out[name] = await scalar(cur)
         return out
 
     # ------------------------------------------------------------------ signals and issues
-    async def signals(
-        self, session_id: str | None = None, *, kinds: Iterable[str] | None = None
-    ) -> list[Signal]:
+    async def signals(self, session_id: str | None = None, *, kinds: Iterable[str] | None = None) -> list[Signal]:
         sql = sigsql._SELECT_SIGNALS
         clauses: list[str] = []
         args: list[Any] = []
@@ -602,12 +599,12 @@ class Store:
 
     async def issues(self) -> list[Issue]:
         """The stored default-scope ranking (rebuilt by ``pipeline.refresh``)."""
-        async with self.db.execute(
-            f"SELECT {', '.join(sigsql.ISSUE_COLUMNS)} FROM issues ORDER BY rank"
-        ) as cur:
+        async with self.db.execute(f"SELECT {', '.join(sigsql.ISSUE_COLUMNS)} FROM issues ORDER BY rank") as cur:
             return [sigsql.row_issue(r) for r in await cur.fetchall()]
 
-    async def signal_stats(self, origins: Sequence[str] | None = None) -> list[tuple[str, str, int, int, int, float, int]]:
+    async def signal_stats(
+        self, origins: Sequence[str] | None = None
+    ) -> list[tuple[str, str, int, int, int, float, int]]:
         """Per signal kind: (kind, polarity, signals, sessions, turns lost, seconds lost, tokens lost)."""
         sql = (
             "SELECT g.kind, g.polarity, COUNT(*), COUNT(DISTINCT g.session_id), SUM(g.cost_turns),"
@@ -618,7 +615,7 @@ class Store:
             sql += f" JOIN sessions s ON s.id = g.session_id WHERE s.origin IN ({','.join('?' * len(origins))})"
             args = list(origins)
         async with self.db.execute(sql + " GROUP BY g.kind, g.polarity ORDER BY g.kind", args) as cur:
-            return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+            return [tuple(r) for r in await cur.fetchall()]
 
     async def sessions_with(self, polarity: str, origins: Sequence[str] | None = None) -> int:
         sql = "SELECT COUNT(DISTINCT g.session_id) FROM signals g JOIN sessions s ON s.id = g.session_id WHERE g.polarity = ?"
@@ -627,13 +624,21 @@ class Store:
             sql += f" AND s.origin IN ({','.join('?' * len(origins))})"
             args.extend(origins)
         async with self.db.execute(sql, args) as cur:
-            return (await cur.fetchone())[0]
+            return await scalar(cur)
 
     async def malformed_lines(self, limit: int = 50) -> list[tuple[str, int, str, str]]:
         async with self.db.execute(
             "SELECT path, line, reason, excerpt FROM malformed ORDER BY path, line LIMIT ?", (limit,)
         ) as cur:
-            return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+            return [tuple(r) for r in await cur.fetchall()]
+
+
+async def scalar(cur: aiosqlite.Cursor) -> Any:
+    """The first column of the one row an aggregate (``COUNT``) or ``PRAGMA`` query always returns."""
+    row = await cur.fetchone()
+    if row is None:
+        raise StoreError("the database returned no row for a query that always has one")
+    return row[0]
 
 
 def _filters(*, origin: str | None, repo: str | None, since: str | None) -> tuple[str, list[Any]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import aiosqlite
 import orjson
 
 from ccl_tui.results.model import Fix, Run, Trial
+from ccl_tui.store.db import StoreError, scalar
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 _TRIAL_COLUMNS = ("trial_id", "trial_name", "task_name", "task_path", "task_checksum", "reward", "rewards",
@@ -15,16 +17,16 @@ _TRIAL_COLUMNS = ("trial_id", "trial_name", "task_name", "task_path", "task_chec
                   "finished_at", "cost_usd", "input_tokens", "output_tokens", "issue_id", "match")  # fmt: skip
 
 
-def _run(row: tuple) -> Run:  # type: ignore[type-arg]
+def _run(row: Sequence[Any]) -> Run:
     return Run(label=row[0], job_id=row[1], job_dir=row[2], started_at=row[3], finished_at=row[4], agent=row[5],
-               model=row[6], imported_at=row[7], trials=row[8])  # fmt: skip
+               model=row[6], imported_at=row[7], trials=row[8], provenance=row[9])  # fmt: skip
 
 
 _RUN_SELECT = (
     "SELECT r.label, r.job_id, r.job_dir, r.started_at, r.finished_at,"
     " (SELECT agent FROM trials t WHERE t.run_id = r.id GROUP BY agent ORDER BY COUNT(*) DESC LIMIT 1),"
     " (SELECT model FROM trials t WHERE t.run_id = r.id GROUP BY model ORDER BY COUNT(*) DESC LIMIT 1),"
-    " r.imported_at, (SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id) FROM runs r"
+    " r.imported_at, (SELECT COUNT(*) FROM trials t WHERE t.run_id = r.id), r.provenance FROM runs r"
 )
 
 
@@ -46,7 +48,8 @@ async def label_taken(db: aiosqlite.Connection, label: str) -> bool:
 
 
 async def save_run(db: aiosqlite.Connection, label: str, job_id: str, job_dir: str, started_at: str | None,
-                   finished_at: str | None, trials: Iterable[Trial]) -> tuple[bool, int, int]:  # fmt: skip
+                   finished_at: str | None, trials: Iterable[Trial],
+                   provenance: str = "harbor") -> tuple[bool, int, int]:  # fmt: skip
     """Insert the run (unless its job is there) and the trials not imported before, in one transaction.
 
     Returns (new run?, trials added, trials already present).
@@ -57,16 +60,19 @@ async def save_run(db: aiosqlite.Connection, label: str, job_id: str, job_dir: s
         async with db.execute("SELECT id FROM runs WHERE job_id = ?", (job_id,)) as cur:
             row = await cur.fetchone()
         new = row is None
-        if new:
+        if row is None:
             cur2 = await db.execute(
-                f"INSERT INTO runs(label, job_id, job_dir, started_at, finished_at, imported_at) VALUES (?,?,?,?,?,{_NOW})",
-                (label, job_id, job_dir, started_at, finished_at),
+                "INSERT INTO runs(label, job_id, job_dir, started_at, finished_at, provenance, imported_at)"
+                f" VALUES (?,?,?,?,?,?,{_NOW})",
+                (label, job_id, job_dir, started_at, finished_at, provenance),
             )
+            if cur2.lastrowid is None:  # sqlite3 sets it after every successful INSERT
+                raise StoreError("the new run was stored without a row id")
             run_id = cur2.lastrowid
         else:
             run_id = row[0]
-            await db.execute("UPDATE runs SET finished_at = COALESCE(?, finished_at), job_dir = ? WHERE id = ?",
-                             (finished_at, job_dir, run_id))  # fmt: skip
+            await db.execute("UPDATE runs SET finished_at = COALESCE(?, finished_at), job_dir = ?, provenance = ?"
+                             " WHERE id = ?", (finished_at, job_dir, provenance, run_id))  # fmt: skip
         before = await _count(db, run_id)
         await db.executemany(
             f"INSERT OR IGNORE INTO trials(run_id, {', '.join(_TRIAL_COLUMNS)})"
@@ -91,7 +97,7 @@ async def save_run(db: aiosqlite.Connection, label: str, job_id: str, job_dir: s
 
 async def _count(db: aiosqlite.Connection, run_id: int) -> int:
     async with db.execute("SELECT COUNT(*) FROM trials WHERE run_id = ?", (run_id,)) as cur:
-        return (await cur.fetchone())[0]
+        return await scalar(cur)
 
 
 async def delete_run(db: aiosqlite.Connection, label: str) -> bool:

@@ -237,6 +237,34 @@ MIGRATIONS: list[str] = [
     """
     PRAGMA application_id = 1128483924;
     """,
+    # v8: outcomes of `ccl-tui tasks check --execute`: the class each task proved to be (the task contract:
+    # proven-fix | keep-green | unproven | refused), with its evidence, rewards and the run's details
+    """
+    CREATE TABLE task_checks (
+        id            INTEGER PRIMARY KEY,
+        checked_at    TEXT NOT NULL,
+        task_name     TEXT NOT NULL,
+        task_path     TEXT NOT NULL,
+        issue_id      TEXT,
+        session_id    TEXT,
+        signal_seq    INTEGER,
+        class         TEXT NOT NULL,
+        evidence      TEXT NOT NULL,
+        planned_class TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        reward_before REAL,
+        reward_after  REAL,
+        reproducible  INTEGER,                       -- 1 / 0 / NULL (a run that cannot tell)
+        detail        TEXT NOT NULL                  -- JSON: install steps, network, notes
+    );
+    CREATE INDEX task_checks_task ON task_checks(task_name, checked_at);
+    CREATE INDEX task_checks_issue ON task_checks(issue_id);
+    """,
+    # v9: where a Harbor run's outcomes come from: harbor | local (ccl-tui's unisolated LocalEnvironment) |
+    # simulated (generated job folders, no agent ran); runs imported before v9 were Harbor runs
+    """
+    ALTER TABLE runs ADD COLUMN provenance TEXT NOT NULL DEFAULT 'harbor';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -57,7 +57,9 @@ async def cache_put(db: aiosqlite.Connection, c: CachedResponse) -> None:
 
 
 async def cache_stats(db: aiosqlite.Connection) -> dict[str, Any]:
-    async with db.execute("SELECT purpose, COUNT(*), COALESCE(SUM(cost_usd), 0) FROM llm_cache GROUP BY purpose") as cur:
+    async with db.execute(
+        "SELECT purpose, COUNT(*), COALESCE(SUM(cost_usd), 0) FROM llm_cache GROUP BY purpose"
+    ) as cur:
         return {r[0]: {"entries": r[1], "cost_usd": r[2]} for r in await cur.fetchall()}
 
 

@@ -135,4 +135,3 @@ def replace_issues(con: sqlite3.Connection, issues: list[Issue]) -> None:
         f"INSERT INTO issues({', '.join(ISSUE_COLUMNS)}) VALUES ({','.join('?' * len(ISSUE_COLUMNS))})",
         [issue_row(i) for i in issues],
     )
-

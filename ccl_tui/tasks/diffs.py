@@ -22,7 +22,14 @@ Two sources, best first:
   without any context or removed line (Codex appends it at the end of the file) cannot be placed without the
   file and makes the edit unconvertible.
 
+* files written by a shell redirection (``cat > f <<EOF``..., see shellwrites.py): the whole new content. A diff
+  cannot replace a file without its old content, so the file is listed in ``Diff.overwritten`` and removed
+  before the diff is applied (``setup-overwritten.txt`` / ``solution/overwritten-files``), and the diff adds it
+  as a new file; earlier sections for that file are dropped (they are superseded). An append (``>>``) needs the
+  file's content at that point, known only when the session wrote the whole file earlier.
+
 Paths become relative to the repository root; a path outside the session's cwd or with ``..`` is rejected.
+Relative paths of a patch run through the shell resolve against its working directory (``PatchRef.base_dir``).
 Content is redacted before anything else is done with it: added text (a new file's content, each run of ``+``
 lines) and a deleted file's content as one text, so a private key spanning lines goes as a whole (its body
 becomes one marker line; ``--recount`` makes the hunk header agree), context and removed lines of a hunk one by
@@ -32,6 +39,7 @@ the diff out if one is left.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,15 +58,21 @@ class DiffError(ValueError):
 
 @dataclass(slots=True)
 class Diff:
-    """Unified diff sections (one per file operation) plus files deleted without recorded content."""
+    """Unified diff sections (one per file operation) plus files deleted without recorded content, and files
+    replaced whole (removed before the diff is applied, then added by it)."""
 
     sections: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)  # repo-relative paths for solve.sh to remove
     redacted: bool = False
+    overwritten: list[str] = field(default_factory=list)  # repo-relative paths removed before applying
 
     @property
     def text(self) -> str:
         return "".join(self.sections)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sections or self.deleted)
 
     def extend(self, other: Diff) -> None:
         for path in other.deleted:
@@ -67,6 +81,9 @@ class Diff:
             self.deleted.append(path)
         self.sections.extend(other.sections)
         self.redacted = self.redacted or other.redacted
+        for path in other.overwritten:
+            if path not in self.overwritten:
+                self.overwritten.append(path)
 
 
 class _Lines:
@@ -108,8 +125,17 @@ class _Lines:
         return out
 
 
-def _path(raw: str, cwd: str | None, prefix: str) -> str:
-    rel = rel_path(raw.strip(), cwd)
+def _path(raw: str, cwd: str | None, prefix: str, base: str | None = None) -> str:
+    raw = raw.strip()
+    if base and raw and not raw.startswith("/"):
+        raw = posixpath.normpath(posixpath.join(base, raw))
+    rel = rel_path(raw, cwd)
+    if rel is None and prefix and cwd and raw.startswith("/") and cwd.rstrip("/").endswith("/" + prefix.strip("/")):
+        # outside the session's directory but inside its repository (a patch run from the repository root)
+        root = cwd.rstrip("/")[: -len(prefix.strip("/")) - 1]
+        above = rel_path(raw, root)
+        if above is not None:
+            return above
     if rel is None:
         raise DiffError(f"unsafe or out-of-repository path in an edit: {redact(strip_control(raw))[:120]!r}")
     return join_rel(prefix, rel)
@@ -158,21 +184,21 @@ def _delete(path: str, content: str, lines: _Lines) -> str:
     return _header(path, path, "delete") + f"--- a/{path}\n+++ /dev/null\n" + hunk
 
 
-def from_changes(changes: dict[str, Any], cwd: str | None, prefix: str = "") -> Diff:
+def from_changes(changes: dict[str, Any], cwd: str | None, prefix: str = "", base: str | None = None) -> Diff:
     """Diff from a ``patch_apply_end`` changes map; DiffError when an entry lacks its diff or content."""
     diff = Diff()
     lines = _Lines()
     for raw_path, change in changes.items():
         if not isinstance(change, dict):
             raise DiffError("malformed change record")
-        path = _path(str(raw_path), cwd, prefix)
+        path = _path(str(raw_path), cwd, prefix, base)
         kind = change.get("type")
         if kind == "add" and isinstance(change.get("content"), str):
             diff.sections.append(_add(path, change["content"], lines))
         elif kind == "delete" and isinstance(change.get("content"), str):
             diff.sections.append(_delete(path, change["content"], lines))
         elif kind == "update" and isinstance(change.get("diff"), str):
-            new = _path(str(change["move_path"]), cwd, prefix) if change.get("move_path") else path
+            new = _path(str(change["move_path"]), cwd, prefix, base) if change.get("move_path") else path
             hunks = _hunks_of_unified(change["diff"], lines)
             diff.sections.append(_header(path, new) + f"--- a/{path}\n+++ b/{new}\n" + hunks)
         else:
@@ -212,7 +238,7 @@ def _hunks_of_unified(text: str, lines: _Lines) -> str:
     return "".join(out)
 
 
-def from_codex_patch(patch: str, cwd: str | None, prefix: str = "") -> Diff:
+def from_codex_patch(patch: str, cwd: str | None, prefix: str = "", base: str | None = None) -> Diff:
     """Diff from Codex's apply_patch text; DiffError when it cannot be converted faithfully."""
     diff = Diff()
     lines = _Lines()
@@ -230,7 +256,7 @@ def from_codex_patch(patch: str, cwd: str | None, prefix: str = "") -> Diff:
             ended = True
             break
         if row.startswith("*** Add File: "):
-            path = _path(row[len("*** Add File: "):], cwd, prefix)
+            path = _path(row[len("*** Add File: ") :], cwd, prefix, base)
             i += 1
             body: list[str] = []
             while i < len(rows) and rows[i].startswith("+"):
@@ -239,15 +265,15 @@ def from_codex_patch(patch: str, cwd: str | None, prefix: str = "") -> Diff:
             diff.sections.append(_add(path, "".join(x + "\n" for x in body), lines))
             continue
         if row.startswith("*** Delete File: "):
-            diff.deleted.append(_path(row[len("*** Delete File: "):], cwd, prefix))
+            diff.deleted.append(_path(row[len("*** Delete File: ") :], cwd, prefix, base))
             i += 1
             continue
         if row.startswith("*** Update File: "):
-            path = _path(row[len("*** Update File: "):], cwd, prefix)
+            path = _path(row[len("*** Update File: ") :], cwd, prefix, base)
             i += 1
             new = path
             if i < len(rows) and rows[i].startswith("*** Move to: "):
-                new = _path(rows[i][len("*** Move to: "):], cwd, prefix)
+                new = _path(rows[i][len("*** Move to: ") :], cwd, prefix, base)
                 i += 1
             hunks, i = _codex_hunks(rows, i, lines)
             if not hunks and new == path:
@@ -327,12 +353,12 @@ def diff_of(ref: PatchRef, cwd: str | None, prefix: str = "") -> Diff:
     errors: list[str] = []
     if ref.changes:
         try:
-            return from_changes(ref.changes, cwd, prefix)
+            return from_changes(ref.changes, cwd, prefix, ref.base_dir)
         except DiffError as exc:
             errors.append(str(exc))
     if ref.patch_text and not ref.patch_truncated:
         try:
-            return from_codex_patch(ref.patch_text, cwd, prefix)
+            return from_codex_patch(ref.patch_text, cwd, prefix, ref.base_dir)
         except DiffError as exc:
             errors.append(str(exc))
     elif ref.patch_truncated:
@@ -342,12 +368,57 @@ def diff_of(ref: PatchRef, cwd: str | None, prefix: str = "") -> Diff:
     raise DiffError(f"edit at event {ref.seq}: " + "; ".join(errors))
 
 
+def _section_paths(section: str) -> tuple[str, str]:
+    first = section.split("\n", 1)[0]
+    if not first.startswith("diff --git a/"):
+        return "", ""
+    old, _, new = first[len("diff --git a/") :].partition(" b/")
+    return old, new
+
+
+def _write(out: Diff, path: str, content: str, seq: int, lines: _Lines) -> None:
+    """Replace ``path`` whole in ``out``: earlier sections for it are superseded, it is removed first."""
+    kept: list[str] = []
+    for section in out.sections:
+        old, new = _section_paths(section)
+        if path in (old, new):
+            if old != new:
+                raise DiffError(f"edit at event {seq}: a shell write replaces {path}, which an earlier edit renamed")
+            continue
+        kept.append(section)
+    out.sections = kept
+    if path in out.deleted:
+        out.deleted.remove(path)
+    if path not in out.overwritten:
+        out.overwritten.append(path)
+    out.sections.append(_add(path, content, lines))
+
+
 def combine(refs: list[PatchRef], cwd: str | None, prefix: str = "") -> Diff:
-    """One diff for several applied patches, in session order."""
+    """One diff for several edits (patches and shell writes), in session order."""
     out = Diff()
+    known: dict[str, str] = {}  # content of files a shell write replaced whole, while nothing else changed them
+    lines = _Lines()
     for ref in refs:
+        if ref.writes is not None:
+            for raw, content, append in ref.writes:
+                path = _path(raw, cwd, prefix, ref.base_dir)
+                if append:
+                    if path not in known:
+                        raise DiffError(f"edit at event {ref.seq}: a shell write appends to {path}, whose content at"
+                                        " that point was not recorded")  # fmt: skip
+                    content = known[path] + content
+                _write(out, path, content, ref.seq, lines)
+                known[path] = content
+            continue
         d = diff_of(ref, cwd, prefix)
         if any(path in out.deleted for path in _paths_of(d.sections)):
             raise DiffError(f"edit at event {ref.seq} touches a file an earlier edit deleted")
+        for section in d.sections:
+            for path in _section_paths(section):
+                known.pop(path, None)
+        for path in d.deleted:
+            known.pop(path, None)
         out.extend(d)
+    out.redacted = out.redacted or lines.redacted
     return out

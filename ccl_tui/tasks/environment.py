@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from ccl_tui import __version__
+from ccl_tui.tasks.checkouts import local_checkout
 from ccl_tui.tasks.diffs import GIT_APPLY_ARGS, Diff
 from ccl_tui.tasks.model import CLONE, NEEDS_REPOSITORY, SNAPSHOT
 from ccl_tui.tasks.paths import docker_safe, is_commit
@@ -107,6 +108,30 @@ class Environment:
     files: dict[str, bytes] = field(default_factory=dict)  # environment/<name> -> content
 
 
+_IMAGE_FOR_VERSION = {  # language -> (tool whose version picks the image, image template, accepted major range)
+    "node": ("node", "node:{major}-bookworm-slim", (14, 40)),
+    "python": ("python", "python:{major}.{minor}-slim-bookworm", (3, 3)),
+    "go": ("go", "golang:{major}.{minor}-bookworm", (1, 1)),
+    "rust": ("rustc", "rust:{major}.{minor}-bookworm", (1, 1)),
+}
+
+
+def versioned_image(language: str, versions: dict[str, str]) -> tuple[str, str] | None:
+    """(base image, why) for the tool version the session showed (``node --version``…), when there is one."""
+    spec = _IMAGE_FOR_VERSION.get(language)
+    if spec is None:
+        return None
+    tool, template, (low, high) = spec
+    version = versions.get(tool) or (versions.get("cargo") if tool == "rustc" else None)
+    m = re.fullmatch(r"(\d+)\.(\d+)(?:\.\d+)?(?:[-+][\w.]+)?", version or "")
+    if m is None or not low <= int(m.group(1)) <= high:
+        return None
+    if language == "python" and not 9 <= int(m.group(2)) <= 14:
+        return None
+    image = template.format(major=int(m.group(1)), minor=int(m.group(2)))
+    return image, f"{tool} {version} in the session"
+
+
 def detect_language(programs: list[str], files: list[str], verifier_program: str = "") -> str:
     """The repository's main language from marker files, the commands the session ran and the files it edited."""
     scores = dict.fromkeys(_PROGRAM_LANGUAGE, 0.0)
@@ -154,14 +179,19 @@ def clone_url(url: str | None) -> tuple[str | None, str]:
     return f"{scheme}://{host}{port}{path}", ""
 
 
-def probe_local(cwd: str | None, commit: str | None, allow_local: bool = True) -> tuple[LocalRepo | None, str]:
-    """The local checkout to snapshot, or None with the reason it cannot be used."""
+def probe_local(cwd: str | None, commit: str | None, allow_local: bool = True, repo_url: str | None = None,
+                repo_name: str | None = None) -> tuple[LocalRepo | None, str]:  # fmt: skip
+    """The local checkout to snapshot, or None with the reason it cannot be used. When the recorded cwd is gone
+    or is not a checkout with the commit, a checkout or bundle of the same repository under the configured
+    roots ($CCL_TUI_REPOS, the demo corpus's repos/) is used (checkouts.py)."""
     if not allow_local:
         return None, "local snapshots disabled"
     try:
         return find_local_repo(cwd, commit), ""
     except SnapshotError as exc:
-        return None, clean(str(exc), 300)
+        reason = clean(str(exc), 300)
+    found = local_checkout(cwd, repo_url, repo_name, commit)
+    return (found, "") if found is not None else (None, reason)
 
 
 def build_environment(
@@ -173,6 +203,7 @@ def build_environment(
     language_hint: tuple[list[str], list[str], str],
     setup: Diff | None,
     verifier_command: str = "",
+    tool_versions: dict[str, str] | None = None,
 ) -> Environment:
     """Decide the mode and render environment/ (Dockerfile, repo.tar.gz, setup.patch...)."""
     programs, files, verifier_program = language_hint
@@ -201,15 +232,29 @@ def build_environment(
         else:
             reason = (f"clones {url} at commit {commit}; not verified locally because the local checkout is"
                       f" unavailable ({local_reason or 'not checked'})")  # fmt: skip
-            env = Environment(CLONE, lang, BASE_IMAGES[lang], reason, verified=False, clone_url=url, commit=commit,
-                              prefix=local.prefix if local is not None else "")
+            env = Environment(
+                CLONE,
+                lang,
+                BASE_IMAGES[lang],
+                reason,
+                verified=False,
+                clone_url=url,
+                commit=commit,
+                prefix=local.prefix if local is not None else "",
+            )
             if url != (repo_url or "").strip():
                 env.notes.append("the recorded url was rewritten to an https url a container can clone")
+    pinned = versioned_image(env.language, tool_versions or {})
+    if pinned is not None:
+        env.base_image = pinned[0]
+        env.notes.append(f"base image {pinned[0]}: {pinned[1]}")
     if env.mode != NEEDS_REPOSITORY and setup is not None and (setup.sections or setup.deleted):
         if setup.sections:
             env.files["setup.patch"] = setup.text.encode("utf-8")
         if setup.deleted:
             env.files["setup-deleted.txt"] = "".join(p + "\n" for p in setup.deleted).encode("utf-8")
+        if setup.overwritten:
+            env.files["setup-overwritten.txt"] = "".join(p + "\n" for p in setup.overwritten).encode("utf-8")
     uses_uv = re.search(r"(^|[\s;&|(])uv\s", verifier_command) is not None
     env.files["Dockerfile"] = dockerfile(env, uses_uv=uses_uv).encode("utf-8")
     if env.mode == NEEDS_REPOSITORY:
@@ -264,9 +309,13 @@ def dockerfile(env: Environment, uses_uv: bool = False) -> str:
                f" -m 'ccl-tui snapshot of {commit}'\n")  # fmt: skip
     has_patch = "setup.patch" in env.files
     has_deleted = "setup-deleted.txt" in env.files
+    has_overwritten = "setup-overwritten.txt" in env.files
     if has_patch or has_deleted:
         out.append("# The edits the agent had applied in the session before the failure (left uncommitted).\n")
         steps = []
+        if has_overwritten:  # files a shell write replaced whole: the patch adds them again
+            out.append("COPY setup-overwritten.txt /tmp/ccl/setup-overwritten.txt\n")
+            steps.append('while IFS= read -r f; do rm -f -- "$f"; done < /tmp/ccl/setup-overwritten.txt')
         if has_patch:
             out.append("COPY setup.patch /tmp/ccl/setup.patch\n")
             steps.append(f"git {' '.join(GIT_APPLY_ARGS)} /tmp/ccl/setup.patch")

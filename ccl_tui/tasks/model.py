@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ccl_tui.tasks.contract import Contract, Run
 
 #: Task flavours. "fix": the agent must get a failing check to pass. "keep-green": a check that passed in the
 #: session (a delight signal) must still pass after the agent does the same request.
@@ -19,6 +22,20 @@ NEEDS_REPOSITORY = "needs-repository"  # neither possible: the task is written b
 
 class TaskError(Exception):
     """A task cannot be generated (unknown issue or signal, nothing to verify, output exists...)."""
+
+
+class TaskSkipped(TaskError):
+    """A task was planned but not written (its contract class was not asked for): ``reason`` says why."""
+
+    def __init__(self, message: str, reason: str, contract: Contract | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.contract = contract
+
+
+class TaskRefused(TaskSkipped):
+    """No task: the check depends on the host (processes, network endpoints, paths outside the repository,
+    time) rather than on the repository."""
 
 
 @dataclass(slots=True)
@@ -47,6 +64,11 @@ class PatchRef:
     patch_text: str | None  # Codex patch text (``*** Begin Patch``...), None when the call was not recorded
     patch_truncated: bool
     changes: dict[str, Any] | None  # patch_apply_end ``changes`` (2026 rollouts): exact unified diffs
+    base_dir: str | None = None  # absolute directory relative patch paths resolve against (None: the session cwd)
+    #: files written by a shell redirection (``cat > f <<EOF``...): (path relative to the session cwd, content,
+    #: appended). Set instead of patch_text/changes.
+    writes: list[tuple[str, str, bool]] | None = None
+    what: str = "apply_patch"  # apply_patch | shell write
 
 
 @dataclass(slots=True)
@@ -77,6 +99,15 @@ class TaskPlan:
     programs: list[str] = field(default_factory=list)  # programs the session ran (language detection)
     touched_files: list[str] = field(default_factory=list)  # files the session patched (language detection)
     notes: list[str] = field(default_factory=list)
+    #: The session's finished runs of the verifier command in exactly the start state (see contract.classify).
+    start_runs: list[Run] = field(default_factory=list)
+    start_state: int = 0  # how many edits the session had made before the start (identifies the state)
+    later_pass: Run | None = None  # a later passing run of the verifier command (after edits)
+    start_gaps: list[str] = field(default_factory=list)  # why the start state differs from the session's
+    solution_gaps: list[str] = field(default_factory=list)  # changes between start and success not replayed
+    network_failure: str | None = None  # the recorded output line showing a failed network access
+    tool_versions: dict[str, str] = field(default_factory=dict)  # tool -> version the session showed
+    contract: Contract | None = None  # decided by select.plan_from_session, refined by build_task
 
 
 @dataclass(slots=True)
@@ -114,9 +145,20 @@ class TaskResult:
     issue_id: str | None = None
     session_id: str | None = None
     signal_seq: int | None = None
+    contract: Contract | None = None
+    network_mode: str = "public"
+    start_seq: int | None = None  # the session event the task starts just before
+    start_state: int | None = None  # how many edits the session had made before the start
+    verifier_key: str = ""  # the verifier command, normalised (with the start state: what makes a task the same)
 
     def to_json(self) -> dict[str, Any]:
+        contract = self.contract.to_json() if self.contract is not None else None
         return {
+            "class": contract["class"] if contract else None,
+            "evidence": contract["evidence"] if contract else None,
+            "contract_reason": contract["reason"] if contract else None,
+            "contract": contract,
+            "network_mode": self.network_mode,
             "path": str(self.path),
             "name": self.name,
             "flavour": self.flavour,
@@ -133,4 +175,5 @@ class TaskResult:
             "issue_id": self.issue_id,
             "session_id": self.session_id,
             "signal_seq": self.signal_seq,
+            "start_seq": self.start_seq,
         }

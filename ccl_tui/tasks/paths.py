@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ccl_tui.text.shell import closing
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: Characters allowed in a path that is written into a Dockerfile instruction (no quoting exists there).
 _DOCKER_SAFE = re.compile(r"[A-Za-z0-9._/+@-]+")
@@ -108,32 +110,6 @@ class _Cell:
     name: str = ""  # the user of ~user, the variable's name
 
 
-def _closing(s: str, i: int, open_: str, close: str) -> int:
-    """Index just past the ``close`` matching the ``open_`` at ``i`` (quotes skipped); len(s) when unmatched."""
-    depth, quote, j = 0, None, i
-    while j < len(s):
-        c = s[j]
-        if quote:
-            if c == "\\" and quote == '"':
-                j += 2
-                continue
-            if c == quote:
-                quote = None
-        elif c == "\\":
-            j += 2
-            continue
-        elif c in "'\"":
-            quote = c
-        elif c == open_:
-            depth += 1
-        elif c == close:
-            depth -= 1
-            if depth == 0:
-                return j + 1
-        j += 1
-    return len(s)
-
-
 def _lex(s: str, base: int = 0) -> list[list[_Cell]]:
     """The words of ``s`` as cells (spans offset by ``base``); substitutions contribute their own words."""
     words: list[list[_Cell]] = []
@@ -147,7 +123,7 @@ def _lex(s: str, base: int = 0) -> list[list[_Cell]]:
         ctx = quoting or ctx_now
         nxt = s[i + 1 : i + 2]
         if nxt == "(" and ctx != "'" and ctx != "H":
-            end = _closing(s, i + 1, "(", ")")
+            end = closing(s, i + 1, "(", ")")
             inner = s[i + 2 : end - 1]
             words.extend(_lex(inner.lstrip("("), base + i + 2 + (len(inner) - len(inner.lstrip("(")))))
             cur.append(_Cell(_SUBST, base + i, base + end, ctx))
@@ -444,11 +420,17 @@ def portable_command(command: str, cwd: str | None, var: str = "CCL_REPO_ROOT") 
         candidates = _user_home(home_names[0], homes) if home_names else [""]
         best = 0
         for home in candidates:
+
+            def var_of(n: str, h: str = home) -> str | None:
+                return h if n == "HOME" and h else var_value(n)
+
+            def user_of(_u: str, h: str = home) -> str | None:
+                return h or None
+
             for k in range(len(cells), 0, -1):
                 if k < len(cells) and cells[k].ch != "/":
                     continue
-                value = ref.expand(lambda n, h=home: h if n == "HOME" and h else var_value(n),
-                                   lambda _u, h=home: h or None, k)  # fmt: skip
+                value = ref.expand(var_of, user_of, k)
                 if value and value.startswith("/") and same_dir(value, root):
                     best = max(best, k)
                     break

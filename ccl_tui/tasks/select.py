@@ -11,19 +11,29 @@ Verifier choice (recorded in the task's metadata with the reason):
 4. ``last-success-check``: otherwise (and for delight / keep-green tasks) the session's last successful check.
 
 The task starts in the repository state just before the failing check (fix) or before the request's turn
-(keep-green): the recorded commit plus every edit the agent had applied with apply_patch until then.
+(keep-green): the recorded commit plus every edit the agent had made until then: apply_patch in every form
+Codex records (function or custom tool, ``["apply_patch", …]`` through the shell, a heredoc after ``cd DIR &&``)
+and files written by simple shell redirections whose content is in the log (shellwrites.py). Changes that cannot
+be replayed (``sed -i``, formatters, ``rm``…) are listed: a start state that misses one is not the state the
+session recorded, which the task contract (contract.py) takes into account.
 """
 
 from __future__ import annotations
 
+import bisect
+import posixpath
+import re
 from dataclasses import dataclass
 
 from ccl_tui.signals.model import DELIGHT_KINDS, Signal, SignalKind
 from ccl_tui.signals.session_view import Call, SessionView
 from ccl_tui.sources.model import Event, EventKind
 from ccl_tui.store.db import SessionSummary
+from ccl_tui.tasks import contract
 from ccl_tui.tasks.model import FIX, KEEP_GREEN, Check, PatchRef, TaskError, TaskPlan
-from ccl_tui.tasks.text import clean_line
+from ccl_tui.tasks.paths import portable_command, rel_path, workdir_rel
+from ccl_tui.tasks.shellwrites import ignorable, shell_effects
+from ccl_tui.tasks.text import clean, clean_line
 
 K = EventKind
 #: Signals raised by something the user said after the agent's work (the check to re-run came before it).
@@ -98,20 +108,151 @@ def _later_success(view: SessionView, failing: Call) -> Call | None:
     return next((c for c in passed if c.program == failing.program), None)
 
 
+def _call_dir(call: Call) -> str | None:
+    return next((e.workdir for e in (call.call, *call.results) if e is not None and e.workdir), None)
+
+
+def _patch_ref(call: Call, cwd: str | None) -> PatchRef:
+    text: str | None = None
+    truncated = False
+    # Codex records apply_patch as a function or custom tool, or runs it through the shell (argv or a heredoc,
+    # possibly after ``cd DIR &&``); the parser marks every form tool="apply_patch" with the patch text.
+    if call.call is not None and call.call.tool == "apply_patch" and "*** Begin Patch" in call.call.text:
+        text, truncated = call.call.text, call.call.truncated
+    changes = next((e.data["changes"] for e in call.results
+                    if e.kind == K.PATCH_APPLY and isinstance(e.data.get("changes"), dict)), None)  # fmt: skip
+    base = _call_dir(call)
+    # ``cd DIR && apply_patch <<'EOF'``: the patch's paths are relative to DIR. The call record keeps only the
+    # patch; the shell command survives in exec_command_end (2026 rollouts).
+    shell = next((e.command for e in call.results if e.command and "apply_patch" in e.command), None)
+    m = _CD_PATCH.match(shell or "")
+    if m is not None:
+        into = next(g for g in m.groups() if g is not None)
+        root = base or cwd
+        if into.startswith("/") or root:
+            base = posixpath.normpath(posixpath.join(root or "/", into))
+    if base and cwd and posixpath.normpath(base) == posixpath.normpath(cwd):
+        base = None
+    return PatchRef(call.first.seq, call.evidence_seq, call.call_id, text, truncated, changes, base_dir=base)
+
+
+_CD_PATCH = re.compile(r"^\s*cd\s+(?:'([^'$`]*)'|\"([^\"$`\\]*)\"|([^\s'\"$`;&|~\\]+))\s*&&\s*(?:apply_?patch)\b")
+
+
 def patch_refs(view: SessionView) -> list[PatchRef]:
     """Every apply_patch the session applied successfully, in order."""
-    refs: list[PatchRef] = []
+    return [_patch_ref(call, None) for call in view.calls if call.is_patch and call.ok is True]
+
+
+@dataclass(slots=True)
+class Edit:
+    """A change the session made to its files: replayable (``ref``) or not (``gap`` says what it was)."""
+
+    call_seq: int
+    ref: PatchRef | None = None
+    gap: str | None = None
+
+
+def _resolve(path: str, base: str, call_dir: str | None, cwd: str | None) -> tuple[str | None, str]:
+    """(path relative to the session cwd, where): "repo", "outside" (a host path such as /tmp) or "unknown"."""
+    if base == "\0" or path == "\0":
+        return None, "unknown"
+    joined = path if path.startswith("/") or not base else posixpath.join(base, path)
+    if joined.startswith("/"):
+        absolute = posixpath.normpath(joined)
+    elif call_dir or cwd:
+        absolute = posixpath.normpath(posixpath.join(call_dir or cwd or "/", joined))
+    else:
+        norm = posixpath.normpath(joined)
+        return (norm, "repo") if not norm.startswith("..") else (None, "unknown")
+    if not cwd:
+        return None, "outside"
+    rel = rel_path(absolute, cwd)
+    if rel is not None:
+        return rel, "repo"
+    return None, "outside" if joined.startswith("/") else "unknown"
+
+
+def session_edits(view: SessionView, cwd: str | None) -> list[Edit]:
+    """Every change to files the session made, in order: applied patches, shell writes with their content,
+    and changes ccl-tui cannot replay (changes outside the session's directory or in build output ignored)."""
+    out: list[Edit] = []
     for call in view.calls:
-        if not call.is_patch or call.ok is not True:
+        if call.is_patch:
+            if call.ok is True:
+                out.append(Edit(call.first.seq, ref=_patch_ref(call, cwd)))
             continue
-        text: str | None = None
-        truncated = False
-        if call.call is not None and call.call.tool == "apply_patch" and "*** Begin Patch" in call.call.text:
-            text, truncated = call.call.text, call.call.truncated
-        changes = next((e.data["changes"] for e in call.results
-                        if e.kind == K.PATCH_APPLY and isinstance(e.data.get("changes"), dict)), None)  # fmt: skip
-        refs.append(PatchRef(call.first.seq, call.evidence_seq, call.call_id, text, truncated, changes))
-    return refs
+        cmd = call.command
+        if not cmd or call.denial is not None or call.exit_code is None:
+            continue
+        fx = shell_effects(cmd)
+        if not fx.writes and not fx.changes:
+            continue
+        call_dir = _call_dir(call)
+        writes: list[tuple[str, str, bool]] = []
+        gaps: list[str] = []
+        for w in fx.writes:
+            rel, where = _resolve(w.path, w.base, call_dir, cwd)
+            if where == "outside" or (rel is not None and ignorable(rel)):
+                continue
+            if rel is None:
+                gaps.append(f"a shell write to {clean_line(w.path, 80)!r} outside the session's directory")
+            elif call.ok is not True and not w.leading:
+                gaps.append(f"a shell write to {rel} in a command that failed (it may not have run)")
+            else:
+                writes.append((rel, w.content, w.append))
+        for c in fx.changes:
+            if c.known_paths:
+                spots = [_resolve(p, c.base, call_dir, cwd) for p in c.paths]
+                if all(where == "outside" or (rel is not None and ignorable(rel)) for rel, where in spots):
+                    continue
+            gaps.append(clean_line(c.what, 80))
+        if writes:
+            ref = PatchRef(call.first.seq, call.evidence_seq, call.call_id, None, False, None, writes=writes,
+                           what="shell write")  # fmt: skip
+            out.append(Edit(call.first.seq, ref=ref))
+        if gaps:
+            shown = clean_line(cmd, 100)
+            out.append(Edit(call.first.seq, gap=f"{', '.join(dict.fromkeys(gaps))} (`{shown}` at event"
+                                                f" {call.evidence_seq})"))  # fmt: skip
+    return out
+
+
+def _same_check(call: Call, key: str, workdir: str | None, cwd: str | None) -> bool:
+    if not call.command or call.is_patch or call.denial is not None or norm_command(call.command) != key:
+        return False
+    return workdir_rel(_call_dir(call), cwd) == workdir_rel(workdir, cwd)
+
+
+def _runs(view: SessionView, verifier: Check, start_seq: int, edits: list[Edit], cwd: str | None
+          ) -> tuple[list[contract.Run], contract.Run | None]:  # fmt: skip
+    """The finished runs of the verifier command in exactly the start state (no edit between them and the
+    start), and the first passing run after edits."""
+    key = norm_command(verifier.command)
+    seqs = sorted(e.call_seq for e in edits)
+
+    def version(seq: int) -> int:
+        return bisect.bisect_left(seqs, seq)
+
+    at = version(start_seq)
+    same = [c for c in view.calls if _same_check(c, key, verifier.workdir, cwd) and c.exit_code is not None]
+    start = [contract.Run(c.evidence_seq, c.exit_code) for c in same if version(c.first.seq) == at]
+    later = next((contract.Run(c.evidence_seq, c.exit_code) for c in same
+                  if c.first.seq > start_seq and c.exit_code == 0 and version(c.first.seq) != at), None)  # fmt: skip
+    return start, later
+
+
+def tool_versions(view: SessionView, cli_version: str | None) -> dict[str, str]:
+    """Tool versions the session showed (``node --version``…) and the Codex CLI's own."""
+    out: dict[str, str] = {}
+    for call in view.calls:
+        if call.ok is True and call.command:
+            found = contract.version_from(call.command, call.output)
+            if found is not None:
+                out.setdefault(found[0], found[1])
+    if cli_version:
+        out["codex_cli"] = clean_line(cli_version, 40)
+    return out
 
 
 def _prompts(view: SessionView, start_seq: int, signal: Signal) -> list[tuple[str, str]]:
@@ -159,8 +300,13 @@ def _choose_failing(view: SessionView, signal: Signal, anchor: Call | None) -> _
                        "re-runs the check that failed in the signal's turn")  # fmt: skip
     later_ok = [c for c in view.calls if _is_check(c) and c.ok is True and c.first.seq > signal.seq]
     if later_ok:
-        return _Choice(later_ok[0], None, later_ok[0], "later-success-check",
-                       "no failing check was recorded; uses the session's own success check after the signal")
+        return _Choice(
+            later_ok[0],
+            None,
+            later_ok[0],
+            "later-success-check",
+            "no failing check was recorded; uses the session's own success check after the signal",
+        )
     return None
 
 
@@ -184,11 +330,16 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
     view = SessionView(session.id, events, session.origin)
     calls = view.calls
     keep_green = signal.kind in DELIGHT_KINDS
-    choice = None if keep_green else _choose_failing(view, signal, anchor_call(view, signal))
+    anchor = None if keep_green else anchor_call(view, signal)
+    choice = None if keep_green else _choose_failing(view, signal, anchor)
     if choice is None:
         choice = _choose_last_success(view, signal, keep_green)
     verifier, failing, success, strategy, reason = (
-        choice.verifier, choice.failing, choice.success, choice.strategy, choice.reason
+        choice.verifier,
+        choice.failing,
+        choice.success,
+        choice.strategy,
+        choice.reason,
     )
     anchor_seq = signal.seq
 
@@ -211,19 +362,49 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
     else:
         reason += f" passed at event {check.seq}"
 
-    patches = patch_refs(view)
+    edits = session_edits(view, session.cwd)
+    patches = [e.ref for e in edits if e.ref is not None]
     setup = [p for p in patches if p.call_seq < start_seq]
+    start_gaps = [e.gap for e in edits if e.gap is not None and e.call_seq < start_seq]
     solution: list[PatchRef] = []
+    solution_gaps: list[str] = []
     if success is None:
         solution_reason = "the session never got past the failure"
     else:
-        solution = [p for p in patches if start_seq <= p.call_seq < success.first.seq]
+        # strictly after the start: a verifier that writes files itself re-writes them when it runs
+        solution = [p for p in patches if start_seq < p.call_seq < success.first.seq]
+        solution_gaps = [e.gap for e in edits if e.gap is not None and start_seq < e.call_seq < success.first.seq]
         if solution:
-            solution_reason = (f"{len(solution)} edit(s) the agent applied after event {start_seq} until the check"
+            solution_reason = (f"{len(solution)} edit(s) the agent made after event {start_seq} until the check"
                                f" passed at event {success.evidence_seq}")  # fmt: skip
         else:
             solution_reason = (f"the check passed again at event {success.evidence_seq} without file edits"
                                " (the session changed the command or the environment, not the code)")  # fmt: skip
+        if solution_gaps:
+            solution_reason += f"; also changed files in ways ccl-tui cannot replay: {'; '.join(solution_gaps[:2])}"
+    start_runs, later_pass = _runs(view, check, start_seq, edits, session.cwd)
+    start_state = sum(1 for e in edits if e.call_seq < start_seq)
+    planned = KEEP_GREEN if keep_green else FIX
+    portable = portable_command(clean(check.command), session.cwd)
+    host = contract.host_dependency(portable, workdir_rel(check.workdir, session.cwd))
+    fail_run = contract.Run(check.seq, check.exit_code) if failing is not None else None
+    success_run = contract.Run(success.evidence_seq, 0) if success is not None else None
+    recorded_network = contract.network_failure(
+        *(c.output for c in (failing, anchor) if c is not None and c.ok is False)
+    )
+    verdict = contract.classify(
+        planned=planned, command=check.command, host_reason=host, start_runs=start_runs, start_gaps=start_gaps,
+        strategy=strategy, later_pass=later_pass, failure=fail_run, solution_complete=not solution_gaps,
+        has_solution_edits=bool(solution), success=success_run, network_failure=recorded_network,
+        success_command=success.command if success is not None else None,
+    )  # fmt: skip
+
+    failure = check_of(failing) if failing is not None else None
+    if failure is None and verdict.cls == contract.PROVEN_FIX:  # e.g. a delight turn that began with a failing run
+        recorded = next((c for c in calls if c.evidence_seq == verdict.recorded_seq), None)
+        failure = check_of(recorded) if recorded is not None else None
+    # The friction's condition: a recorded failure (of the check, else of the signal's own call) without network.
+    network = contract.network_failure(*(c.output for c in (failure, anchor) if c is not None and c.ok is False))
 
     touched: list[str] = []
     for call in calls:
@@ -231,7 +412,7 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
             if e is not None:
                 touched.extend(str(f) for f in e.data.get("files", []) if isinstance(f, str))
     return TaskPlan(
-        flavour=KEEP_GREEN if keep_green else FIX,
+        flavour=planned,
         session_id=session.id,
         signal_kind=str(signal.kind),
         signal_seq=signal.seq,
@@ -247,13 +428,21 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
         verifier_reason=reason,
         verifier_strategy=strategy,
         start_seq=start_seq,
-        failure=check_of(failing) if failing is not None else None,
+        failure=failure,
         success=check_of(success) if success is not None else None,
         setup_patches=setup,
         solution_patches=solution,
         solution_reason=solution_reason,
         programs=sorted({c.program for c in calls if c.program}),
         touched_files=sorted(set(touched))[:500],
+        start_runs=start_runs,
+        start_state=start_state,
+        later_pass=later_pass,
+        start_gaps=start_gaps,
+        solution_gaps=solution_gaps,
+        network_failure=network,
+        tool_versions=tool_versions(view, session.cli_version),
+        contract=verdict,
     )
 
 

@@ -9,6 +9,7 @@ recognised, and its visible part would leak. Every excerpt of session text in cc
 from __future__ import annotations
 
 from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.cut import shorten
 from ccl_tui.text.redact import redact
 
 
@@ -23,5 +24,5 @@ def clean(text: str | None, limit: int | None = None) -> str:
 
 
 def clean_line(text: str | None, limit: int = 300) -> str:
-    """:func:`clean` on one line: newlines and tabs become spaces."""
-    return " ".join(clean(text).split())[:limit]
+    """:func:`clean` on one line: newlines and tabs become spaces; a longer line is cut at a word boundary."""
+    return shorten(" ".join(clean(text).split()), limit)

@@ -182,12 +182,7 @@ def _is_placeholder(value: str) -> bool:
     if _MASK.fullmatch(v) or "***" in v or "..." in v or "…" in v or "••" in v:
         return True
     lv = v.lower()
-    if (
-        lv in _PLACEHOLDER_WORDS
-        or lv.startswith("your")
-        or lv.endswith(("_here", "-here"))
-        or "redacted" in lv
-    ):
+    if lv in _PLACEHOLDER_WORDS or lv.startswith("your") or lv.endswith(("_here", "-here")) or "redacted" in lv:
         return True
     return bool(_UPPER_SNAKE.fullmatch(v) or _TEMPLATE.search(v))
 
@@ -270,9 +265,7 @@ _FORMAT_RULES: list[tuple[tuple[str, ...], re.Pattern[str], dict[str, str], Call
     ),
     (
         ("hooks.slack.com",),
-        re.compile(
-            r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>T[A-Za-z0-9]+/[A-Za-z0-9/_-]{8,})"
-        ),
+        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>T[A-Za-z0-9]+/[A-Za-z0-9/_-]{8,})"),
         {"v": "slack-webhook"},
         None,
     ),
@@ -337,10 +330,7 @@ _PREFIXED_RULES: list[tuple[re.Pattern[str], str]] = [
         (_prefixed(f"dp.{t}.", r"[A-Za-z0-9_.-]{40,256}"), "doppler-token")
         for t in ("st", "sa", "ct", "pt", "scim", "audit")
     ),
-    *(
-        (_prefixed(f"pscale_{t}_", r"[A-Za-z0-9_.-]{32,64}"), "planetscale-token")
-        for t in ("tkn", "pw", "oauth")
-    ),
+    *((_prefixed(f"pscale_{t}_", r"[A-Za-z0-9_.-]{32,64}"), "planetscale-token") for t in ("tkn", "pw", "oauth")),
     (_prefixed("ATATT3", r"[A-Za-z0-9_=-]{100,1024}"), "atlassian-token"),
     (_prefixed("sntrys_", r"eyJ[A-Za-z0-9+/=_-]{50,1024}"), "sentry-token"),
     (_prefixed("sntryu_", r"[a-f0-9]{64}"), "sentry-token"),
@@ -705,9 +695,7 @@ def _scan_connection_strings(text: str, low: str) -> Iterator[_Candidate]:
             lo = max(0, m.start() - 300)  # bounded look-back: linear on a huge single line
             line_start = text.rfind("\n", lo, m.start()) + 1 or lo
             before = text[line_start : m.start()].rstrip(" \t")
-            after_semicolon = (
-                text[e : e + 1] == ";" and _CONN_KEYS.search(low, line_start, m.start()) is not None
-            )
+            after_semicolon = text[e : e + 1] == ";" and _CONN_KEYS.search(low, line_start, m.start()) is not None
             if not (before.endswith(";") or after_semicolon):
                 continue
             value = text[s:e]
@@ -730,9 +718,7 @@ _PROSE_VERB = (
     r"(?:[\"'`](?P<q>[^\"'`\n]{3,128})[\"'`]|(?P<u>[^\s\"'`]{3,128}))"
 )
 _PROSE_WORDS_SECRET = ("password", "passphrase", "passwd", "passcode", "token", "api key", "apikey", "secret")
-_PROSE_HITS = tuple(
-    re.compile(kw + rf"(?<![a-z0-9_.-].{{{len(kw)}}})" + _PROSE_VERB) for kw in _PROSE_WORDS_SECRET
-)
+_PROSE_HITS = tuple(re.compile(kw + rf"(?<![a-z0-9_.-].{{{len(kw)}}})" + _PROSE_VERB) for kw in _PROSE_WORDS_SECRET)
 _PROSE_STOP = frozenset(
     {
         "not", "none", "null", "empty", "missing", "wrong", "incorrect", "invalid", "required", "optional",
@@ -835,12 +821,7 @@ def _scan_cli(text: str, low: str) -> Iterator[_Candidate]:
             for m in pattern.finditer(text):
                 before = text[m.start() - 1] if m.start() else " "
                 user, v = m.group("user"), m.group("v")
-                if (
-                    not before.isspace()
-                    or _is_placeholder(v)
-                    or v == user
-                    or (user.isdigit() and v.isdigit())
-                ):
+                if not before.isspace() or _is_placeholder(v) or v == user or (user.isdigit() and v.isdigit()):
                     continue
                 yield m.start("v"), m.end("v"), "basic-auth", _P_CONTEXT
     for needle, pattern in _CLI_PASSWORDS:
@@ -861,9 +842,7 @@ _ASSIGN_HITS = tuple(
     re.compile(kw + r"(?P<rest>[a-z0-9_.-]{0,64})(?P<close>\\?[\"']?\]?)[ \t]*(?P<sep>:=|[:=](?![=>:]))")
     for kw in _KEYWORDS
 )
-_FLAG_HIT = re.compile(
-    r"--(?=[a-z])[a-z0-9_.-]{0,40}?(?:" + "|".join(_KEYWORDS) + r")[a-z0-9_.-]{0,40}(?P<sep>[ \t]+)"
-)
+_FLAG_HIT = re.compile(r"--(?=[a-z])[a-z0-9_.-]{0,40}?(?:" + "|".join(_KEYWORDS) + r")[a-z0-9_.-]{0,40}(?P<sep>[ \t]+)")
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _LINE_PREFIX_CHARS = frozenset(" \t-*>#<+\"'|")
 
@@ -1081,9 +1060,7 @@ def _code_reference(value: str, text: str, end: int, spaced: bool) -> bool:
     if nxt and nxt in "([.":
         return True
     if nxt and nxt in "\"'" and not (len(value) >= 12 and _random_enough(value) and _looks_random(value)):
-        return (
-            True  # f"...", r'...': a string prefix; but a generated key closing an outer quote is a literal
-        )
+        return True  # f"...", r'...': a string prefix; but a generated key closing an outer quote is a literal
     if nxt and nxt in "),:" and (_IDENT.fullmatch(value) or _SNAKE_IDENT.fullmatch(value)):
         return True  # f(password=pw), f(token=s3_token), {token: tok}
     if _DOTTED.fullmatch(value):  # creds.secret_key, process.env.TOKEN, settings.X
@@ -1095,12 +1072,7 @@ def _code_reference(value: str, text: str, end: int, spaced: bool) -> bool:
 
 def _plausible_value(value: str, name: str, kind: str) -> bool:
     """Whether a literal assigned to a secret-looking name is worth redacting (also used by redact_obj)."""
-    if (
-        len(value) < 3
-        or _is_placeholder(value)
-        or _SMALL_NUMBER.fullmatch(value)
-        or _names_itself(value, name)
-    ):
+    if len(value) < 3 or _is_placeholder(value) or _SMALL_NUMBER.fullmatch(value) or _names_itself(value, name):
         return False
     if kind == "env-secret" and _LOWER_IDENT.fullmatch(value):
         return False  # token="failed-to-connect", api_key=resolved_key: names, not credentials

@@ -145,24 +145,25 @@ class CclApp(App[None]):
             then()
 
     @work(group="task", exit_on_error=False)
-    async def write_task(self, issue_id: str) -> None:
-        """One key writes the Harbor task for an issue and tells the user where it is."""
+    async def write_task(self, issue_id: str, label: str | None = None) -> None:
+        """One key writes the Harbor task for an issue and tells the user what it wrote and where."""
         self.notify(f"writing the Harbor task for {issue_id}…", timeout=2, markup=False)
         result = await self.hub.write_task(issue_id)
-        self._announce_task(result)
+        self._announce_task(result, label or f"the task of issue {issue_id}")
 
     @work(group="task", exit_on_error=False)
-    async def write_task_for_signal(self, session_id: str, seq: int) -> None:
+    async def write_task_for_signal(self, session_id: str, seq: int, label: str | None = None) -> None:
         self.notify(f"writing the Harbor task for event #{seq}…", timeout=2, markup=False)
         result = await self.hub.write_task_for_signal(session_id, seq)
-        self._announce_task(result)
+        self._announce_task(result, label or f"the task of the signal at event #{seq}")
 
-    def _announce_task(self, result: object) -> None:
+    def _announce_task(self, result: object, label: str) -> None:
         path = getattr(result, "path", result)
         note = ""
         if getattr(result, "needs_repository", False):
             note = f"\nneeds the repository: {getattr(result, 'reason', '')}"
-        self.notify(f"Harbor task written to {path}{note}", title="task ready", markup=False, timeout=8)
+        self.notify(f"{label[:1].upper()}{label[1:]}: written to {path}{note}", title="task ready", markup=False,
+                    timeout=8)  # fmt: skip
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -61,6 +61,7 @@ class Source:
     note: str | None = None
     fresh_db: bool = False  # start from an empty database (the guided demo shows loading live)
     jobs: tuple[Path, ...] = ()  # Harbor job folders imported after loading (the demo corpus ships two runs)
+    generated: bool = False  # the bundled demo corpus (generated sessions), not the user's own logs
 
 
 def _remove_db(db: Path) -> None:
@@ -326,6 +327,31 @@ class Hub:
         from ccl_tui.tasks.api import write_task_for_issue
 
         return await write_task_for_issue(self.store, issue_id, force=force)
+
+    async def demo_task(self, issues: list[Any], look: int = 10) -> tuple[Any, Any, list[tuple[Any, str]]]:
+        """The demo's task: the highest-ranked of the first ``look`` issues whose task is a proven fix (planned
+        first, without writing), written; else the top issue's. Returns (issue, TaskResult, passed over: the
+        higher-ranked issues with why their task is not a proven fix)."""
+        from ccl_tui.tasks import contract
+        from ccl_tui.tasks.api import plan_for_issue, write_task_for_issue
+        from ccl_tui.tasks.model import TaskError
+
+        passed: list[tuple[Any, str]] = []
+        chosen = issues[0]
+        for issue in issues[:look]:
+            try:
+                plan = await plan_for_issue(self.store, issue)
+            except TaskError as exc:
+                passed.append((issue, str(exc)))
+                continue
+            c = plan.contract
+            if c is not None and c.cls == contract.PROVEN_FIX:
+                chosen = issue
+                break
+            passed.append((issue, f"{c.label()}: {c.reason}" if c is not None else "no contract"))
+        else:
+            passed = []
+        return chosen, await write_task_for_issue(self.store, chosen.id, force=True), passed
 
     async def write_task_for_signal(self, session_id: str, seq: int) -> Any:
         from ccl_tui.tasks.api import write_task_for_signal

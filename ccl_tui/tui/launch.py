@@ -36,7 +36,7 @@ def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = Fa
     if demo:
         corpus = demo_corpus()
         return Source((corpus,), Path(db) if db else demo_db(), note=None, fresh_db=db is None,
-                      jobs=demo_jobs(corpus))  # fmt: skip
+                      jobs=demo_jobs(corpus), generated=True)  # fmt: skip
     home = codex_home()
     if has_rollouts(home):
         return Source((home,), Path(db) if db else default_db())
@@ -45,6 +45,7 @@ def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = Fa
         (corpus,),
         Path(db) if db else demo_db(),
         jobs=demo_jobs(corpus),
-        note=f"No Codex sessions found in {home}: showing the bundled demo corpus (500 generated sessions). "
-        "Point ccl-tui at your own logs with --sessions PATH or CODEX_HOME.",
+        generated=True,
+        note=f"No Codex sessions found in {home}: showing the bundled demo corpus (505 generated sessions of"
+        " fictional projects, in Codex's format). Point ccl-tui at your own logs with --sessions PATH or CODEX_HOME.",
     )

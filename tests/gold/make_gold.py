@@ -158,17 +158,43 @@ def dn_guardian_and_policy_refusals() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-02T12:00:00", era="B", cli_version="0.58.0")
     r.user("clean the build folders")
     cid = r.call_id()
-    r.add("response_item", {"type": "function_call", "name": "shell_command", "call_id": cid,
-                            "arguments": json.dumps({"command": "rm -rf build dist", "workdir": r.cwd})})
-    r.add("response_item", {"type": "function_call_output", "call_id": cid, "output":
-                            "This action was rejected due to unacceptable risk.\nReason: deletes files outside the "
-                            "workspace\nThe agent must stop and request user input."})
+    r.add(
+        "response_item",
+        {
+            "type": "function_call",
+            "name": "shell_command",
+            "call_id": cid,
+            "arguments": json.dumps({"command": "rm -rf build dist", "workdir": r.cwd}),
+        },
+    )
+    r.add(
+        "response_item",
+        {
+            "type": "function_call_output",
+            "call_id": cid,
+            "output": "This action was rejected due to unacceptable risk.\nReason: deletes files outside the "
+            "workspace\nThe agent must stop and request user input.",
+        },
+    )
     guardian = r.last_line
     cid = r.call_id()
-    r.add("response_item", {"type": "function_call", "name": "shell_command", "call_id": cid,
-                            "arguments": json.dumps({"command": "git push --force", "workdir": r.cwd})})
-    r.add("response_item", {"type": "function_call_output", "call_id": cid,
-                            "output": "`/bin/bash -lc 'git push --force'` rejected: blocked by policy"})
+    r.add(
+        "response_item",
+        {
+            "type": "function_call",
+            "name": "shell_command",
+            "call_id": cid,
+            "arguments": json.dumps({"command": "git push --force", "workdir": r.cwd}),
+        },
+    )
+    r.add(
+        "response_item",
+        {
+            "type": "function_call_output",
+            "call_id": cid,
+            "output": "`/bin/bash -lc 'git push --force'` rejected: blocked by policy",
+        },
+    )
     return r, [("denial", guardian), ("denial", r.last_line)]
 
 
@@ -189,12 +215,31 @@ def aw_escalated_call_waited_eight_minutes() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-02T14:00:00", era="B", cli_version="0.58.0")
     r.user("deploy the preview")
     cid = r.call_id()
-    r.add("response_item", {"type": "function_call", "name": "shell", "call_id": cid, "arguments": json.dumps(
-        {"command": ["bash", "-lc", "npm run deploy:preview"], "workdir": r.cwd, "with_escalated_permissions": True,
-         "justification": "needs network"})})
+    r.add(
+        "response_item",
+        {
+            "type": "function_call",
+            "name": "shell",
+            "call_id": cid,
+            "arguments": json.dumps(
+                {
+                    "command": ["bash", "-lc", "npm run deploy:preview"],
+                    "workdir": r.cwd,
+                    "with_escalated_permissions": True,
+                    "justification": "needs network",
+                }
+            ),
+        },
+    )
     r.tick(480)
-    r.add("response_item", {"type": "function_call_output", "call_id": cid, "output": json.dumps(
-        {"output": "deployed\n", "metadata": {"exit_code": 0, "duration_seconds": 6.2}})})
+    r.add(
+        "response_item",
+        {
+            "type": "function_call_output",
+            "call_id": cid,
+            "output": json.dumps({"output": "deployed\n", "metadata": {"exit_code": 0, "duration_seconds": 6.2}}),
+        },
+    )
     return r, [("approval_wait", r.last_line)]
 
 
@@ -203,11 +248,26 @@ def aw_long_command_is_not_a_wait() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-02T15:00:00", era="B", cli_version="0.58.0")
     r.user("run the full test suite")
     cid = r.call_id()
-    r.add("response_item", {"type": "function_call", "name": "shell", "call_id": cid, "arguments": json.dumps(
-        {"command": ["bash", "-lc", "pytest -q"], "workdir": r.cwd})})
+    r.add(
+        "response_item",
+        {
+            "type": "function_call",
+            "name": "shell",
+            "call_id": cid,
+            "arguments": json.dumps({"command": ["bash", "-lc", "pytest -q"], "workdir": r.cwd}),
+        },
+    )
     r.tick(600)
-    r.add("response_item", {"type": "function_call_output", "call_id": cid, "output": json.dumps(
-        {"output": "812 passed in 598.1s\n", "metadata": {"exit_code": 0, "duration_seconds": 598.4}})})
+    r.add(
+        "response_item",
+        {
+            "type": "function_call_output",
+            "call_id": cid,
+            "output": json.dumps(
+                {"output": "812 passed in 598.1s\n", "metadata": {"exit_code": 0, "duration_seconds": 598.4}}
+            ),
+        },
+    )
     return r, []
 
 
@@ -241,12 +301,27 @@ def _redacted(r: Rollout) -> None:
     r.add("event_msg", {"type": "user_message", "message": "[REDACTED_TEXT len=40 sha=1a2b3c4d]", "images": []})
     for _ in range(3):
         cid = r.call_id()
-        r.add("response_item", {"type": "function_call", "name": "mcp__docs__search", "call_id": cid,
-                                "arguments": "[REDACTED_ARGUMENTS len=20 sha=5e6f7a8b]"})
-        r.add("response_item", {"type": "function_call_output", "call_id": cid,
-                                "output": "[REDACTED_OUTPUT len=400 sha=9c0d1e2f]"})
-    r.add("response_item", {"type": "message", "role": "assistant",
-                            "content": [{"type": "output_text", "text": "[REDACTED_TEXT len=90 sha=3a4b5c6d]"}]})
+        r.add(
+            "response_item",
+            {
+                "type": "function_call",
+                "name": "mcp__docs__search",
+                "call_id": cid,
+                "arguments": "[REDACTED_ARGUMENTS len=20 sha=5e6f7a8b]",
+            },
+        )
+        r.add(
+            "response_item",
+            {"type": "function_call_output", "call_id": cid, "output": "[REDACTED_OUTPUT len=400 sha=9c0d1e2f]"},
+        )
+    r.add(
+        "response_item",
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "[REDACTED_TEXT len=90 sha=3a4b5c6d]"}],
+        },
+    )
 
 
 @case(["unverifiable", "zero_denials", "fast_completion", "first_attempt_success", "positive_feedback"])
@@ -317,7 +392,9 @@ def pa_context_mismatch_era_c() -> tuple[Rollout, list]:
     r.patch("src/billing/invoices.py", ok=False, old="    total = sum(lines)")
     failed = r.last_line - 1  # patch_apply_end
     r.exec("sed -n '1,80p' src/billing/invoices.py", "def invoice_total(lines):\n    return sum(lines)\n", 0)
-    r.patch("src/billing/invoices.py", ok=True, old="    return sum(lines)", new="    return sum(l.amount for l in lines)")
+    r.patch(
+        "src/billing/invoices.py", ok=True, old="    return sum(lines)", new="    return sum(l.amount for l in lines)"
+    )
     return r, [("patch_failure", failed)]
 
 
@@ -392,8 +469,15 @@ def in_interrupted_during_command() -> tuple[Rollout, list]:
     r = Rollout(start="2026-10-07T09:00:00")
     r.user("run the full test suite")
     cid = r.call_id()
-    r.add("response_item", {"type": "function_call", "name": "exec_command", "call_id": cid,
-                            "arguments": json.dumps({"cmd": "npm test", "workdir": r.cwd})})
+    r.add(
+        "response_item",
+        {
+            "type": "function_call",
+            "name": "exec_command",
+            "call_id": cid,
+            "arguments": json.dumps({"cmd": "npm test", "workdir": r.cwd}),
+        },
+    )
     r.tick(40)
     r.abort("interrupted")
     return r, [("interrupt", r.last_line)]

@@ -70,7 +70,9 @@ class ClustersScreen(Screen[None]):
         c = self._clusters[row]
         text = Text()
         if c.summary:
-            text.append(terminal_safe(c.summary) + (" (model-derived)" if c.model_derived else "") + "\n", style="italic")
+            text.append(
+                terminal_safe(c.summary) + (" (model-derived)" if c.model_derived else "") + "\n", style="italic"
+            )
         text.append("members: ", style="bold")
         text.append("; ".join(f"#{i.rank} {terminal_safe(i.title)} ({i.impact.sessions} sessions)" for i in c.members))
         self.query_one("#clusters-members", Static).update(text)

@@ -18,8 +18,10 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Static, TextArea, Tree
 
 from ccl_tui.issues.model import Issue
+from ccl_tui.results.model import REFERENCE_AGENTS
 from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS
 from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.text.cut import shorten
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import BarChart, LoadStatus, StatCard, bar
 from ccl_tui.tui.widgets.flow import FlowDiagram
@@ -79,15 +81,26 @@ class DemoScreen(Screen[None]):
                     yield StatCard(id="p-minutes")
                     yield StatCard(id="p-tokens")
                 yield Static("", id="p-top", markup=False)
-                yield BarChart("the failures that cost the most (sessions affected)", id="p-chart", classes="friction",
-                               label_width=56, show_share=False)
+                yield BarChart(
+                    "costliest failures by impact (sessions x severity x cost x recency)",
+                    id="p-chart",
+                    classes="friction",
+                    label_width=62,
+                    show_share=False,
+                )
             with Vertical(id="stage-1"):
                 yield StageTitle("The closed loop: from a session log to a measured fix", markup=False)
                 yield Lead("ccl-tui reads what Codex already writes and closes the loop, end to end, offline.",
                            markup=False)  # fmt: skip
                 yield FlowDiagram(id="flow")
             with VerticalScroll(id="stage-2"):
-                yield StageTitle("Data: real Codex rollouts, read as they load", markup=False)
+                generated = getattr(self.app.hub.source, "generated", False)  # type: ignore[attr-defined]
+                yield StageTitle(
+                    "Data: generated sessions in Codex's real on-disk format, read as they load"
+                    if generated
+                    else "Data: your Codex sessions, read as they load",
+                    markup=False,
+                )
                 yield LoadStatus(id="d-load")
                 with Horizontal(classes="cards"):
                     yield StatCard(id="d-sessions")
@@ -110,7 +123,7 @@ class DemoScreen(Screen[None]):
                 yield table
                 yield ScoreBreakdown(id="i-score")
             with Vertical(id="stage-5"):
-                yield StageTitle("Harbor task: the top issue as an executable eval", markup=False)
+                yield StageTitle("Harbor task: a top issue as an eval that measures", markup=False)
                 yield Static("", id="t-path", markup=False)
                 with Horizontal(id="t-body"):
                     yield Tree("task", id="t-tree")
@@ -149,11 +162,22 @@ class DemoScreen(Screen[None]):
         self.show_stage(0)
 
     # ------------------------------------------------------------------ navigation
+    NARROW = 100  # below this width the stage bar names only the current stage (the others keep their number)
+
+    def _label_nav(self) -> None:
+        narrow = self.size.width < self.NARROW
+        for i, name in enumerate(STAGES):
+            pill = self.query_one(f"#nav-{i}", Static)
+            pill.set_class(i == self.stage, "-current")
+            pill.update(f" {i + 1} {name} " if i == self.stage or not narrow else f" {i + 1} ")
+
+    def on_resize(self) -> None:
+        self._label_nav()
+
     def show_stage(self, index: int) -> None:
         self.stage = max(0, min(len(STAGES) - 1, index))
         self.query_one(ContentSwitcher).current = f"stage-{self.stage}"
-        for i in range(len(STAGES)):
-            self.query_one(f"#nav-{i}", Static).set_class(i == self.stage, "-current")
+        self._label_nav()
         self.sub_title = f"stage {self.stage + 1}/{len(STAGES)}: {STAGES[self.stage]}"
         hint = "ENTER / → next   ·   ← back   ·   1-7 jump   ·   ctrl+t theme   ·   esc triage   ·   q quit"
         if self.auto:
@@ -219,7 +243,9 @@ class DemoScreen(Screen[None]):
     async def _fill_problem(self, hub) -> None:  # type: ignore[no-untyped-def]
         ov = await hub.overview()
         issues = await hub.issues()
-        self.query_one("#p-share", StatCard).show(pct(ov.friction_share), f"of {ov.user_sessions} user sessions hit friction")
+        self.query_one("#p-share", StatCard).show(
+            pct(ov.friction_share), f"of {ov.user_sessions} user sessions hit friction"
+        )
         self.query_one("#p-turns", StatCard).show(f"{ov.turns_lost:,}", "extra prompts spent recovering")
         self.query_one("#p-minutes", StatCard).show(f"{ov.minutes_lost / 60:,.1f} h", "spent until failures cleared")
         self.query_one("#p-tokens", StatCard).show(f"{ov.tokens_lost / 1e6:,.0f}M", "tokens spent on failures")
@@ -228,16 +254,21 @@ class DemoScreen(Screen[None]):
             i = issues[0]
             top.append("most costly failure: ", style="bold")
             top.append(terminal_safe(i.title), style="bold red")
-            top.append(terminal_safe(f" in {i.impact.sessions} sessions across {len(i.repos)} repos: {', '.join(i.repos)}"))
+            top.append(
+                terminal_safe(f" in {i.impact.sessions} sessions across {len(i.repos)} repos: {', '.join(i.repos)}")
+            )
         self.query_one("#p-top", Static).update(top)
-        self.query_one("#p-chart", BarChart).set_data([(i.title, i.impact.sessions) for i in issues[:6]])
+        # One measure, sorted by it: impact (the rank), with the sessions it hit in the label.
+        self.query_one("#p-chart", BarChart).set_data(
+            [(f"{terminal_safe(i.title)} · {i.impact.sessions} sessions", round(i.impact.impact)) for i in issues[:6]]
+        )
 
     async def _fill_data(self, hub) -> None:  # type: ignore[no-untyped-def]
         ov = await hub.overview()
         st = hub.state
         self.query_one("#d-sessions", StatCard).show(f"{ov.sessions:,}", "sessions")
         self.query_one("#d-events", StatCard).show(f"{ov.events:,}", "events on the trace spine")
-        self.query_one("#d-repos", StatCard).show(f"{len(ov.repos)}", "repositories")
+        self.query_one("#d-repos", StatCard).show(f"{len(ov.repos)}", "repos")
         span = f"{(ov.first_session or '?')[:10]} → {(ov.last_session or '?')[:10]}"
         self.query_one("#d-span", StatCard).show(span, "date span")
         rate = st.progress.events_per_s
@@ -287,16 +318,30 @@ class DemoScreen(Screen[None]):
         if not issues:
             path_w.update("no issues to turn into a task yet")
             return
-        top = issues[0]
-        path_w.update(f"writing the Harbor task for #1 {top.title} …")
+        path_w.update(f"writing the Harbor task for #1 {issues[0].title} …")
         try:
-            result = await hub.write_task(top.id)
+            chosen, result, passed = await hub.demo_task(issues)
         except Exception as exc:  # shown, never fatal: the demo goes on
             path_w.update(Text(f"could not write the task: {type(exc).__name__}: {exc}", style="red"))
             return
         task_dir = Path(result.path)
-        note = f"   ({result.reason})" if getattr(result, "needs_repository", False) else ""
-        path_w.update(Text.assemble(("task written to ", "bold"), str(task_dir), note))
+        text = Text()
+        contract = getattr(result, "contract", None)
+        text.append(f"#{chosen.rank} {terminal_safe(chosen.title)}: ", style="bold")
+        if contract is not None:
+            style = "green" if contract.cls == "proven-fix" else "yellow"
+            text.append(contract.label(), style=f"bold {style}")
+            text.append(f", {terminal_safe(contract.reason)}")
+        for issue, why in passed[:2]:  # higher-ranked issues whose task would not measure a fix, and why
+            first = terminal_safe(why).split(". ")[0].split("; it ")[0]
+            text.append(f"\n  #{issue.rank} passed over: {shorten(first, max(self.size.width - 24, 30))}", style="dim")
+        if len(passed) > 2:
+            text.append(f"\n  (+{len(passed) - 2} more passed over)", style="dim")
+        text.append("\ntask written to ", style="bold")
+        text.append(str(task_dir))
+        if getattr(result, "needs_repository", False):
+            text.append(f"   ({result.reason})")
+        path_w.update(text)
         tree = self.query_one("#t-tree", Tree)
         tree.clear()
         tree.root.set_label(Text(task_dir.name))
@@ -311,15 +356,19 @@ class DemoScreen(Screen[None]):
         self.query_one("#t-instruction", TextArea).load_text(await hub.task_text(task_dir, "instruction.md"))
         self.query_one("#t-toml", TextArea).load_text(await hub.task_text(task_dir, "task.toml"))
 
-    @staticmethod
-    def _before_after(text: Text, split: str, before: float, n_before: int, after: float, n_after: int) -> None:
+    def _bar_room(self, label_width: int) -> int:
+        """Bar length for a line that starts with ``label_width`` columns: 30, less on a narrow terminal."""
+        return max(6, min(30, self.size.width - label_width - 8))
+
+    def _before_after(self, text: Text, split: str, before: float, n_before: int, after: float, n_after: int) -> None:
         b = f"before {split}: {pct(before):>4} of {n_before} sessions at risk"
         a = f"from   {split}: {pct(after):>4} of {n_after} sessions at risk"
         width = max(len(b), len(a)) + 2
+        room = self._bar_room(width)
         text.append(f"\n  {b:<{width}}")
-        text.append(bar(before, max(before, 1e-9), 30), style="red")
+        text.append(bar(before, max(before, 1e-9), room), style="red")
         text.append(f"\n  {a:<{width}}")
-        text.append(bar(after, max(before, 1e-9), 30) or "▏", style="green")
+        text.append(bar(after, max(before, 1e-9), room) or "▏", style="green")
 
     async def _fill_closing(self, hub) -> None:  # type: ignore[no-untyped-def]
         ov = await hub.overview()
@@ -350,20 +399,40 @@ class DemoScreen(Screen[None]):
             text.append("Measured fix: ", style="bold")
             text.append(terminal_safe(imp.title), style="bold")
             self._before_after(text, split, imp.before_rate, imp.before_sessions, imp.after_rate, imp.after_sessions)
-            text.append(f"\n  a {pct(imp.drop)} drop (z = {imp.z:.1f}), found from the data alone: no fix date was given.")
-        if entry is not None and entry.runs:
+            text.append(
+                f"\n  a {pct(imp.drop)} drop (z = {imp.z:.1f}), found from the data alone: no fix date was given."
+            )
+        measured = [r for r in entry.runs if (r.agent or "") not in REFERENCE_AGENTS] if entry is not None else []
+        if entry is not None and measured:
             if split is None:
                 text.append(terminal_safe(entry.title), style="bold")
             text.append("\n\nHarbor runs of its task:", style="bold")
-            for r in entry.runs:
-                label = f"{r.label}: {pct(r.passed.rate):>4} ({r.passed.hits}/{r.passed.n})"
-                text.append(f"\n  {label:<36}")
-                text.append(bar(r.passed.rate, 1.0, 30) or "▏", style="green")  # full scale: 100%
+            labels = [f"{r.describe()}: {pct(r.passed.rate):>4} ({r.passed.hits}/{r.passed.n})" for r in measured]
+            width = max(len(x) for x in labels) + 2
+            for r, label in zip(measured, labels, strict=True):
+                text.append(f"\n  {terminal_safe(label):<{width}}")
+                text.append(bar(r.passed.rate, 1.0, self._bar_room(width)) or "▏", style="green")  # full scale: 100%
             if entry.run_change is not None:
                 c = entry.run_change
                 verdict = "significant" if c.significant else "not significant"
                 text.append(f"\n  pass rate {100 * c.difference:+.0f} points (95% CI {100 * c.low:+.0f} to"
                             f" {100 * c.high:+.0f}, {verdict})")  # fmt: skip
+        # tasks shown to measure: a real run of the reference agents where oracle passes every trial, nop none
+        proven = []
+        for e in report.issues:
+            ref = {r.agent: r for r in e.runs if r.agent in REFERENCE_AGENTS and r.provenance != "simulated"}
+            if "oracle" in ref and "nop" in ref and ref["oracle"].passed.n and ref["nop"].passed.n:
+                o, n = ref["oracle"].passed, ref["nop"].passed
+                if o.hits == o.n and n.hits == 0:
+                    local = " (local, unisolated)" if ref["oracle"].provenance == "local" else ""
+                    proven.append(
+                        f"#{e.rank} {terminal_safe(e.title)}: oracle {o.hits}/{o.n}, nop {n.hits}/{n.n}{local}"
+                    )
+        if proven:
+            text.append("\n\nTasks shown to measure (real harbor runs; oracle = the solution, nop = nothing):",
+                        style="bold")  # fmt: skip
+            for line in proven[:3]:
+                text.append(f"\n  {line}")
         if focus_id is not None and split is not None:
             rates = await hub.weekly(focus_id)
             weeks.title = f"share of sessions hit, week by week (fix at {split})"

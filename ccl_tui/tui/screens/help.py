@@ -33,6 +33,7 @@ KEYS = [
                      ("esc", "leave the demo")]),
 ]  # fmt: skip
 
+
 def formula(w: ImpactWeights) -> str:
     """The impact formula with the weights in force (defaults, or the user's config)."""
     return (

@@ -238,7 +238,7 @@ class ImprovementScreen(Screen[None]):
             text.append("No Harbor runs imported (ccl-tui results import JOB_DIR)")
         else:
             text.append(f"{len(report.runs)} Harbor run(s): ")
-            text.append(", ".join(clean(r.label) for r in report.runs))
+            text.append(", ".join(clean(r.describe()) for r in report.runs))
             if report.baseline and report.after and report.baseline != report.after:
                 text.append(f"   comparing {clean(report.baseline)} → {clean(report.after)}")
         tracked = sum(r.tracked for r in self._rows)
@@ -290,10 +290,7 @@ class ImprovementScreen(Screen[None]):
         runs = e.runs if e is not None else []
         chart = self.query_one("#imp-runs", BarChart)
         chart.set_data(
-            [
-                (f"{short(x.label, 26)}  {x.passed.hits}/{x.passed.n}", round(100 * x.passed.rate))
-                for x in runs
-            ]
+            [(f"{short(x.describe(), 34)}  {x.passed.hits}/{x.passed.n}", round(100 * x.passed.rate)) for x in runs]
         )
         chart.set_class(not runs, "hidden")
         t = Text()
@@ -302,7 +299,7 @@ class ImprovementScreen(Screen[None]):
             t.append("Write its task (t on the issues screen), run it with Harbor, then:\n"
                      "  ccl-tui results import JOB_DIR")  # fmt: skip
         for x in runs:
-            t.append(clean(x.label), style="bold")
+            t.append(clean(x.describe()), style="bold")
             t.append(f": pass rate {x.passed.describe()}\n")
             t.append(f"  n = {x.passed.n} graded of {x.trials} trial(s); {x.errors} with errors, "
                      f"{x.ungraded} ungraded\n")  # fmt: skip

@@ -57,7 +57,9 @@ class IssueScreen(Screen[None]):
             return
         self.issue = issue
         self.sub_title = f"issue #{issue.rank}"
-        self.query_one("#issue-title", Static).update(Text(f"#{issue.rank}  {terminal_safe(issue.title)}", style="bold"))
+        self.query_one("#issue-title", Static).update(
+            Text(f"#{issue.rank}  {terminal_safe(issue.title)}", style="bold")
+        )
         meta = (
             f"{issue.id}  ·  kind {issue.kind}  ·  signature: {issue.signature}\n"
             f"{issue.occurrences} occurrence(s) in {issue.impact.sessions} session(s)  ·  repos: {', '.join(issue.repos)}"
@@ -80,7 +82,11 @@ class IssueScreen(Screen[None]):
             [
                 (
                     Text(e.session_id[:13]),
-                    Text(((sessions[e.session_id].started_at or "") if e.session_id in sessions else "")[:16].replace("T", " ")),
+                    Text(
+                        ((sessions[e.session_id].started_at or "") if e.session_id in sessions else "")[:16].replace(
+                            "T", " "
+                        )
+                    ),
                     Text(terminal_safe(sessions[e.session_id].repo or "") if e.session_id in sessions else ""),
                     Text(terminal_safe(sessions[e.session_id].origin or "") if e.session_id in sessions else ""),
                     Text(f"#{e.seq}"),

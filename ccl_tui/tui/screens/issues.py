@@ -14,6 +14,7 @@ from ccl_tui.issues.model import Issue
 from ccl_tui.scope import ALL_ORIGINS, Scope, scope_from
 from ccl_tui.signals.model import FRICTION_KINDS
 from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.text.cut import shorten
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import LoadStatus
 from ccl_tui.tui.widgets.score import ScoreBreakdown
@@ -26,7 +27,7 @@ SORTS = {
     "title": (lambda i: i.title.lower(), "title"),
 }
 PAGE = 200
-SCOPES = [("user sessions (default)", "user"), ("all origins", "all")] + [(o, o) for o in ALL_ORIGINS]
+SCOPES = [("user sessions", "user"), ("all origins", "all")] + [(o, o) for o in ALL_ORIGINS]
 
 
 def scope_for(origin: str, kind: str | None, repo: str | None) -> Scope:
@@ -55,6 +56,8 @@ class IssuesScreen(Screen[None]):
         self._repos: list[str] = []
         self._loaded = 0  # rows added to the table so far (a prefix of _shown)
         self._user_moved = False
+        self._title_w: int | None = None  # the title column's width (None: fit its content)
+        self._show_kind = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,12 +75,44 @@ class IssuesScreen(Screen[None]):
         yield Static("", id="issues-summary", markup=False)
         yield Footer()
 
+    SHORT = 32  # below this height the score panel gives its rows to the table (Enter shows it on the issue)
+
+    #: Width of every column but the title and the kind, with cell padding and the scrollbar.
+    OTHER_COLUMNS = 4 + 6 + 8 + 10 + 2 * 5 + 5
+    KIND_COLUMN = 18 + 2
+    NARROW = 100  # below this width the kind column goes (the kind filter and the titles still say it)
+
+    def _layout(self, width: int) -> tuple[bool, int | None]:
+        """(show the kind column, the title column's width): the title fits its content on wide terminals and
+        takes what is left on narrow ones, so the sessions and last-seen columns stay on screen."""
+        kind = width >= self.NARROW
+        if width >= 130:
+            return kind, None
+        return kind, max(16, width - self.OTHER_COLUMNS - (self.KIND_COLUMN if kind else 0))
+
+    def _add_columns(self, table: DataTable[Text], width: int) -> None:
+        self._show_kind, self._title_w = self._layout(width)
+        table.add_column("#", key="rank")
+        table.add_column("impact", key="impact")
+        if self._show_kind:
+            table.add_column("kind", key="kind")
+        table.add_column("title", key="title", width=self._title_w)
+        table.add_column("sessions", key="sessions")
+        table.add_column("last seen", key="last seen")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < self.SHORT, "-short")
+        if self._layout(event.size.width) != (self._show_kind, self._title_w):
+            table = self.query_one("#issues-table", DataTable)
+            table.clear(columns=True)
+            self._add_columns(table, event.size.width)
+            if self._issues:
+                self.refill()
+
     def on_mount(self) -> None:
         self.sub_title = "issues ranked by impact"
         table = self.query_one("#issues-table", DataTable)
-        for label, key in (("#", "rank"), ("impact", "impact"), ("kind", "kind"), ("title", "title"),
-                           ("sessions", "sessions"), ("last seen", "last seen")):
-            table.add_column(label, key=key)
+        self._add_columns(table, self.app.size.width)
         self.app.data_changed.subscribe(self, self.on_data_changed)  # type: ignore[attr-defined]
         self.on_data_changed(self.app.hub.state)  # type: ignore[attr-defined]
         table.focus()
@@ -123,7 +158,9 @@ class IssuesScreen(Screen[None]):
         # Keep the issue the user picked under the cursor across re-ranks; until they pick one, stay on top.
         selected = self.highlighted.id if self.highlighted and self._user_moved else None
         q = self.query_text.lower()
-        shown = [i for i in self._issues if not q or q in i.title.lower() or q in i.signature.lower() or q in i.id.lower()]
+        shown = [
+            i for i in self._issues if not q or q in i.title.lower() or q in i.signature.lower() or q in i.id.lower()
+        ]
         key, _ = SORTS[self.sort_key]
         shown.sort(key=key)
         self._shown = shown
@@ -145,11 +182,17 @@ class IssuesScreen(Screen[None]):
         rows = self._shown[self._loaded : upto]
         if not rows:
             return
+        title_w, kind = self._title_w, self._show_kind
         self.query_one("#issues-table", DataTable).add_rows(
             [
-                (Text(str(i.rank), justify="right"), Text(f"{i.impact.impact:.1f}", justify="right"), Text(i.kind),
-                 Text(terminal_safe(i.title)), Text(str(i.impact.sessions), justify="right"),
-                 Text((i.last_seen or "")[:10]))
+                (
+                    Text(str(i.rank), justify="right"),
+                    Text(f"{i.impact.impact:.1f}", justify="right"),
+                    *((Text(i.kind),) if kind else ()),
+                    Text(shorten(terminal_safe(i.title), title_w) if title_w else terminal_safe(i.title)),
+                    Text(str(i.impact.sessions), justify="right"),
+                    Text((i.last_seen or "")[:10]),
+                )
                 for i in rows
             ]
         )

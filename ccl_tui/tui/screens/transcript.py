@@ -43,11 +43,15 @@ class TranscriptScreen(Screen[None]):
         events = await hub.events(self.session_id)
         signals = await hub.signals(self.session_id)
         if session is not None:
-            times = "  ·  legacy file: no per-line times, events carry the session's start" if session.era == "legacy" else ""
+            times = (
+                "  ·  legacy file: no per-line times, events carry the session's start"
+                if session.era == "legacy"
+                else ""
+            )
             meta = (
                 f"{session.id}  ·  {session.repo}  ·  {session.origin}  ·  {session.model or 'model not recorded'}"
                 f"  ·  started {(session.started_at or '?')[:19].replace('T', ' ')}  ·  {session.turns} turn(s),"
-                f" {len(events)} event(s), {len(signals)} signal(s){times}\ncwd {session.cwd}  ·  commit {session.git_commit or '?'}"
+                f" {len(events)} event(s), {len(signals)} signal(s) on {len({x.seq for x in signals})} marked event(s){times}\ncwd {session.cwd}  ·  commit {session.git_commit or '?'}"
             )
             self.query_one("#transcript-meta", Static).update(Text(terminal_safe(meta)))
         view = self.query_one(TranscriptView)
@@ -59,7 +63,9 @@ class TranscriptScreen(Screen[None]):
         view = event.view
         block = event.block
         n, total = view.signal_position()
-        status = f"signal {n}/{total}" if total else "no signals in this session"
+        status = f"marked event {n}/{total}" if total else "no signals in this session"
+        if view.show_all:
+            status = "ALL RECORDS  ·  " + status
         if block is not None:
             status += f"  ·  event #{block.event.seq} ({block.event.kind}, line {block.event.line})"
             if block.event.call_id:
@@ -70,11 +76,17 @@ class TranscriptScreen(Screen[None]):
         self.query_one("#transcript-status", Static).update(Text(terminal_safe(status)))
 
     def action_write_task(self) -> None:
+        """The task of the signal under the cursor (friction: a fix task; delight: a keep-green task; a red ->
+        green loop: a fix task), else the issue's, and the notification says which."""
         view = self.query_one(TranscriptView)
         block = view.current_block
-        if block is not None and any(s.polarity == "friction" for s in block.signals):
-            self.app.write_task_for_signal(self.session_id, block.event.seq)  # type: ignore[attr-defined]
+        usable = [s for s in block.signals if s.kind != "unverifiable"] if block is not None else []
+        if block is not None and usable:
+            best = max(usable, key=lambda s: (s.polarity == "friction", s.severity))
+            what = "keep-green task" if best.polarity == "delight" else "fix task"
+            self.app.write_task_for_signal(self.session_id, block.event.seq,  # type: ignore[attr-defined]
+                                           label=f"{what} for the {best.kind} at event #{block.event.seq}")  # fmt: skip
         elif self.issue_id:
-            self.app.write_task(self.issue_id)  # type: ignore[attr-defined]
+            self.app.write_task(self.issue_id, label=f"no signal under the cursor: the task of issue {self.issue_id}")  # type: ignore[attr-defined]
         else:
-            self.notify("Move to a friction signal (n/p) to write its Harbor task.", severity="warning")
+            self.notify("Move to a signal (n/p) to write its Harbor task.", severity="warning")

@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
 from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.text.cut import shorten
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
@@ -68,21 +69,23 @@ class BarChart(Widget):
 
     def render(self) -> Text:
         out = Text()
-        if self.title:
-            out.append(self.title + "\n", style="bold")
+        if self.title:  # one line (the height counts one): cut at a word boundary on narrow terminals
+            out.append(shorten(self.title, max(self.content_size.width, 8)) + "\n", style="bold")
         if not self.data:
             out.append("(no data yet)", style="dim")
             return out
         total = sum(v for _, v in self.data)
         self._scale = max(self._scale, max(v for _, v in self.data), self.maximum or 1)
-        label_w = min(max(len(k) for k, _ in self.data), self.label_width)
         value_w = max(len(f"{v:,}{self.unit}") for _, v in self.data)
+        # labels give way on narrow terminals: the bars keep at least 12 columns
+        room = max(12, self.content_size.width - value_w - 2 - (6 if self.show_share else 0) - 12)
+        label_w = min(max(len(k) for k, _ in self.data), self.label_width, room)
         width = max(self.content_size.width - label_w - value_w - 2 - (6 if self.show_share else 0), 4)
         bar_style = self.get_component_rich_style("bar-chart--bar")
         label_style = self.get_component_rich_style("bar-chart--label")
         value_style = self.get_component_rich_style("bar-chart--value")
         for i, (label, value) in enumerate(self.data):
-            shown = label if len(label) <= label_w else label[: label_w - 1] + "…"
+            shown = _fit(label, label_w)
             out.append(f"{terminal_safe(shown):<{label_w}} ", style=label_style)
             out.append(f"{f'{value:,}{self.unit}':>{value_w}} ", style=value_style)
             b = bar(value, self._scale, width)
@@ -92,6 +95,14 @@ class BarChart(Widget):
             if i < len(self.data) - 1:
                 out.append("\n")
         return out
+
+
+def _fit(label: str, width: int) -> str:
+    """``label`` in ``width`` columns; a trailing `` · detail`` is kept whole and the head shortened instead."""
+    head, sep, tail = label.rpartition(" · ")
+    if len(label) > width and sep and len(sep + tail) + 8 <= width:
+        return shorten(head, width - len(sep + tail)) + sep + tail
+    return shorten(label, width)
 
 
 class StatCard(Static):

@@ -7,6 +7,10 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
+#: The box titles on terminals under 100 columns, where a box holds about eight characters a line.
+SHORT_TITLES = ("Codex logs", "trace", "SQLite + Chroma", "signals", "Harbor task", "measure the fix")
+NARROW = 100
+
 STEPS: tuple[tuple[str, str], ...] = (
     ("Codex session", "rollout-*.jsonl in ~/.codex:\nevery era, .zst, archived"),
     ("trace spine", "ordered events: prompts, calls,\noutputs, denials, compactions"),
@@ -24,6 +28,7 @@ class FlowStep(Static):
         text-align: center; color: $text-muted;
     }
     FlowStep.-active { border: heavy $accent; color: $text; background: $accent 15%; text-style: bold; }
+    FlowDiagram.-narrow FlowStep { padding: 0; }
     """
 
 
@@ -31,6 +36,7 @@ class Arrow(Static):
     DEFAULT_CSS = """
     Arrow { width: 3; height: 7; content-align: center middle; color: $text-muted; }
     Arrow.-active { color: $accent; text-style: bold; }
+    FlowDiagram.-narrow Arrow { width: 2; }
     """
 
 
@@ -53,12 +59,26 @@ class FlowDiagram(Vertical):
                 if i:
                     yield Arrow("─▶", id=f"flow-arrow-{i}")
                 yield FlowStep(title, id=f"flow-step-{i}")
-        yield Static("◀" + "─" * 40 + " back to the agent: fewer failures next time " + "─" * 40 + "┘",
-                     id="flow-back", markup=False)  # fmt: skip
+        yield Static(self._back_line(120), id="flow-back", markup=False)
         yield Static("", id="flow-caption", markup=False)
+
+    @staticmethod
+    def _back_line(width: int) -> str:
+        """The return arrow under the boxes, as wide as the diagram (one line at any width)."""
+        label = " back to the agent: fewer failures next time "
+        dashes = max(width - len(label) - 2, 2)
+        return "◀" + "─" * (dashes // 2) + label + "─" * (dashes - dashes // 2) + "┘"
 
     def on_mount(self) -> None:
         self.watch_active(0)
+
+    def on_resize(self) -> None:
+        width = self.size.width
+        narrow = width < NARROW
+        self.set_class(narrow, "-narrow")
+        for i, (title, _) in enumerate(STEPS):
+            self.query_one(f"#flow-step-{i}", FlowStep).update(SHORT_TITLES[i] if narrow else title)
+        self.query_one("#flow-back", Static).update(self._back_line(width))
 
     def advance(self) -> None:
         self.active = (self.active + 1) % (len(STEPS) + 1)
@@ -71,7 +91,9 @@ class FlowDiagram(Vertical):
         back = active == len(STEPS)
         self.query_one("#flow-back", Static).set_class(back, "-active")
         if back:
-            caption = "...and back: the agent, its instructions or its sandbox are fixed, and the next sessions show it."
+            caption = (
+                "...and back: the agent, its instructions or its sandbox are fixed, and the next sessions show it."
+            )
         else:
             title, what = STEPS[active]
             caption = f"{active + 1}. {title}: {what.replace(chr(10), ' ')}"

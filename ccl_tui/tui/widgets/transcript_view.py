@@ -29,7 +29,14 @@ from ccl_tui.transcript import describe, duplicate_seqs
 
 K = EventKind
 HIDDEN_KINDS = frozenset({K.TOKEN_COUNT, K.TURN_CONTEXT, K.CONTEXT, K.TURN_STARTED, K.SNAPSHOT})
-FOLD_LINES = {K.TOOL_OUTPUT: 6, K.PATCH_APPLY: 4, K.TOOL_CALL: 3, K.REASONING: 2, K.COMPACTION: 3, K.OTHER: 2}
+FOLD_LINES: dict[str, int] = {
+    K.TOOL_OUTPUT: 6,
+    K.PATCH_APPLY: 4,
+    K.TOOL_CALL: 3,
+    K.REASONING: 2,
+    K.COMPACTION: 3,
+    K.OTHER: 2,
+}
 MESSAGE_FOLD = 30
 _ICONS = {"friction": "▲", "delight": "★", "note": "○"}
 INDENT = 10
@@ -139,8 +146,10 @@ class TranscriptView(ScrollView, can_focus=True):
             K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.REASONING, K.TOOL_CALL, K.CONTEXT, K.ERROR, K.STREAM_ERROR,
         ):  # fmt: skip
             body = body[1:]  # the headline already shows the first line
-        if e.kind in (K.TOOL_CALL, K.CONTEXT, K.OTHER, K.TURN_CONTEXT) and len(body) == 1 and (
-            d.headline.startswith(body[0].strip())
+        if (
+            e.kind in (K.TOOL_CALL, K.CONTEXT, K.OTHER, K.TURN_CONTEXT)
+            and len(body) == 1
+            and (d.headline.startswith(body[0].strip()))
         ):
             body = []
         while body and body[-1] == "":
@@ -202,8 +211,12 @@ class TranscriptView(ScrollView, can_focus=True):
         lines.append((f"head-{b.tone}", chop_cells(head, w)[0] if cell_len(head) > w else head))
         for s in b.signals:
             origin = " (model-derived)" if s.source == "model" else ""
-            lines.append((f"signal-{s.polarity}", f"{'':{INDENT}} {_ICONS.get(s.polarity, '•')} "
-                          f"{s.kind}{origin}: {terminal_safe(s.detail)}"[: w * 2]))
+            lines.append(
+                (
+                    f"signal-{s.polarity}",
+                    f"{'':{INDENT}} {_ICONS.get(s.polarity, '•')} {s.kind}{origin}: {terminal_safe(s.detail)}"[: w * 2],
+                )
+            )
         body = b.body
         hidden = 0
         if b.foldable and not b.expanded:
@@ -341,6 +354,12 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def action_toggle_all_kinds(self) -> None:
         self.show_all = not self.show_all
+        hidden = len(self._all_blocks) - len(self.blocks)
+        self.notify(
+            f"every record: {len(self.blocks):,} shown (token counts, context, settings and repeated results included)"
+            if self.show_all else f"one line per event: {hidden:,} records hidden (a shows them)",
+            title="all records" if self.show_all else "events", timeout=3, markup=False,
+        )  # fmt: skip
 
     def on_click(self, event: events.Click) -> None:
         line = self.scroll_offset.y + event.y
@@ -363,4 +382,3 @@ class TranscriptView(ScrollView, can_focus=True):
         marks = self.signal_blocks
         before = sum(1 for i in marks if i <= self.cursor)
         return before, len(marks)
-

@@ -1,0 +1,17 @@
+"""Shorten text for a title or a line: at a word boundary, with an ellipsis, never mid-word when avoidable."""
+
+from __future__ import annotations
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters: cut at the last space before the limit (if that keeps at least
+    two thirds of it; a long path or token is cut where it must) and ended with "…"."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    head = text[: width - 1]
+    space = head.rfind(" ")
+    if space >= (width * 2) // 3:
+        head = head[:space]
+    return head.rstrip(" ,;:-(") + "…"
