@@ -196,3 +196,23 @@ async def test_problem_chart_draws_one_measure_sorted(db: Path) -> None:
         assert values == sorted(values, reverse=True) and len(values) == min(6, len(issues))
         for (label, value), issue in zip(data, issues, strict=False):
             assert label.endswith(f" · {issue.impact.sessions} sessions") and value == round(issue.impact.impact)
+
+
+async def test_era_a_transcript_says_what_the_file_does_not_record(tmp_path: Path) -> None:
+    """Era A files (2025, no envelope) name no model anywhere: the header says so instead of `model ?`, and the
+    start comes from the file's header line."""
+    import shutil
+
+    fixture = Path(__file__).parent / "fixtures" / "codex_real" / "a_soichiro_shell_apply_patch_argv.jsonl"
+    corpus = tmp_path / "codex"
+    corpus.mkdir()
+    shutil.copy(fixture, corpus / fixture.name)
+    app = app_for(tmp_path / "a.sqlite", corpus)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        app.push_screen(TranscriptScreen("4d690cd0-d303-43b8-8083-566e84283ba1", 0))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "model not recorded" in text and "model ?" not in text
+        assert "started 2025-08-25 21:26:54" in text
+        assert "legacy file: no per-line times" in text

@@ -166,11 +166,10 @@ def _provenance(job_dir: Path, job_doc: object) -> str:
         config = None
     if _simulated(config):
         return "simulated"
+    # every trial of a job runs in the same environment: the first trial folder tells
     with os.scandir(job_dir) as it:
-        for entry in it:
-            if entry.is_dir() and os.path.exists(os.path.join(entry.path, LOCAL_MARKER)):
-                return "local"
-    return "harbor"
+        first = next((entry.path for entry in it if entry.is_dir()), None)
+    return "local" if first is not None and os.path.exists(os.path.join(first, LOCAL_MARKER)) else "harbor"
 
 
 def read_job(job_dir: Path | str) -> JobRead:
