@@ -1,25 +1,39 @@
-"""Ingest throughput against a bare orjson line-parse loop over the same files, in the same process.
+"""What a user waits for: `ccl-tui ingest` (ingest + detection + ranking) against a bare orjson line loop.
 
-    python bench/ingest.py                 # builds a >= 200 MB corpus from real rollouts (cached in bench/.corpus)
-    python bench/ingest.py PATH [--mb N]   # or measure any folder of rollouts (e.g. ~/.codex)
+    python bench/ingest.py                        # both corpus shapes, 200 MB each (cached in bench/.corpus)
+    python bench/ingest.py --mb 1000 --shape small
+    python bench/ingest.py PATH                   # any folder of rollouts (e.g. ~/.codex)
+    python bench/ingest.py --json                 # one JSON object per corpus (for the README table)
 
-The corpus clones the real Codex files in tests/fixtures/codex_samples (and the demo corpus when present)
-under fresh session ids, so line sizes, record mix and JSON shapes are exactly Codex's. The baseline reads
-every file and orjson-parses every line, nothing else; the ratio is full ingest time / baseline time
-(goal: <= 2.0). Both runs read warm page-cache files.
+Corpus shapes, built from files Codex wrote and cloned under fresh session ids (line sizes, record mix and
+JSON shapes are Codex's own):
+  small  many small files: the real samples plus the demo corpus (avg ~30 KB), as in a long-used ~/.codex
+  large  few large files: only the real rollouts of 100 KB and more in tests/fixtures (avg ~300 KB)
+
+Per corpus, in the same run and on warm page-cache files:
+  baseline   read every file and orjson-parse every line, nothing else (one process)
+  command    `ccl-tui ingest --json` into a fresh database: parse, store, detect, rank (what users run)
+  no-detect  `ccl-tui ingest --json --no-detect` into another fresh database
+  rerun      `ccl-tui ingest --json` again on the command's database, nothing changed
+  append     one file grows by a few lines, then `ccl-tui ingest --json`
+Ratios are against the baseline (goal: command <= 2.0). Peak RSS is the most the command's process tree
+(the CLI and its worker processes) held at once, sampled from /proc every 20 ms.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -28,31 +42,38 @@ sys.path.insert(0, str(ROOT))
 
 from ccl_tui.sources.discover import find_rollouts  # noqa: E402
 from ccl_tui.sources.reader import open_stream  # noqa: E402
-from ccl_tui.store.db import Store  # noqa: E402
-from ccl_tui.store.ingest import ingest  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "fixtures" / "codex_samples"
+REAL = ROOT / "tests" / "fixtures" / "codex_real"
 DEMO = ROOT / "demo_sessions"
+LARGE_MIN = 100_000
 
 
-def templates() -> list[tuple[str, bytes]]:
+def _session_id(raw: bytes) -> str | None:
+    first = orjson.loads(raw.split(b"\n", 1)[0])
+    sid = first.get("payload", first).get("id") if isinstance(first, dict) else None
+    return sid if isinstance(sid, str) else None
+
+
+def templates(shape: str = "small") -> list[tuple[str, bytes]]:
+    """(session id, file bytes) of the files a corpus of ``shape`` is cloned from."""
+    if shape == "large":
+        paths = [p for d in (SAMPLES, REAL) for p in sorted(d.glob("*.jsonl")) if p.stat().st_size >= LARGE_MIN]
+    else:
+        paths = sorted(SAMPLES.glob("*.jsonl"))
+        if DEMO.is_dir():
+            paths += [p for p in find_rollouts([DEMO]) if p.name.endswith(".jsonl")]
     out = []
-    for p in sorted(SAMPLES.glob("*.jsonl")):
+    for p in paths:
         raw = p.read_bytes()
-        sid = orjson.loads(raw.split(b"\n", 1)[0])["payload"]["id"]
-        out.append((sid, raw))
-    for p in find_rollouts([DEMO]) if DEMO.is_dir() else []:
-        if p.name.endswith(".jsonl"):
-            raw = p.read_bytes()
-            first = orjson.loads(raw.split(b"\n", 1)[0])
-            sid = first.get("payload", first).get("id")
-            if sid:
-                out.append((sid, raw))
+        sid = _session_id(raw)
+        if sid:
+            out.append((sid, raw))
     return out
 
 
-def build_corpus(dest: Path, target_mb: int) -> None:
-    tmpl = templates()
+def build_corpus(dest: Path, target_mb: int, shape: str = "small") -> None:
+    tmpl = templates(shape)
     total = 0
     i = 0
     while total < target_mb * 1_000_000:
@@ -65,6 +86,17 @@ def build_corpus(dest: Path, target_mb: int) -> None:
         (d / f"rollout-2026-10-{day:02d}T10-00-{i % 60:02d}-{new}.jsonl").write_bytes(data)
         total += len(data)
         i += 1
+
+
+def corpus(shape: str, mb: int) -> Path:
+    root = ROOT / "bench" / ".corpus" / (f"rollouts-{mb}mb" if shape == "small" else f"rollouts-{shape}-{mb}mb")
+    if not root.exists():
+        print(f"building a {mb} MB {shape}-file corpus in {root} …", file=sys.stderr, flush=True)
+        tmp = root.with_suffix(".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        build_corpus(tmp, mb, shape)
+        tmp.rename(root)
+    return root
 
 
 def baseline(files: list[Path]) -> tuple[float, int, int]:
@@ -83,46 +115,142 @@ def baseline(files: list[Path]) -> tuple[float, int, int]:
     return time.perf_counter() - t0, n_bytes, n_lines
 
 
-async def full_ingest(files_root: Path, db: Path, workers: int | None) -> tuple[float, int, int]:
-    store = await Store.open(db)
-    try:
-        t0 = time.perf_counter()
-        s = await ingest(store, [files_root], workers=workers)
-        return time.perf_counter() - t0, s.events_added, len(s.sessions_touched)
-    finally:
-        await store.close()
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants (Linux /proc), in KiB."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, ()))
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass
+    return total
+
+
+def run_cli(args: list[str]) -> tuple[float, int, dict[str, Any]]:
+    """Run ``ccl-tui ARGS``; returns (wall seconds, peak RSS of its process tree in MB, its JSON output)."""
+    cmd = [sys.executable, "-m", "ccl_tui.cli", *args]
+    env = {**os.environ, "CCL_TUI_CONFIG": os.devnull}
+    peak = 0
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {err.decode(errors='replace')[-2000:]}")
+    return wall, peak // 1024, json.loads(out)
+
+
+def measure(root: Path, label: str) -> dict[str, Any]:
+    files = find_rollouts([root])
+    baseline(files)  # warm the page cache: both sides measure CPU work, not the disk
+    base_t, n_bytes, n_lines = baseline(files)
+    mb = n_bytes / 1e6
+    with tempfile.TemporaryDirectory() as td:
+        db = str(Path(td) / "command.sqlite")
+        cmd_t, cmd_rss, cmd_out = run_cli(["ingest", "--json", "--db", db, str(root)])
+        nd_t, nd_rss, _ = run_cli(["ingest", "--json", "--no-detect", "--db", str(Path(td) / "nd.sqlite"), str(root)])
+        rerun_t, _, _ = run_cli(["ingest", "--json", "--db", db, str(root)])
+        # One session grows by a copy of its own last lines: only the new bytes are read, one session detected.
+        grown = max(files, key=lambda p: p.stat().st_mtime_ns)
+        tail = b"\n".join(grown.read_bytes().rstrip(b"\n").split(b"\n")[-3:]) + b"\n"
+        copy = Path(td) / "corpus-copy"
+        shutil.copytree(root, copy)
+        db2 = str(Path(td) / "append.sqlite")
+        run_cli(["ingest", "--json", "--db", db2, str(copy)])
+        target = copy / grown.relative_to(root)
+        with target.open("ab") as f:
+            f.write(tail)
+        app_t, _, app_out = run_cli(["ingest", "--json", "--db", db2, str(copy)])
+        db_mb = Path(db).stat().st_size / 1e6
+    ingest = cmd_out
+    detect = cmd_out.get("detection") or {}
+    app_ing = app_out
+    return {
+        "corpus": label,
+        "files": len(files),
+        "mb": round(mb, 1),
+        "lines": n_lines,
+        "events": ingest.get("events_added"),
+        "baseline_s": round(base_t, 3),
+        "command_s": round(cmd_t, 3),
+        "command_ratio": round(cmd_t / base_t, 2),
+        "no_detect_s": round(nd_t, 3),
+        "no_detect_ratio": round(nd_t / base_t, 2),
+        "peak_rss_mb": cmd_rss,
+        "no_detect_peak_rss_mb": nd_rss,
+        "rerun_unchanged_s": round(rerun_t, 3),
+        "append_s": round(app_t, 3),
+        "append_bytes_read": app_ing.get("bytes_read"),
+        "append_sessions_detected": (app_out.get("detection") or {}).get("sessions_detected"),
+        "sessions_detected": detect.get("sessions_detected"),
+        "issues": detect.get("issues"),
+        "db_mb": round(db_mb, 1),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("path", nargs="?", type=Path)
+    ap.add_argument("path", nargs="?", type=Path, help="a folder of rollouts instead of the built corpora")
     ap.add_argument("--mb", type=int, default=200, help="corpus size to build (default 200)")
-    ap.add_argument("--workers", type=int, default=None, help="parser processes (default: CPU count)")
+    ap.add_argument("--shape", choices=["small", "large", "both"], default="both")
+    ap.add_argument("--json", action="store_true", help="print one JSON object per corpus")
     args = ap.parse_args()
-    root = args.path
-    if root is None:
-        root = ROOT / "bench" / ".corpus" / f"rollouts-{args.mb}mb"
-        if not root.exists():
-            print(f"building a {args.mb} MB corpus in {root} …", flush=True)
-            tmp = root.with_suffix(".tmp")
-            shutil.rmtree(tmp, ignore_errors=True)
-            build_corpus(tmp, args.mb)
-            tmp.rename(root)
-    files = find_rollouts([root])
-    # Warm the page cache so both runs measure CPU work, not the disk.
-    base_t, n_bytes, n_lines = baseline(files)
-    base_t, n_bytes, n_lines = baseline(files)
-    mb = n_bytes / 1e6
-    with tempfile.TemporaryDirectory() as td:
-        ing_t, events, sessions = asyncio.run(full_ingest(root, Path(td) / "bench.sqlite", args.workers))
-        db_mb = sum(f.stat().st_size for f in Path(td).iterdir()) / 1e6
-    print(f"corpus            {len(files)} files, {mb:,.1f} MB, {n_lines:,} lines")
-    print(f"baseline (orjson) {base_t:6.2f} s   {mb / base_t:7.1f} MB/s")
-    print(
-        f"full ingest       {ing_t:6.2f} s   {mb / ing_t:7.1f} MB/s   {events:,} events, {sessions:,} sessions,"
-        f" db {db_mb:,.1f} MB, workers={args.workers or os.cpu_count()}"
-    )
-    print(f"ratio             {ing_t / base_t:6.2f}   (goal <= 2.0)")
+    if args.path is not None:
+        targets = [(args.path, str(args.path))]
+    else:
+        shapes = ["small", "large"] if args.shape == "both" else [args.shape]
+        targets = [(corpus(s, args.mb), f"{s} files, {args.mb} MB") for s in shapes]
+    for root, label in targets:
+        r = measure(root, label)
+        if args.json:
+            print(json.dumps(r), flush=True)
+            continue
+        mb = r["mb"]
+        print(f"corpus            {label}: {r['files']:,} files, {mb:,.1f} MB, {r['lines']:,} lines")
+        print(f"baseline (orjson) {r['baseline_s']:7.2f} s   {mb / r['baseline_s']:7.1f} MB/s")
+        print(
+            f"ccl-tui ingest    {r['command_s']:7.2f} s   {mb / r['command_s']:7.1f} MB/s   ratio {r['command_ratio']:5.2f}"
+            f" (goal <= 2.0)   peak RSS {r['peak_rss_mb']} MB   {r['events']:,} events, {r['issues']} issues"
+        )
+        print(
+            f"  --no-detect     {r['no_detect_s']:7.2f} s   {mb / r['no_detect_s']:7.1f} MB/s   ratio {r['no_detect_ratio']:5.2f}"
+            f"                 peak RSS {r['no_detect_peak_rss_mb']} MB"
+        )
+        print(f"  re-run, unchanged  {r['rerun_unchanged_s']:.2f} s")
+        print(
+            f"  one file appended  {r['append_s']:.2f} s   ({r['append_bytes_read']} bytes read,"
+            f" {r['append_sessions_detected']} session re-detected)"
+        )
+        print(f"  database          {r['db_mb']:,.1f} MB", flush=True)
 
 
 if __name__ == "__main__":

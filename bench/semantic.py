@@ -22,63 +22,209 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PROGRAMS = {
-    "py": ["pytest", "pytest -q", "python -m app", "uv run pytest", "tox", "python manage.py test", "mypy",
-           "python scripts/sync.py", "alembic upgrade", "celery worker", "uvicorn", "flask run"],
-    "node": ["npm install", "npm ci", "npm test", "npm run build", "yarn install", "pnpm install", "npx vitest",
-             "node server.js", "npm run dev", "npx tsc", "npx jest", "npm run lint"],
+    "py": [
+        "pytest",
+        "pytest -q",
+        "python -m app",
+        "uv run pytest",
+        "tox",
+        "python manage.py test",
+        "mypy",
+        "python scripts/sync.py",
+        "alembic upgrade",
+        "celery worker",
+        "uvicorn",
+        "flask run",
+    ],
+    "node": [
+        "npm install",
+        "npm ci",
+        "npm test",
+        "npm run build",
+        "yarn install",
+        "pnpm install",
+        "npx vitest",
+        "node server.js",
+        "npm run dev",
+        "npx tsc",
+        "npx jest",
+        "npm run lint",
+    ],
     "rust": ["cargo build", "cargo test", "cargo check", "cargo clippy", "cargo run"],
     "go": ["go test", "go build", "go vet", "go run ./cmd/server", "golangci-lint run"],
     "git": ["git push", "git pull", "git fetch", "git rebase", "git merge", "git clone", "git cherry-pick"],
-    "sys": ["docker compose up", "docker build", "make", "cp", "mkdir", "chmod", "psql", "redis-cli", "curl",
-            "kubectl apply", "terraform plan", "bash scripts/setup.sh"],
-}  # fmt: skip
-MODULES = ["requests", "httpx", "respx", "freezegun", "pydantic", "numpy", "pandas", "boto3", "redis", "sqlalchemy",
-           "yaml", "jwt", "dateutil", "orjson", "structlog", "tenacity", "attrs", "click", "rich", "typer"]  # fmt: skip
+    "sys": [
+        "docker compose up",
+        "docker build",
+        "make",
+        "cp",
+        "mkdir",
+        "chmod",
+        "psql",
+        "redis-cli",
+        "curl",
+        "kubectl apply",
+        "terraform plan",
+        "bash scripts/setup.sh",
+    ],
+}
+MODULES = [
+    "requests",
+    "httpx",
+    "respx",
+    "freezegun",
+    "pydantic",
+    "numpy",
+    "pandas",
+    "boto3",
+    "redis",
+    "sqlalchemy",
+    "yaml",
+    "jwt",
+    "dateutil",
+    "orjson",
+    "structlog",
+    "tenacity",
+    "attrs",
+    "click",
+    "rich",
+    "typer",
+]
 PACKAGES = ["express", "lodash", "react", "zod", "axios", "dayjs", "vite", "jest", "typescript", "prisma"]
 CRATES = ["tokio", "tokio_util", "serde_json", "anyhow", "tracing", "bytes", "futures", "reqwest", "clap"]
 IDENTS = ["parseLimit", "NewPool", "newTestServer", "router.New", "handleOrder", "Config.Load", "retryAfter"]
 PROPS = ["user", "session", "data", "items", "headers", "tenantId", "locale"]
 TYPES = ["Request", "Response", "Props", "State", "Order", "Invoice"]
 HOSTS = ["registry.npmjs.org", "pypi.org", "github.com", "crates.io", "proxy.golang.org", "files.pythonhosted.org"]
-PATHS = ["/etc/hosts", "/usr/local/lib/tool", "/var/log/app.log", "/opt/app/config.toml", "/home/dev/.cache/pip",
-         "/usr/lib/node_modules/pnpm", ".git/hooks/pre-commit"]  # fmt: skip
+PATHS = [
+    "/etc/hosts",
+    "/usr/local/lib/tool",
+    "/var/log/app.log",
+    "/opt/app/config.toml",
+    "/home/dev/.cache/pip",
+    "/usr/lib/node_modules/pnpm",
+    ".git/hooks/pre-commit",
+]
 PORTS = ["3000", "5173", "8000", "8080", "5432", "6379"]
 FILES = ["src/app.py", "src/main.rs", "web/src/App.tsx", "internal/store/store.go", "package.json", "README.md"]
 
 FAILURES = [
-    ("py", "ModuleNotFoundError: {m}", ["ModuleNotFoundError: No module named '{m}'", "ImportError: No module named {m}",
-                                        "E   ModuleNotFoundError: No module named '{m}' (collecting tests/test_{m}.py)"]),
-    ("py", "AssertionError", ["AssertionError: assert {n} == {k}", "E   assert {n} == {k}", "FAILED tests/test_{m}.py::test_{m} - AssertionError"]),
-    ("py", "TypeError", ["TypeError: {p}() missing 1 required positional argument: '{q}'", "TypeError: unsupported operand type(s)"]),
-    ("node", "npm ERR! EAI_AGAIN", ["npm ERR! request to https://{h}/{pk} failed, reason: getaddrinfo EAI_AGAIN {h}", "npm ERR! code EAI_AGAIN"]),
-    ("node", "Cannot find module '{pk}'", ["Error: Cannot find module '{pk}'", "Module not found: Error: Can't resolve '{pk}' in '/app/src'"]),
+    (
+        "py",
+        "ModuleNotFoundError: {m}",
+        [
+            "ModuleNotFoundError: No module named '{m}'",
+            "ImportError: No module named {m}",
+            "E   ModuleNotFoundError: No module named '{m}' (collecting tests/test_{m}.py)",
+        ],
+    ),
+    (
+        "py",
+        "AssertionError",
+        [
+            "AssertionError: assert {n} == {k}",
+            "E   assert {n} == {k}",
+            "FAILED tests/test_{m}.py::test_{m} - AssertionError",
+        ],
+    ),
+    (
+        "py",
+        "TypeError",
+        ["TypeError: {p}() missing 1 required positional argument: '{q}'", "TypeError: unsupported operand type(s)"],
+    ),
+    (
+        "node",
+        "npm ERR! EAI_AGAIN",
+        ["npm ERR! request to https://{h}/{pk} failed, reason: getaddrinfo EAI_AGAIN {h}", "npm ERR! code EAI_AGAIN"],
+    ),
+    (
+        "node",
+        "Cannot find module '{pk}'",
+        ["Error: Cannot find module '{pk}'", "Module not found: Error: Can't resolve '{pk}' in '/app/src'"],
+    ),
     ("node", "EADDRINUSE", ["Error: listen EADDRINUSE: address already in use :::{port}", "listen EADDRINUSE :{port}"]),
-    ("node", "TS2339", ["error TS2339: Property '{p}' does not exist on type '{t}'.", "TS2339: Property '{p}' does not exist on type '{t}'"]),
+    (
+        "node",
+        "TS2339",
+        [
+            "error TS2339: Property '{p}' does not exist on type '{t}'.",
+            "TS2339: Property '{p}' does not exist on type '{t}'",
+        ],
+    ),
     ("node", "TS2307", ["error TS2307: Cannot find module '{pk}' or its corresponding type declarations."]),
     ("rust", "rust E0433", ["error[E0433]: failed to resolve: use of undeclared crate or module `{c}`"]),
     ("rust", "rust E0432", ["error[E0432]: unresolved import `{c}::codec`"]),
     ("rust", "rust E0502", ["error[E0502]: cannot borrow `{p}` as mutable because it is also borrowed as immutable"]),
     ("go", "go: undefined", ["./{f}:{n}:{k}: undefined: {i}", "# example.com/app\n./main.go:{n}:{k}: undefined: {i}"]),
     ("go", "go test FAIL", ["--- FAIL: Test{i} ({n}.{k}s)", "FAIL example.com/app/internal [build failed]"]),
-    ("git", "network unavailable", ["ssh: Could not resolve hostname {h}: Temporary failure in name resolution",
-                                    "fatal: unable to access 'https://{h}/acme/api.git/': Could not resolve host: {h}"]),
-    ("git", "rejected non-fast-forward", ["! [rejected] main -> main (non-fast-forward)", "error: failed to push some refs; Updates were rejected"]),
+    (
+        "git",
+        "network unavailable",
+        [
+            "ssh: Could not resolve hostname {h}: Temporary failure in name resolution",
+            "fatal: unable to access 'https://{h}/acme/api.git/': Could not resolve host: {h}",
+        ],
+    ),
+    (
+        "git",
+        "rejected non-fast-forward",
+        ["! [rejected] main -> main (non-fast-forward)", "error: failed to push some refs; Updates were rejected"],
+    ),
     ("git", "merge conflict", ["CONFLICT (content): Merge conflict in {f}", "error: could not apply 1a2b3c4... fix"]),
-    ("sys", "permission denied", ["{x}: cannot create regular file '{path}': Permission denied", "PermissionError: [Errno 13] Permission denied: '{path}'"]),
-    ("sys", "read-only file system", ["{x}: cannot create directory '{path}': Read-only file system", "OSError: [Errno 30] Read-only file system: '{path}'"]),
-    ("sys", "command not found: {x}", ["zsh:1: command not found: {x}", "bash: {x}: command not found", "/bin/sh: 1: {x}: not found"]),
-    ("sys", "ECONNREFUSED", ["connect ECONNREFUSED 127.0.0.1:{port}", "connection to server at \"localhost\", port {port} failed: Connection refused"]),
-    ("sys", "no space left on device", ["ENOSPC: no space left on device, write", "OSError: [Errno 28] No space left on device"]),
-]  # fmt: skip
+    (
+        "sys",
+        "permission denied",
+        [
+            "{x}: cannot create regular file '{path}': Permission denied",
+            "PermissionError: [Errno 13] Permission denied: '{path}'",
+        ],
+    ),
+    (
+        "sys",
+        "read-only file system",
+        [
+            "{x}: cannot create directory '{path}': Read-only file system",
+            "OSError: [Errno 30] Read-only file system: '{path}'",
+        ],
+    ),
+    (
+        "sys",
+        "command not found: {x}",
+        ["zsh:1: command not found: {x}", "bash: {x}: command not found", "/bin/sh: 1: {x}: not found"],
+    ),
+    (
+        "sys",
+        "ECONNREFUSED",
+        [
+            "connect ECONNREFUSED 127.0.0.1:{port}",
+            'connection to server at "localhost", port {port} failed: Connection refused',
+        ],
+    ),
+    (
+        "sys",
+        "no space left on device",
+        ["ENOSPC: no space left on device, write", "OSError: [Errno 28] No space left on device"],
+    ),
+]
 OTHER = [
-    ("user_pushback", "pushback | {w}", "user: {u}", ["revert", "wrong", "still failing", "stop"],
-     ["no, revert that change", "that's not what I asked", "still failing for me", "stop touching the tests"]),
+    (
+        "user_pushback",
+        "pushback | {w}",
+        "user: {u}",
+        ["revert", "wrong", "still failing", "stop"],
+        ["no, revert that change", "that's not what I asked", "still failing for me", "stop touching the tests"],
+    ),
     ("interrupt", "interrupt | during {prog}", "user interrupted the turn during `{prog}`", [""], [""]),
     ("repeated_denial", "denied | {prog}", "user denied `{prog}` (2x)", [""], [""]),
-    ("context_truncation", "context | {w}", "{u}", ["compaction", "window >= 85% full", "tool output truncated"],
-     ["history compacted", "context window 91% full", "2 tool outputs truncated"]),
+    (
+        "context_truncation",
+        "context | {w}",
+        "{u}",
+        ["compaction", "window >= 85% full", "tool output truncated"],
+        ["history compacted", "context window 91% full", "2 tool outputs truncated"],
+    ),
     ("timeout", "{prog} | timeout", "`{prog}` timed out", [""], [""]),
-]  # fmt: skip
+]
 
 
 def generate(n: int, seed: int = 7) -> tuple[list[str], list[str], list[str]]:
@@ -89,10 +235,22 @@ def generate(n: int, seed: int = 7) -> tuple[list[str], list[str], list[str]]:
     kinds: list[str] = []
     seen: set[str] = set()
     while len(sigs) < n:
-        v = {"m": rng.choice(MODULES), "pk": rng.choice(PACKAGES), "c": rng.choice(CRATES), "i": rng.choice(IDENTS),
-             "p": rng.choice(PROPS), "t": rng.choice(TYPES), "h": rng.choice(HOSTS), "path": rng.choice(PATHS),
-             "port": rng.choice(PORTS), "f": rng.choice(FILES), "n": rng.randint(1, 400), "k": rng.randint(1, 80),
-             "q": rng.choice(PROPS), "x": rng.choice(PROGRAMS["sys"]).split()[0]}  # fmt: skip
+        v = {
+            "m": rng.choice(MODULES),
+            "pk": rng.choice(PACKAGES),
+            "c": rng.choice(CRATES),
+            "i": rng.choice(IDENTS),
+            "p": rng.choice(PROPS),
+            "t": rng.choice(TYPES),
+            "h": rng.choice(HOSTS),
+            "path": rng.choice(PATHS),
+            "port": rng.choice(PORTS),
+            "f": rng.choice(FILES),
+            "n": rng.randint(1, 400),
+            "k": rng.randint(1, 80),
+            "q": rng.choice(PROPS),
+            "x": rng.choice(PROGRAMS["sys"]).split()[0],
+        }
         if rng.random() < 0.8:
             eco, what, details = rng.choice(FAILURES)
             prog = rng.choice(PROGRAMS[eco])
@@ -164,16 +322,23 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
             with VectorStore(Path(tmp)) as vs:
-                vs.upsert(emb, [f"I-{n}" for n in range(len(sigs))], vectors, texts,
-                          [{"signature": s, "kind": k} for s, k in zip(sigs, kinds, strict=True)])  # fmt: skip
+                vs.upsert(
+                    emb,
+                    [f"I-{n}" for n in range(len(sigs))],
+                    vectors,
+                    texts,
+                    [{"signature": s, "kind": k} for s, k in zip(sigs, kinds, strict=True)],
+                )
             t_up = time.perf_counter() - t
             t = time.perf_counter()
             with VectorStore(Path(tmp)) as vs:
                 hits = vs.query(emb, vectors[:100], n_results=5)
             t_q = time.perf_counter() - t
         print(f"chroma upsert       {t_up:>8.3f} s   (incl. import chromadb)")
-        print(f"chroma reopen+query {t_q:>8.3f} s   (100 queries, top 5; self-hit rate "
-              f"{sum(h[0][0] == f'I-{n}' for n, h in enumerate(hits)) / len(hits):.2f})")  # fmt: skip
+        print(
+            f"chroma reopen+query {t_q:>8.3f} s   (100 queries, top 5; self-hit rate "
+            f"{sum(h[0][0] == f'I-{n}' for n, h in enumerate(hits)) / len(hits):.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -49,8 +49,10 @@ def make_corpus(root: Path, issues: int, events: int) -> None:
     fillers = max((events // sessions - per_session * 6) // 4, 0)
     n = 0
     for s in range(sessions):
-        r = Rollout(start=f"2026-10-{1 + s % 28:02d}T{8 + s % 10:02d}:{(s // 10) % 60:02d}:{s % 60:02d}",
-                    cwd=f"/home/dev/src/repo{s % 40}")  # fmt: skip
+        r = Rollout(
+            start=f"2026-10-{1 + s % 28:02d}T{8 + s % 10:02d}:{(s // 10) % 60:02d}:{s % 60:02d}",
+            cwd=f"/home/dev/src/repo{s % 40}",
+        )
         r.user(f"task {s}: make the build green")
         for _ in range(per_session):
             prog = PROGRAMS[n % len(PROGRAMS)]

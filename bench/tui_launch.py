@@ -58,8 +58,12 @@ def time_app(folder: Path, timeout: float) -> tuple[float, float]:
 def time_cli(folder: Path) -> float:
     with tempfile.TemporaryDirectory() as d:
         t0 = time.monotonic()
-        subprocess.run([CCL, "--db", f"{d}/db.sqlite", "ingest", str(folder), "--json"], check=True,
-                       stdout=subprocess.DEVNULL, env={**os.environ, "CCL_TUI_DATA_DIR": f"{d}/data"})  # fmt: skip
+        subprocess.run(
+            [CCL, "--db", f"{d}/db.sqlite", "ingest", str(folder), "--json"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "CCL_TUI_DATA_DIR": f"{d}/data"},
+        )
         return time.monotonic() - t0
 
 
@@ -78,8 +82,10 @@ def main() -> None:
         mb = sum(p.stat().st_size for p in files) / 1e6
         first, ranked = time_app(folder, args.timeout)
         cli = time_cli(folder)
-        print(f"{str(folder)[-28:]:<28} {mb:>7,.0f} {len(files):>7,} {first:>11.2f}s {ranked:>12.1f}s "
-              f"{cli:>10.1f}s {ranked / cli:>6.2f}")  # fmt: skip
+        print(
+            f"{str(folder)[-28:]:<28} {mb:>7,.0f} {len(files):>7,} {first:>11.2f}s {ranked:>12.1f}s "
+            f"{cli:>10.1f}s {ranked / cli:>6.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 from ccl_tui.config.settings import Settings, load_settings
-from ccl_tui.issues.build import SessionInfo, build_issues
-from ccl_tui.issues.model import Issue
+from ccl_tui.issues.build import build_issues
+from ccl_tui.model.issues import Issue, SessionInfo
+from ccl_tui.model.signals import DELIGHT_KINDS, FRICTION_KINDS, Signal
 from ccl_tui.scope import ALL_ORIGINS, USER_ORIGINS, Scope, scope_from
 from ccl_tui.signals.detect import DETECTOR_VERSION, detect_session
-from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS, Signal
 from ccl_tui.store import signals as sql
 from ccl_tui.store.db import Store
-from ccl_tui.store.semantic import reapply_cluster_ids
 from ccl_tui.store.writer import connect
 
 
@@ -55,20 +54,16 @@ def detect_pending_sync(
         t0 = time.perf_counter()
         pending = sql.pending_sessions(con, fp)
         for i in range(0, len(pending), BATCH):
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                for sid, origin in pending[i : i + BATCH]:
-                    events = sql.session_events(con, sid)
-                    sigs = detect_session(sid, events, settings.signals, origin)
-                    sql.replace_signals(con, sid, sigs, len(events), fp)
-                    summary.signals += len(sigs)
-                    for s in sigs:
-                        kind = str(s.kind)
-                        summary.per_kind[kind] = summary.per_kind.get(kind, 0) + 1
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            detected = []
+            for sid, origin in pending[i : i + BATCH]:
+                events = sql.session_events(con, sid)
+                sigs = detect_session(sid, events, settings.signals, origin)
+                detected.append((sid, sigs, len(events)))
+                summary.signals += len(sigs)
+                for s in sigs:
+                    kind = str(s.kind)
+                    summary.per_kind[kind] = summary.per_kind.get(kind, 0) + 1
+            sql.save_detections(con, detected, fp)
             if progress:
                 progress(min(i + BATCH, len(pending)), len(pending))
         summary.sessions_detected = len(pending)
@@ -79,14 +74,10 @@ def detect_pending_sync(
         # Re-rank only when the inputs changed: the TUI calls this every half second while loading.
         inputs = f"{sql.ranking_inputs(con)}|{hashlib.sha1(repr(asdict(settings.impact)).encode()).hexdigest()}"
         if sql.get_meta(con, "ranking_inputs") == inputs:
-            summary.issues = con.execute("SELECT COUNT(*) FROM issues").fetchone()[0]
+            summary.issues = sql.issue_count(con)
         else:
-            issues = rank(sql.all_signals(con), session_infos_sync(con), settings, Scope())
-            con.execute("BEGIN IMMEDIATE")
-            sql.replace_issues(con, issues)
-            reapply_cluster_ids(con)  # clusters from the last `analyze` survive a re-rank
-            sql.set_meta(con, "ranking_inputs", inputs)
-            con.execute("COMMIT")
+            issues = rank(sql.all_signals(con), sql.session_infos(con), settings, Scope())
+            sql.save_ranking(con, issues, inputs)  # clusters from the last `analyze` survive a re-rank
             summary.issues = len(issues)
         summary.rank_seconds = time.perf_counter() - t1
         return summary
@@ -94,25 +85,18 @@ def detect_pending_sync(
         con.close()
 
 
-def session_infos_sync(con) -> dict[str, SessionInfo]:  # type: ignore[no-untyped-def]
-    return {
-        r[0]: SessionInfo(r[1] or "(unknown)", r[2] or "other", r[3])
-        for r in con.execute("SELECT id, repo, origin, started_at FROM sessions")
-    }
-
-
 def rank(signals: Iterable[Signal], infos: dict[str, SessionInfo], settings: Settings, scope: Scope) -> list[Issue]:
     """Issues for ``scope`` from stored signals (pure)."""
     chosen = [
-        s for s in signals
-        if scope.admits(infos.get(s.session_id)) and (scope.kind is None or s.kind == scope.kind)
-    ]  # fmt: skip
+        s for s in signals if scope.admits(infos.get(s.session_id)) and (scope.kind is None or s.kind == scope.kind)
+    ]
     in_scope = {sid: i for sid, i in infos.items() if scope.admits(i)}
     return build_issues(chosen, in_scope, settings.impact)
 
 
-async def refresh(store: Store, settings: Settings | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> DetectSummary:  # fmt: skip
+async def refresh(
+    store: Store, settings: Settings | None = None, progress: Callable[[int, int], None] | None = None
+) -> DetectSummary:
     """Bring signals and the ranked issues up to date with the events in the store.
 
     A read-only store is left as it is (the stored signals and ranking are what it shows; the store's

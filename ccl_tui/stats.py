@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ccl_tui.pipeline import USER_ORIGINS
+from ccl_tui.scope import USER_ORIGINS
 from ccl_tui.store.db import Store
 
 
@@ -40,8 +40,9 @@ class Overview:
 async def overview(store: Store) -> Overview:
     counts = await store.counts()
     infos = await store.session_infos()
-    ov = Overview(sessions=counts["sessions"], events=counts["events"], files=counts["files"],
-                  malformed=counts["malformed"])  # fmt: skip
+    ov = Overview(
+        sessions=counts["sessions"], events=counts["events"], files=counts["files"], malformed=counts["malformed"]
+    )
     ov.repos = Counter(i.repo for i in infos.values()).most_common()
     ov.origins = dict(Counter(i.origin for i in infos.values()).most_common())
     starts = sorted(i.started_at for i in infos.values() if i.started_at)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ccl_tui.sources.model import Event, EventKind
+from ccl_tui.model.events import Event, EventKind
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.text.cut import shorten
 
@@ -81,9 +81,11 @@ def duplicate_seqs(events: list[Event], keep: set[int] | frozenset[int] = frozen
             # the record detectors cite (SessionView.Call.outcome): a refusal, the end event, else the last
             # record that decided anything
             decisive = [e for e in group if e.exit_code is not None or e.success is not None]
-            best = (next((e for e in group if e.kind == K.DENIAL), None)
-                    or next((e for e in group if e.raw_type in _AUTHORITATIVE), None)
-                    or (decisive[-1] if decisive else group[-1]))  # fmt: skip
+            best = (
+                next((e for e in group if e.kind == K.DENIAL), None)
+                or next((e for e in group if e.raw_type in _AUTHORITATIVE), None)
+                or (decisive[-1] if decisive else group[-1])
+            )
         dup.update(e.seq for e in group if e is not best and e.seq not in keep)
     return dup
 
@@ -137,8 +139,11 @@ def _describe(e: Event) -> EventLine:
         tone = "ok" if ok else "bad" if ok is False else "tool"
         return EventLine(label, head, body, tone)
     if k == K.DENIAL:
-        who = {"guardian": "refused by the approval reviewer", "policy": "blocked by a policy",
-               "repeated": "refused again"}.get(str(e.data.get("rejection")), "user denied")  # fmt: skip
+        who = {
+            "guardian": "refused by the approval reviewer",
+            "policy": "blocked by a policy",
+            "repeated": "refused again",
+        }.get(str(e.data.get("rejection")), "user denied")
         return EventLine(label, f"{who}: {first_line(e.command or e.tool or '')}", body, "bad")
     if k == K.TURN_ABORTED:
         return EventLine(label, f"turn aborted ({e.status})", "", "bad")
@@ -166,8 +171,9 @@ def _describe(e: Event) -> EventLine:
     return EventLine(label, first_line(e.text), body, "muted")
 
 
-def transcript_lines(events: list[Event], *, full: bool = False, width: int = 100,
-                     keep: set[int] | frozenset[int] = frozenset()) -> Iterator[str]:  # fmt: skip
+def transcript_lines(
+    events: list[Event], *, full: bool = False, width: int = 100, keep: set[int] | frozenset[int] = frozenset()
+) -> Iterator[str]:
     """Render events as plain text lines (used by ``ccl-tui show``): one line per real event (``--full``
     shows every record, repeats included)."""
     hidden = set() if full else duplicate_seqs(events, keep)

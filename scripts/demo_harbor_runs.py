@@ -114,10 +114,30 @@ def set_aside_unenforceable(tasks: Path, aside: Path) -> list[str]:
 
 def harbor_run(tasks: Path, jobs: Path, agent: str, trials: Path, concurrency: int) -> int:
     harbor = Path(sys.executable).parent / "harbor"
-    env = {**os.environ, "HARBOR_TELEMETRY": "0",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip
-    cmd = [str(harbor), "run", "-p", str(tasks), "-a", agent, "-e", IMPORT_PATH, "-o", str(jobs), "--job-name",
-           f"{REAL_PREFIX}{agent}", "-n", str(concurrency), "-y", "--ek", f"root={trials}"]  # fmt: skip
+    env = {
+        **os.environ,
+        "HARBOR_TELEMETRY": "0",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    cmd = [
+        str(harbor),
+        "run",
+        "-p",
+        str(tasks),
+        "-a",
+        agent,
+        "-e",
+        IMPORT_PATH,
+        "-o",
+        str(jobs),
+        "--job-name",
+        f"{REAL_PREFIX}{agent}",
+        "-n",
+        str(concurrency),
+        "-y",
+        "--ek",
+        f"root={trials}",
+    ]
     print("$ " + " ".join(cmd))
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=3600)
     if proc.returncode != 0:

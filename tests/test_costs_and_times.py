@@ -17,8 +17,12 @@ from tests.builders import Rollout
 
 
 def _legacy(path: Path, items: list[dict]) -> Path:
-    header = {"id": "6f7de846-1612-418c-8235-386f4eba829e", "timestamp": "2025-09-06T16:48:47.000Z",
-              "instructions": None, "git": {"commit_hash": "7d4f4e93", "branch": "main"}}  # fmt: skip
+    header = {
+        "id": "6f7de846-1612-418c-8235-386f4eba829e",
+        "timestamp": "2025-09-06T16:48:47.000Z",
+        "instructions": None,
+        "git": {"commit_hash": "7d4f4e93", "branch": "main"},
+    }
     lines = [header, {"record_type": "state"}, *items]
     path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     return path
@@ -37,15 +41,27 @@ def _out(cid: str, output: str) -> dict:
 
 
 def test_an_mcp_failure_is_resolved_by_its_next_content_list_success(tmp_path: Path) -> None:
-    p = _legacy(tmp_path / "rollout-2025-09-06T18-48-47-6f7de846-1612-418c-8235-386f4eba829e.jsonl", [
-        _user("search the docs for the retry policy"),
-        _call("c1", "search__search", {"query": "retry policy"}),
-        _out("c1", json.dumps([{"text": "Search error: Google CSE HTTP 400: Request contains an invalid argument.",
-                                "type": "text"}])),
-        _call("c2", "search__search", {"query": "retry"}),
-        _out("c2", json.dumps([{"text": "1. Retries: exponential backoff, 5 attempts", "type": "text"}])),
-        {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Found it."}]},
-    ])  # fmt: skip
+    p = _legacy(
+        tmp_path / "rollout-2025-09-06T18-48-47-6f7de846-1612-418c-8235-386f4eba829e.jsonl",
+        [
+            _user("search the docs for the retry policy"),
+            _call("c1", "search__search", {"query": "retry policy"}),
+            _out(
+                "c1",
+                json.dumps(
+                    [
+                        {
+                            "text": "Search error: Google CSE HTTP 400: Request contains an invalid argument.",
+                            "type": "text",
+                        }
+                    ]
+                ),
+            ),
+            _call("c2", "search__search", {"query": "retry"}),
+            _out("c2", json.dumps([{"text": "1. Retries: exponential backoff, 5 attempts", "type": "text"}])),
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Found it."}]},
+        ],
+    )
     _events, signals = detect_file(p)
     err = next(s for s in signals if s.kind == "error")
     assert err.signature == "tool error | mcp search" and err.cost.resolved
@@ -105,7 +121,7 @@ def test_an_orphaned_call_then_a_new_prompt_is_an_inferred_interrupt(tmp_path: P
 
 
 def test_undated_issues_get_the_recency_floor_not_now() -> None:
-    from ccl_tui.signals.model import Cost, Signal
+    from ccl_tui.model.signals import Cost, Signal
 
     def sig(sid: str, ts: str | None) -> Signal:
         return Signal("command_failure", sid, [1], 1, 0.5, "pytest | boom", "x", timestamp=ts, cost=Cost(resolved=True))

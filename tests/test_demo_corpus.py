@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 
 from ccl_tui.demo.plan import FIX_DATE
-from ccl_tui.issues.trend import find_improvements
+from ccl_tui.issues.trend import find_change_points
 from ccl_tui.pipeline import ranked_issues, refresh, scope_from
 from ccl_tui.stats import overview
 from ccl_tui.store.db import Store
@@ -75,7 +75,7 @@ async def test_top_issues_are_the_injected_root_causes(demo_store: Store) -> Non
 
 async def test_the_fixed_issue_is_found_from_the_data(demo_store: Store) -> None:
     issues = await ranked_issues(demo_store)
-    improvements = find_improvements(issues, await demo_store.session_infos(), origins=scope_from(None).origins)
+    improvements = find_change_points(issues, await demo_store.session_infos(), origins=scope_from(None).origins)
     assert improvements, "no measurable improvement found"
     best = improvements[0]
     fixed = next(i for i in issues if i.signature == FIXED)

@@ -34,8 +34,9 @@ def _checkout(bundle: Path, commit: str, dest: Path) -> Path:
     """The repository at ``commit``, cloned from the shipped bundle (no network)."""
     env = gitrepos.git_env()
     subprocess.run(["git", "clone", "--quiet", "--template=", str(bundle), str(dest)], env=env, check=True)
-    subprocess.run(["git", "-c", "advice.detachedHead=false", "checkout", "--quiet", commit], cwd=dest, env=env,
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["git", "-c", "advice.detachedHead=false", "checkout", "--quiet", commit], cwd=dest, env=env, check=True
+    )
     return dest
 
 
@@ -47,8 +48,9 @@ def _run(command: str, cwd: Path, python: str) -> subprocess.CompletedProcess[st
     if not link.exists():
         link.symlink_to(python)
     env = {"PATH": f"{bindir}{os.pathsep}/usr/bin:/bin", "LC_ALL": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-                          check=False)  # fmt: skip
+    return subprocess.run(
+        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_the_episode_is_five_sessions_in_two_repositories_by_several_developers() -> None:
@@ -105,8 +107,13 @@ def _interpreter(version: str) -> str | None:
     names += sorted(str(p) for p in Path("~/.pyenv/versions").expanduser().glob(f"{version}.*/bin/python{version}"))
     for name in filter(None, names):
         try:
-            proc = subprocess.run([name, "-c", "import sys; print('%d.%d' % sys.version_info[:2], sys.executable)"],
-                                  capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+            proc = subprocess.run(
+                [name, "-c", "import sys; print('%d.%d' % sys.version_info[:2], sys.executable)"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
         except OSError:
             continue
         got, _, exe = proc.stdout.strip().partition(" ")

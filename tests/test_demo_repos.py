@@ -30,8 +30,9 @@ REPOS_DIR = DEMO / gitrepos.REPOS_FOLDER
 
 
 def _git(*args: str, cwd: Path | None = None) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, env=gitrepos.git_env(), capture_output=True, text=True,
-                          check=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, env=gitrepos.git_env(), capture_output=True, text=True, check=True, timeout=120
+    )
     return proc.stdout
 
 
@@ -79,8 +80,10 @@ def test_shipped_bundles_hold_these_histories(tmp_path: Path) -> None:
         bundle = REPOS_DIR / f"{repo.name}.bundle"
         total += bundle.stat().st_size
         heads = dict(line.split(" ")[::-1] for line in _git("bundle", "list-heads", str(bundle)).splitlines())
-        assert heads == {"refs/heads/main": gitrepos.history(repo.name).head.sha,
-                         "HEAD": gitrepos.history(repo.name).head.sha}  # fmt: skip
+        assert heads == {
+            "refs/heads/main": gitrepos.history(repo.name).head.sha,
+            "HEAD": gitrepos.history(repo.name).head.sha,
+        }
         clone = tmp_path / repo.name
         _git("clone", "--quiet", "--template=", str(bundle), str(clone))
         tracked = set(_git("ls-files", cwd=clone).split())
@@ -175,8 +178,10 @@ def test_sed_nl_and_git_log_outputs_are_the_real_files(rollouts: dict[Path, list
     a `psql` episode reads instead of the database, whose recorded text is the Go repository's SQL migration
     even in the Python repositories: a generator shortcut that predates real repositories.)"""
     by_url = {repo.url: gitrepos.history(repo.name) for repo in REPOS}
-    sites = {s.path for repo in REPOS for s in repo.sites} | {"src/billing/services/tax.py",
-                                                                "src/etl/transform/normalize.py"}  # fmt: skip
+    sites = {s.path for repo in REPOS for s in repo.sites} | {
+        "src/billing/services/tax.py",
+        "src/etl/transform/normalize.py",
+    }
     seen: Counter[str] = Counter()
     for recs in rollouts.values():
         meta = _meta(recs)
@@ -204,8 +209,12 @@ def test_recorded_agents_md_is_the_file_at_the_commit(rollouts: dict[Path, list[
     checked = 0
     for recs in rollouts.values():
         meta = _meta(recs)
-        agents = gitrepos.history(by_url[meta["git"]["repository_url"]].repo.name).files_at(
-            meta["git"]["commit_hash"])["AGENTS.md"].decode().rstrip("\n")  # fmt: skip
+        agents = (
+            gitrepos.history(by_url[meta["git"]["repository_url"]].repo.name)
+            .files_at(meta["git"]["commit_hash"])["AGENTS.md"]
+            .decode()
+            .rstrip("\n")
+        )
         recorded = meta.get("instructions") or next(
             (r["payload"].get("user_instructions") for r in recs if r.get("type") == "turn_context"), None
         )
@@ -242,13 +251,15 @@ async def test_recorded_patches_replay_on_the_recorded_commit(demo_db: Path, tmp
 
 
 def _apply(patch: Path, cwd: Path) -> bool:
-    proc = subprocess.run(["git", *GIT_APPLY_ARGS, str(patch)], cwd=cwd, capture_output=True,
-                          env=gitrepos.git_env(), check=False)  # fmt: skip
+    proc = subprocess.run(
+        ["git", *GIT_APPLY_ARGS, str(patch)], cwd=cwd, capture_output=True, env=gitrepos.git_env(), check=False
+    )
     return proc.returncode == 0
 
 
-def replay(sessions: list[tuple[str, str, str | None, list[PatchRef]]], cwds: dict[str, str | None],
-           tmp_path: Path) -> tuple[Counter[str], list[str]]:  # fmt: skip
+def replay(
+    sessions: list[tuple[str, str, str | None, list[PatchRef]]], cwds: dict[str, str | None], tmp_path: Path
+) -> tuple[Counter[str], list[str]]:
     counts: Counter[str] = Counter()
     failures: list[str] = []
     patch = tmp_path / "edit.patch"

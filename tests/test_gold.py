@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ccl_tui.config.settings import SignalThresholds
+from ccl_tui.model.signals import DELIGHT_KINDS, FRICTION_KINDS, NOTE_KINDS
 from ccl_tui.signals.gold import run_case, score
-from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS, NOTE_KINDS
 
 GOLD = Path(__file__).parent / "gold"
 LABELS = json.loads((GOLD / "labels.json").read_text())

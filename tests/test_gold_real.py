@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from ccl_tui.config.settings import SignalThresholds
+from ccl_tui.model.events import EventKind
+from ccl_tui.model.signals import DELIGHT_KINDS
 from ccl_tui.pipeline import ranked_issues, refresh
 from ccl_tui.signals.gold import detect_file, fixture_path, real_mismatches
-from ccl_tui.signals.model import DELIGHT_KINDS
-from ccl_tui.sources.model import EventKind
 from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import ingest
 from ccl_tui.transcript import duplicate_seqs, transcript_lines
@@ -150,7 +150,7 @@ async def test_report_on_the_real_corpus_ranks_by_recency_and_dates_every_issue(
         assert issue.impact.days_since_last is not None
     # no issue whose sessions are all older than the newest session by more than four half-lives outranks one
     # seen within a half-life, unless it hit more sessions
-    from ccl_tui.sources.model import ts_epoch
+    from ccl_tui.model.events import ts_epoch
 
     def age(i) -> float:  # type: ignore[no-untyped-def]
         return (ts_epoch(newest) - ts_epoch(i.last_seen)) / 86400  # type: ignore[operator]

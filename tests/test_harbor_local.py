@@ -51,7 +51,7 @@ def _calc_session(cwd: Path, commit: str) -> Rollout:
     r.patch("calc.py", old="    return a - b", new="    return a + b")
     r.exec(PYTEST, "..\n2 passed in 0.01s", 0)
     r.complete()
-    return r  # fmt: skip
+    return r
 
 
 def _shapes_session(cwd: Path, commit: str) -> Rollout:
@@ -66,7 +66,7 @@ def _shapes_session(cwd: Path, commit: str) -> Rollout:
     r.patch("shapes.py", old="from maths import pi", new="from math import pi")
     r.exec(PYTEST_SHAPES, ".\n1 passed in 0.01s", 0)
     r.complete()
-    return r  # fmt: skip
+    return r
 
 
 async def _two_tasks(tmp_path: Path, store: Store) -> tuple[Path, dict[str, str]]:
@@ -93,10 +93,30 @@ async def _two_tasks(tmp_path: Path, store: Store) -> tuple[Path, dict[str, str]
 def _harbor_run(dataset: Path, jobs: Path, agent: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HARBOR_TELEMETRY": "0", "PATH": python_on_path()}
     return subprocess.run(
-        [str(HARBOR), "run", "-p", str(dataset), "-a", agent, "-e", IMPORT_PATH, "-o", str(jobs),
-         "--job-name", agent, "-n", "2", "-y", *extra],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [
+            str(HARBOR),
+            "run",
+            "-p",
+            str(dataset),
+            "-a",
+            agent,
+            "-e",
+            IMPORT_PATH,
+            "-o",
+            str(jobs),
+            "--job-name",
+            agent,
+            "-n",
+            "2",
+            "-y",
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def _results(job: Path) -> list[dict[str, Any]]:
@@ -132,7 +152,8 @@ async def test_harbor_runs_ccl_tasks_locally_oracle_passes_nop_fails(tmp_path: P
             assert "NOT ISOLATED" in (trial_dir / "trial.log").read_text()
             stdout = (trial_dir / "verifier" / "test-stdout.txt").read_text()
             assert f"check exited with status {0 if reward else 1}" in stdout or (
-                not reward and "check exited with status" in stdout), stdout  # fmt: skip
+                not reward and "check exited with status" in stdout
+            ), stdout
         if agent == "oracle":  # the solution ran: Harbor downloaded its log
             assert all((job / t["trial_name"] / "agent" / "oracle.txt").is_file() for t in trials)
         assert not list(work.iterdir()), "the working copies were not removed (Harbor deletes by default)"
@@ -218,8 +239,14 @@ def _environment(task: Path, trial_dir: Path, agent: str = "oracle", **kwargs: A
     paths.mkdir()
     config = TrialConfig(task=TaskConfig(path=task), agent=AgentConfig(name=agent), trial_name="t")
     paths.config_path.write_text(config.model_dump_json())
-    return LocalEnvironment(environment_dir=t.paths.environment_dir, environment_name=t.name, session_id="t__env",
-                            trial_paths=paths, task_env_config=t.config.environment, **kwargs)  # fmt: skip
+    return LocalEnvironment(
+        environment_dir=t.paths.environment_dir,
+        environment_name=t.name,
+        session_id="t__env",
+        trial_paths=paths,
+        task_env_config=t.config.environment,
+        **kwargs,
+    )
 
 
 async def test_start_state_paths_exec_and_transfers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -252,12 +279,15 @@ async def test_start_state_paths_exec_and_transfers(tmp_path: Path, monkeypatch:
 
     # commands: container paths rewritten at token boundaries only
     assert env.translate("'/tests/test.sh' > /logs/verifier/test-stdout.txt 2>&1") == (
-        f"'{copy}/tests/test.sh' > {copy}/logs/verifier/test-stdout.txt 2>&1")  # fmt: skip
+        f"'{copy}/tests/test.sh' > {copy}/logs/verifier/test-stdout.txt 2>&1"
+    )
     for kept in ("https://x.org/tests/a", "$D/tests", "./tests", "a/tests", "/usr/bin/env", "/applications"):
         assert env.translate(kept) == kept
 
-    result = await env.exec('pwd; echo "$CCL_REPO_ROOT|$CCL_VERIFIER_DIR|$HOME|$TMPDIR|$X"; cat /app/calc.py',
-                            env={"X": "/solution/solve.sh"})  # fmt: skip
+    result = await env.exec(
+        'pwd; echo "$CCL_REPO_ROOT|$CCL_VERIFIER_DIR|$HOME|$TMPDIR|$X"; cat /app/calc.py',
+        env={"X": "/solution/solve.sh"},
+    )
     lines = (result.stdout or "").splitlines()
     assert result.return_code == 0 and lines[0] == str(app)
     assert lines[1] == f"{app}|{copy}/logs/verifier|{copy}/home|{copy}/tmp|{copy}/solution/solve.sh"
@@ -267,8 +297,10 @@ async def test_start_state_paths_exec_and_transfers(tmp_path: Path, monkeypatch:
     # transfers: directories copied both ways; downloads skip symlinks and special files
     await env.upload_dir(task / "tests", "/tests")
     assert (copy / "tests" / "test.sh").read_text() == (task / "tests" / "test.sh").read_text()
-    await env.exec("mkdir -p /logs/verifier/sub && echo 1 > /logs/verifier/sub/r && ln -s /etc/passwd /logs/verifier/l"
-                   " && mkfifo /logs/verifier/fifo")  # fmt: skip
+    await env.exec(
+        "mkdir -p /logs/verifier/sub && echo 1 > /logs/verifier/sub/r && ln -s /etc/passwd /logs/verifier/l"
+        " && mkfifo /logs/verifier/fifo"
+    )
     await env.download_dir("/logs/verifier", tmp_path / "down")
     assert (tmp_path / "down" / "sub" / "r").read_text() == "1\n"
     assert not (tmp_path / "down" / "l").exists() and not (tmp_path / "down" / "fifo").exists()
@@ -327,8 +359,11 @@ async def test_refusals(tmp_path: Path) -> None:
     from harbor.models.task.config import NetworkMode, NetworkPolicy
 
     with pytest.raises(ValueError, match=r"allowlist.*cannot be enforced"):
-        _environment(task, tmp_path / "trial-allow",
-                     network_policy=NetworkPolicy(network_mode=NetworkMode.ALLOWLIST, allowed_hosts=["pypi.org"]))  # fmt: skip
+        _environment(
+            task,
+            tmp_path / "trial-allow",
+            network_policy=NetworkPolicy(network_mode=NetworkMode.ALLOWLIST, allowed_hosts=["pypi.org"]),
+        )
 
 
 async def test_a_clone_task_is_fetched_at_its_commit_and_fails_clearly_offline(

@@ -20,9 +20,9 @@ import pytest
 import zstandard
 
 import ccl_tui.sources.reader as reader_mod
+from ccl_tui.model.events import EVENT_COLUMNS
 from ccl_tui.pipeline import refresh
 from ccl_tui.sources.discover import discover
-from ccl_tui.sources.model import EVENT_COLUMNS
 from ccl_tui.sources.parse import parse_file
 from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import ingest
@@ -68,12 +68,22 @@ async def test_out_of_range_integers_cost_nothing(tmp_path: Path, store: Store) 
 
 
 WRONG_TYPES: list[tuple[str, Any]] = [
-    ("images", "not-a-list"), ("images", 7), ("images", {"a": 1}),
-    ("payload_type", ["user_message"]), ("payload_type", {"x": 1}),
-    ("summary", 5), ("duration", 1e308), ("duration", {"secs": 1e308}), ("duration", "1.2.3s"),
-    ("duration", float("nan")), ("content", 300), ("arguments", {"command": 5}), ("output", 12.5),
-    ("meta_id", 12345), ("changes", ["a"]),
-]  # fmt: skip
+    ("images", "not-a-list"),
+    ("images", 7),
+    ("images", {"a": 1}),
+    ("payload_type", ["user_message"]),
+    ("payload_type", {"x": 1}),
+    ("summary", 5),
+    ("duration", 1e308),
+    ("duration", {"secs": 1e308}),
+    ("duration", "1.2.3s"),
+    ("duration", float("nan")),
+    ("content", 300),
+    ("arguments", {"command": 5}),
+    ("output", 12.5),
+    ("meta_id", 12345),
+    ("changes", ["a"]),
+]
 
 
 def _nested(depth: int) -> Any:
@@ -83,8 +93,11 @@ def _nested(depth: int) -> Any:
     return v
 
 
-@pytest.mark.parametrize(("field", "value"), [*WRONG_TYPES, ("deep", _nested(300))],
-                         ids=[f"{f}-{type(v).__name__}" for f, v in [*WRONG_TYPES, ("deep", 0)]])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [*WRONG_TYPES, ("deep", _nested(300))],
+    ids=[f"{f}-{type(v).__name__}" for f, v in [*WRONG_TYPES, ("deep", 0)]],
+)
 def test_a_wrong_type_costs_one_record_never_the_rest_of_the_file(tmp_path: Path, field: str, value: Any) -> None:
     r = Rollout(era="C")
     r.user("first prompt")
@@ -180,8 +193,11 @@ def test_a_runaway_line_is_skipped_without_holding_it(tmp_path: Path, monkeypatc
     after = Rollout(session_id=r.id)
     after.lines = []
     after.user("after")
-    bomb = b'{"timestamp":"2026-10-05T09:00:01.000Z","type":"response_item","payload":{"type":"x","v":"' + b"A" * (
-        20 << 20) + b'"}}\n'  # fmt: skip
+    bomb = (
+        b'{"timestamp":"2026-10-05T09:00:01.000Z","type":"response_item","payload":{"type":"x","v":"'
+        + b"A" * (20 << 20)
+        + b'"}}\n'
+    )
     raw = text.encode() + bomb + after.text().encode()
     path = tmp_path / f"rollout-2026-10-05T09-00-00-{r.id}.jsonl.zst"
     path.write_bytes(zstandard.ZstdCompressor(level=3).compress(raw))
@@ -239,8 +255,9 @@ def test_bom_renamed_file_and_a_newline_written_late(tmp_path: Path) -> None:
         assert json.loads(lines[row[COL["line"]] - 1])["type"] == row[COL["raw_type"]].split("/")[0]
 
 
-async def test_same_folder_relative_and_absolute_is_one_set_of_files(tmp_path: Path, store: Store,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+async def test_same_folder_relative_and_absolute_is_one_set_of_files(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     Rollout().write(tmp_path / "logs")
     monkeypatch.chdir(tmp_path)
     a = await ingest(store, ["logs"])
@@ -295,13 +312,20 @@ def test_terminal_signals_stop_ingest_and_its_workers(tmp_path: Path, sig: signa
     corpus = tmp_path / "corpus"
     _clean(corpus, 400)
     db = tmp_path / "db.sqlite"
-    proc = subprocess.Popen([sys.executable, "-m", "ccl_tui.cli", "--db", str(db), "ingest", str(corpus), "--json"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ccl_tui.cli", "--db", str(db), "ingest", str(corpus), "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
     deadline = time.monotonic() + 30
     workers: list[int] = []
     while time.monotonic() < deadline and proc.poll() is None:
-        workers = [c for c in _children(proc.pid) if "multiprocessing" in Path(f"/proc/{c}/cmdline").read_bytes().decode(
-            errors="replace")]  # fmt: skip
+        workers = [
+            c
+            for c in _children(proc.pid)
+            if "multiprocessing" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")
+        ]
         if workers:
             break
         time.sleep(0.05)
@@ -310,8 +334,12 @@ def test_terminal_signals_stop_ingest_and_its_workers(tmp_path: Path, sig: signa
     proc.send_signal(sig)
     assert proc.wait(timeout=30) == 130  # stopped like Ctrl-C, and said so
     time.sleep(0.5)
-    assert not [w for w in workers if Path(f"/proc/{w}").exists() and "multiprocessing" in Path(
-        f"/proc/{w}/cmdline").read_bytes().decode(errors="replace")]  # fmt: skip
+    assert not [
+        w
+        for w in workers
+        if Path(f"/proc/{w}").exists()
+        and "multiprocessing" in Path(f"/proc/{w}/cmdline").read_bytes().decode(errors="replace")
+    ]
     assert b"Traceback" not in (proc.stderr.read() if proc.stderr else b"")
     import sqlite3
 
@@ -340,8 +368,22 @@ def _set(obj: Any, path: tuple, value: Any) -> None:
     obj[path[-1]] = value
 
 
-MUTATIONS = ("big-int", "negative-big-int", "string", "list", "dict", "float-huge", "nan", "null", "bool", "deep",
-             "control-chars", "truncate-line", "drop-key", "surrogate")  # fmt: skip
+MUTATIONS = (
+    "big-int",
+    "negative-big-int",
+    "string",
+    "list",
+    "dict",
+    "float-huge",
+    "nan",
+    "null",
+    "bool",
+    "deep",
+    "control-chars",
+    "truncate-line",
+    "drop-key",
+    "surrogate",
+)
 
 
 def _mutate(rng: random.Random, lines: list[str]) -> tuple[list[str], int]:
@@ -356,10 +398,19 @@ def _mutate(rng: random.Random, lines: list[str]) -> tuple[list[str], int]:
         return lines, i + 1
     path = rng.choice(paths)
     value: Any = {
-        "big-int": 2**64 - 1, "negative-big-int": -(2**70), "string": "1.2.3s", "list": [1, [2]], "dict": {"x": {"y": 1}},
-        "float-huge": 1e308, "nan": "NaN", "null": None, "bool": True, "deep": _nested(300),
-        "control-chars": "\x1b]52;c;ZXZpbA==\x07\x00\x9b2J", "surrogate": "\ud800x",
-    }.get(kind)  # fmt: skip
+        "big-int": 2**64 - 1,
+        "negative-big-int": -(2**70),
+        "string": "1.2.3s",
+        "list": [1, [2]],
+        "dict": {"x": {"y": 1}},
+        "float-huge": 1e308,
+        "nan": "NaN",
+        "null": None,
+        "bool": True,
+        "deep": _nested(300),
+        "control-chars": "\x1b]52;c;ZXZpbA==\x07\x00\x9b2J",
+        "surrogate": "\ud800x",
+    }.get(kind)
     if kind == "drop-key":
         parent = obj
         for k in path[:-1]:

@@ -10,9 +10,9 @@ import pytest
 from ccl_tui.cli import main
 from ccl_tui.config.settings import ImpactWeights
 from ccl_tui.issues.build import SessionInfo, build_issues, cost_units, issue_id
+from ccl_tui.model.events import EventKind
+from ccl_tui.model.signals import Cost, Signal
 from ccl_tui.pipeline import ranked_issues, refresh, scope_from
-from ccl_tui.signals.model import Cost, Signal
-from ccl_tui.sources.model import EventKind
 from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import ingest
 from tests.builders import Rollout

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from ccl_tui.model.events import Event
 from ccl_tui.signals.feedback import classify_feedback
 from ccl_tui.signals.lexicon import is_positive
 from ccl_tui.signals.noise import is_benign_exit
-from ccl_tui.sources.model import Event
 
 
 @pytest.mark.parametrize(

@@ -244,10 +244,12 @@ FROM_SOURCE = [
 ]
 
 
-@pytest.mark.parametrize(("raw", "tool", "status", "code", "rejection"), FROM_SOURCE,
-                         ids=[f"{i}-{c[2]}" for i, c in enumerate(FROM_SOURCE)])  # fmt: skip
-def test_result_texts_from_the_codex_source(raw: str, tool: str, status: str, code: int | None,
-                                            rejection: str | None) -> None:  # fmt: skip
+@pytest.mark.parametrize(
+    ("raw", "tool", "status", "code", "rejection"), FROM_SOURCE, ids=[f"{i}-{c[2]}" for i, c in enumerate(FROM_SOURCE)]
+)
+def test_result_texts_from_the_codex_source(
+    raw: str, tool: str, status: str, code: int | None, rejection: str | None
+) -> None:
     out = classify_output(raw, tool)
     assert (out.status.value, out.exit_code) == (status, code), out.reason
     assert (out.rejection.value if out.rejection else None) == rejection
@@ -267,15 +269,35 @@ def test_shell_outputs_that_merely_mention_a_rejection_are_not_rejections() -> N
 
 
 def test_event_records() -> None:
-    declined = classify_exec_end({"call_id": "c", "exit_code": -1, "status": "declined", "stderr": "exec command rejected by user",
-                                  "aggregated_output": ""})  # fmt: skip
+    declined = classify_exec_end(
+        {
+            "call_id": "c",
+            "exit_code": -1,
+            "status": "declined",
+            "stderr": "exec command rejected by user",
+            "aggregated_output": "",
+        }
+    )
     assert declined.status is Status.REJECTED and declined.rejection is Rejection.USER
     # the command's own output mentioning a refusal does not make it one
-    ran = classify_exec_end({"call_id": "c", "exit_code": 0, "status": "completed",
-                             "aggregated_output": "This action was rejected due to unacceptable risk (docs)"})  # fmt: skip
+    ran = classify_exec_end(
+        {
+            "call_id": "c",
+            "exit_code": 0,
+            "status": "completed",
+            "aggregated_output": "This action was rejected due to unacceptable risk (docs)",
+        }
+    )
     assert ran.status is Status.OK
-    failed = classify_exec_end({"call_id": "c", "exit_code": 2, "status": "failed", "aggregated_output": "boom",
-                                "duration": {"secs": 1, "nanos": 500_000_000}})  # fmt: skip
+    failed = classify_exec_end(
+        {
+            "call_id": "c",
+            "exit_code": 2,
+            "status": "failed",
+            "aggregated_output": "boom",
+            "duration": {"secs": 1, "nanos": 500_000_000},
+        }
+    )
     assert (failed.status, failed.exit_code, failed.duration_ms) == (Status.FAILED, 2, 1500)
     assert (
         classify_patch_end({"success": False, "stderr": "Failed to find expected lines", "status": "failed"}).status

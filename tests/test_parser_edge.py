@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from ccl_tui.model.events import EVENT_COLUMNS, Event
 from ccl_tui.sources.discover import find_rollouts
-from ccl_tui.sources.model import EVENT_COLUMNS, Event
 from ccl_tui.sources.outcome import classify_output
 from ccl_tui.sources.outputs import argv_to_command, duration_to_ms
 from ccl_tui.sources.parse import parse_file

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ccl_tui.sources.model import EVENT_COLUMNS
+from ccl_tui.model.events import EVENT_COLUMNS
 from ccl_tui.sources.parse import parse_file
 
 SAMPLE_FILES = sorted((Path(__file__).parent / "fixtures" / "codex_samples").glob("*.jsonl"))

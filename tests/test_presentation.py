@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ccl_tui.issues.build import title_for
+from ccl_tui.model.signals import SignalKind as S
 from ccl_tui.pipeline import ranked_issues
-from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.text.cut import shorten
 from ccl_tui.tui.screens.demo import DemoScreen
 from ccl_tui.tui.screens.transcript import TranscriptScreen

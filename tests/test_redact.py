@@ -259,12 +259,36 @@ POSITIVES += [
 ]
 
 KINDS = {
-    "openai-key", "anthropic-key", "github-token", "gitlab-token", "aws-access-key-id", "aws-secret-key",
-    "slack-token", "slack-webhook", "google-api-key", "stripe-key", "huggingface-token", "npm-token",
-    "pypi-token", "jwt", "bearer-token", "basic-auth", "url-password", "env-secret", "password-assignment",
-    "private-key", "sendgrid-key", "twilio-key", "mailgun-key", "digitalocean-token", "shopify-token",
-    "vault-token", "discord-token", "telegram-bot-token", "url-signature",
-}  # fmt: skip
+    "openai-key",
+    "anthropic-key",
+    "github-token",
+    "gitlab-token",
+    "aws-access-key-id",
+    "aws-secret-key",
+    "slack-token",
+    "slack-webhook",
+    "google-api-key",
+    "stripe-key",
+    "huggingface-token",
+    "npm-token",
+    "pypi-token",
+    "jwt",
+    "bearer-token",
+    "basic-auth",
+    "url-password",
+    "env-secret",
+    "password-assignment",
+    "private-key",
+    "sendgrid-key",
+    "twilio-key",
+    "mailgun-key",
+    "digitalocean-token",
+    "shopify-token",
+    "vault-token",
+    "discord-token",
+    "telegram-bot-token",
+    "url-signature",
+}
 
 
 @pytest.mark.parametrize(("text", "expected"), POSITIVES)

@@ -15,11 +15,11 @@ from ccl_tui.demo.harbor_runs import FOLDER as DEMO_JOBS
 from ccl_tui.demo.harbor_runs import TASKS as DEMO_TASKS
 from ccl_tui.demo.harbor_runs import is_simulated_job
 from ccl_tui.demo.plan import FIX_DATE
+from ccl_tui.model.results import Trial
 from ccl_tui.pipeline import ranked_issues, scope_from
 from ccl_tui.results import matching
 from ccl_tui.results.api import JobImportError, NotAJob, import_jobs, improvement, mark_fix, runs
 from ccl_tui.results.harbor_job import find_jobs, parse_trial, read_job
-from ccl_tui.results.model import Trial
 from ccl_tui.results.recurrence import recurrence
 from ccl_tui.results.stats import newcombe, standardized_difference, wilson
 from ccl_tui.store.db import Store
@@ -139,10 +139,12 @@ def test_find_jobs_takes_a_job_or_a_folder_of_jobs(tmp_path: Path) -> None:
     [
         ([1, 2], "not a JSON object"),
         ({"trial_results": [], "n_total_trials": 0}, "a job result"),
-        ({"task_name": "t", "trial_name": "x", "agent_info": {}, "verifier_result": {"rewards": {"reward": "yes"}}},
-         "not a number"),
+        (
+            {"task_name": "t", "trial_name": "x", "agent_info": {}, "verifier_result": {"rewards": {"reward": "yes"}}},
+            "not a number",
+        ),
     ],
-)  # fmt: skip
+)
 def test_parse_trial_rejects_unknown_shapes(doc: object, reason: str) -> None:
     trial, why = parse_trial(doc)
     assert trial is None and why is not None and reason in why
@@ -235,8 +237,11 @@ async def test_a_trial_finishing_later_is_added_on_reimport(demo: Store, tmp_pat
     assert (first.added, first.pending) == (5, 1)
     # the running trial finishes: Harbor writes its result.json
     running = next(p for p in job.iterdir() if p.name.endswith("__running"))
-    done = orjson.loads(next(p for p in sorted(job.glob("*/result.json")) if "__halfwri" not in str(p)
-                             and "__unknown" not in str(p)).read_bytes())  # fmt: skip
+    done = orjson.loads(
+        next(
+            p for p in sorted(job.glob("*/result.json")) if "__halfwri" not in str(p) and "__unknown" not in str(p)
+        ).read_bytes()
+    )
     done.update(id="00000000-0000-4000-8000-000000000001", trial_name=running.name)
     (running / "result.json").write_bytes(orjson.dumps(done))
     second = (await import_jobs(demo, job))[0]
@@ -335,12 +340,21 @@ def test_trial_passes_only_with_a_full_reward() -> None:
 
 
 def test_recurrence_verdicts_at_the_edges() -> None:
-    from ccl_tui.issues.build import SessionInfo
-    from ccl_tui.issues.model import Impact, Issue
+    from ccl_tui.model.issues import Impact, Issue, SessionInfo
 
     infos = {f"s{i}": SessionInfo("repo", "interactive", f"2026-10-{1 + i % 20:02d}T10:00:00Z") for i in range(40)}
-    issue = Issue("I-1", "sig", "command_failure", "t", Impact(4, 0.5, 1.0, 1.0, 2.0), 5, None, None, repos=["repo"],
-                  session_ids=[f"s{i}" for i in range(0, 40, 4)])  # fmt: skip
+    issue = Issue(
+        "I-1",
+        "sig",
+        "command_failure",
+        "t",
+        Impact(4, 0.5, 1.0, 1.0, 2.0),
+        5,
+        None,
+        None,
+        repos=["repo"],
+        session_ids=[f"s{i}" for i in range(0, 40, 4)],
+    )
     assert recurrence(issue, infos, "2026-11-30").verdict == "no sessions since the fix yet"
     assert recurrence(issue, infos, "2026-09-01").verdict == "no sessions before the fix"
     rec = recurrence(issue, infos, "2026-10-11")

@@ -106,8 +106,9 @@ def test_bad_job_folders_get_a_clear_message(db: str, tmp_path: Path, capsys: py
     assert code == 2 and "not a Harbor job folder" in err
 
 
-def test_a_task_written_by_ccl_tui_is_matched_by_its_metadata(db: str, tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_a_task_written_by_ccl_tui_is_matched_by_its_metadata(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Write the top issue's task, pretend Harbor ran it under another name, import: the issue is found."""
     code, out, _ = cli(capsys, "task", "1", "--db", db, "--out", str(tmp_path / "tasks"), "--json")
     assert code == 0, out
@@ -131,6 +132,5 @@ def test_a_task_written_by_ccl_tui_is_matched_by_its_metadata(db: str, tmp_path:
     (job2 / "t").mkdir(parents=True)
     (job2 / "config.json").write_text("{}")
     (job2 / "t" / "result.json").write_bytes(orjson.dumps(doc))
-    code, out, _ = cli(capsys, "results", "import", str(job2), "--tasks-dir", str(moved / "acme"), "--db", db,
-                       "--json")  # fmt: skip
+    code, out, _ = cli(capsys, "results", "import", str(job2), "--tasks-dir", str(moved / "acme"), "--db", db, "--json")
     assert code == 0 and json.loads(out)[0]["unmatched_tasks"] == []

@@ -118,11 +118,18 @@ def corpus(place: str = "") -> list[Planted]:
     )
     add("aws-access-key-id", "AKIA", rnd("awsid", 16, upper_digits), "aws_access_key_id = {}")
     add("aws-secret", "", rnd("awssecret", 40, B64), "aws_secret_access_key = {}")
-    add("slack-bot", "xox" + "b-",
+    add(
+        "slack-bot",
+        "xox" + "b-",
         "2048" + rnd("slackn", 8, string.digits) + "-" + rnd("slackn2", 13, string.digits) + "-" + rnd("slack", 24),
-        "SLACK_BOT={}")  # fmt: skip
-    add("slack-webhook", "T0" + rnd("hookt", 8, upper_digits) + "/B0" + rnd("hookb", 8, upper_digits) + "/",
-        rnd("hook", 24), "curl -X POST https://hooks.slack.com/services/{}")  # fmt: skip
+        "SLACK_BOT={}",
+    )
+    add(
+        "slack-webhook",
+        "T0" + rnd("hookt", 8, upper_digits) + "/B0" + rnd("hookb", 8, upper_digits) + "/",
+        rnd("hook", 24),
+        "curl -X POST https://hooks.slack.com/services/{}",
+    )
     add(
         "google-api",
         "AI" + "za",
@@ -142,10 +149,18 @@ def corpus(place: str = "") -> list[Planted]:
     claims = base64.urlsafe_b64encode(('{"sub":"' + rnd("jwtsub", 12) + '","iat":1700000000}').encode()).decode()
     add("jwt", head + ".", claims.rstrip("=") + "." + rnd("jwtsig", 43, URLSAFE), "session={}")
     add("bearer", "", rnd("bearer", 44), 'curl -H "Authorization: Bearer {}" https://api.example.com/v1/me')
-    add("basic-header", "", base64.b64encode(("deploy:" + rnd("basicpw", 18)).encode()).decode(),
-        "Authorization: Basic {}")  # fmt: skip
-    add("basic-no-header", "", base64.b64encode(("svc-user:" + rnd("basicpw2", 20)).encode()).decode(),
-        'AUTH = "Basic {}"')  # fmt: skip
+    add(
+        "basic-header",
+        "",
+        base64.b64encode(("deploy:" + rnd("basicpw", 18)).encode()).decode(),
+        "Authorization: Basic {}",
+    )
+    add(
+        "basic-no-header",
+        "",
+        base64.b64encode(("svc-user:" + rnd("basicpw2", 20)).encode()).decode(),
+        'AUTH = "Basic {}"',
+    )
     add("url-password", "", rnd("urlpw", 18), "DATABASE_URL=postgres://app:{}@db.internal:5432/app")
     add(
         "libpq",
@@ -164,8 +179,16 @@ def corpus(place: str = "") -> list[Planted]:
         body = _pem_body(f"{place}/{kind}", lines)
         add(kind, "", body, f"-----BEGIN {label}PRIVATE KEY-----\n{{}}\n-----END {label}PRIVATE KEY-----")
     body = _pem_body(f"{place}/gcp", 4)
-    out.append(Planted("pem-json", body.replace("\n", "\\n"), '"private_key": "-----BEGIN PRIVATE KEY-----\\n'
-                       + body.replace("\n", "\\n") + '\\n-----END PRIVATE KEY-----\\n"', body))  # fmt: skip
+    out.append(
+        Planted(
+            "pem-json",
+            body.replace("\n", "\\n"),
+            '"private_key": "-----BEGIN PRIVATE KEY-----\\n'
+            + body.replace("\n", "\\n")
+            + '\\n-----END PRIVATE KEY-----\\n"',
+            body,
+        )
+    )
     add(
         "sendgrid",
         "SG.",
@@ -178,9 +201,13 @@ def corpus(place: str = "") -> list[Planted]:
         rnd("azkey", 86, B64) + "==",
         "DefaultEndpointsProtocol=https;AccountName=acmeprod;AccountKey={};EndpointSuffix=core.windows.net",
     )
-    add("azure-sas", "", rnd("azsas", 40) + "%2B" + rnd("azsas2", 8) + "%3D",
+    add(
+        "azure-sas",
+        "",
+        rnd("azsas", 40) + "%2B" + rnd("azsas2", 8) + "%3D",
         "https://acmeprod.blob.core.windows.net/backups/db.bak?sv=2022-11-02&ss=b&srt=co&sp=rl"
-        "&se=2030-01-01T00:00:00Z&spr=https&sig={}")  # fmt: skip
+        "&se=2030-01-01T00:00:00Z&spr=https&sig={}",
+    )
     add(
         "azure-service-bus",
         "",
@@ -191,14 +218,22 @@ def corpus(place: str = "") -> list[Planted]:
     add("twilio", "SK", rnd("twilio", 32, HEX), "twilio api key {}")
     add("mailgun", "key-", rnd("mailgun", 32, HEX), "mailgun {}")
     bot_id = base64.b64encode(("1" + rnd("discord0", 17, string.digits)).encode()).decode().rstrip("=")
-    add("discord-bot", "", bot_id + "." + rnd("discord2", 6, URLSAFE) + "." + rnd("discord3", 38, URLSAFE),
-        "client.run('{}')")  # fmt: skip
+    add(
+        "discord-bot",
+        "",
+        bot_id + "." + rnd("discord2", 6, URLSAFE) + "." + rnd("discord3", 38, URLSAFE),
+        "client.run('{}')",
+    )
     add("square", "sq0" + "atp-", rnd("square", 22, URLSAFE), "square access token {}")
     add("shopify", "shp" + "at_", rnd("shopify", 32, HEX), "shopify {}")
     add("digitalocean", "dop" + "_v1_", rnd("digitalocean", 64, HEX), "doctl auth init -t {}")
     add("datadog", "", rnd("datadog", 32, HEX), "DD_API_KEY={}")
-    add("telegram", rnd("tgid", 10, string.digits) + ":AA", rnd("telegram", 33, URLSAFE),
-        "https://api.telegram.org/bot{}/getMe")  # fmt: skip
+    add(
+        "telegram",
+        rnd("tgid", 10, string.digits) + ":AA",
+        rnd("telegram", 33, URLSAFE),
+        "https://api.telegram.org/bot{}/getMe",
+    )
     add("curl-user", "", rnd("curlpw", 15), "curl -u deploy:{} https://ci.example.com/api")
     add("vault", "hvs.", rnd("vault", 90, URLSAFE), "vault login {}")
     add("grafana", "glsa" + "_", rnd("grafana", 32) + "_" + rnd("grafana2", 8, HEX), "grafana token {}")
@@ -217,8 +252,12 @@ def corpus(place: str = "") -> list[Planted]:
     add("postman", "PMAK" + "-", rnd("pm1", 24, HEX) + "-" + rnd("pm2", 34, HEX), "postman {}")
     add("newrelic", "NRAK" + "-", rnd("newrelic", 27, upper_digits), "newrelic {}")
     add("supabase", "sbp" + "_", rnd("supabase", 40, HEX), "supabase {}")
-    add("mapbox-secret", "sk." + "eyJ1IjoiYWNtZSIsImEiOiJj", rnd("mapbox", 40, URLSAFE) + "." + rnd("mapbox2", 22, URLSAFE),
-        "mapbox {}")  # fmt: skip
+    add(
+        "mapbox-secret",
+        "sk." + "eyJ1IjoiYWNtZSIsImEiOiJj",
+        rnd("mapbox", 40, URLSAFE) + "." + rnd("mapbox2", 22, URLSAFE),
+        "mapbox {}",
+    )
     add("doppler", "dp" + ".st." + "prd.", rnd("doppler", 43), "doppler {}")
     add("planetscale", "pscale" + "_tkn_", rnd("pscale", 43, URLSAFE), "planetscale {}")
     add("atlassian", "ATATT3" + "xFfGF0", rnd("atlassian", 180, URLSAFE), "atlassian {}")
@@ -286,13 +325,18 @@ def test_flattened_private_key_cut_at_200_characters() -> None:
 
 def _patch(kind: str, text: str) -> str:
     added = "".join(f"+{line}\n" for line in text.split("\n"))
-    return ("*** Begin Patch\n*** Update File: calc.py\n@@\n-    return a - b\n+    return a + b\n"
-            f"*** Add File: notes/{kind}.txt\n{added}*** End Patch\n")  # fmt: skip
+    return (
+        "*** Begin Patch\n*** Update File: calc.py\n@@\n-    return a - b\n+    return a + b\n"
+        f"*** Add File: notes/{kind}.txt\n{added}*** End Patch\n"
+    )
 
 
 def _session(i: int, repo: Path, commit: str, planted: dict[str, Planted]) -> Rollout:
-    r = Rollout(cwd=str(repo), start=f"2026-10-05T{9 + i // 60:02d}:{i % 60:02d}:00",
-                git={"commit_hash": commit, "branch": "main", "repository_url": ""})  # fmt: skip
+    r = Rollout(
+        cwd=str(repo),
+        start=f"2026-10-05T{9 + i // 60:02d}:{i % 60:02d}:00",
+        git={"commit_hash": commit, "branch": "main", "repository_url": ""},
+    )
     user = planted["user"].text
     r.user(f"add() returns the wrong result; fix it so the tests pass. Context:\n{user}")
     command = f"printf '%s\\n' {shlex.quote(planted['command'].text)} > /dev/null; {PYTEST}"
@@ -303,11 +347,29 @@ def _session(i: int, repo: Path, commit: str, planted: dict[str, Planted]) -> Ro
     )
     cid = r.call_id()
     kind = planted["patch"].kind
-    r.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": cid, "name": "apply_patch",
-                            "input": _patch(kind, planted["patch"].text)})  # fmt: skip
-    r.add("response_item", {"type": "custom_tool_call_output", "call_id": cid, "output": json.dumps(
-        {"output": f"Success. Updated the following files:\nM calc.py\nA notes/{kind}.txt\n",
-         "metadata": {"exit_code": 0, "duration_seconds": 0.1}})})  # fmt: skip
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call",
+            "status": "completed",
+            "call_id": cid,
+            "name": "apply_patch",
+            "input": _patch(kind, planted["patch"].text),
+        },
+    )
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call_output",
+            "call_id": cid,
+            "output": json.dumps(
+                {
+                    "output": f"Success. Updated the following files:\nM calc.py\nA notes/{kind}.txt\n",
+                    "metadata": {"exit_code": 0, "duration_seconds": 0.1},
+                }
+            ),
+        },
+    )
     r.exec(command, "..\n2 passed in 0.01s", 0)
     r.assistant(f"Fixed add(); the tests pass. You pasted this, keep it safe:\n{user}")
     r.complete()
@@ -430,8 +492,10 @@ async def test_planted_secrets_never_survive(
     markdown = capsys.readouterr().out
     assert "# ccl-tui report" in markdown
 
-    survivors = _survivors({"tasks": task_blobs, "prompts": prompt_texts, "report --markdown": [markdown]},
-                           (*PLACES, *REPO_PLACES, "repo-name"))  # fmt: skip
+    survivors = _survivors(
+        {"tasks": task_blobs, "prompts": prompt_texts, "report --markdown": [markdown]},
+        (*PLACES, *REPO_PLACES, "repo-name"),
+    )
     assert survivors == [], f"{len(survivors)} planted secrets survived:\n" + "\n".join(survivors)
 
 

@@ -41,8 +41,9 @@ async def test_analyze_clusters_and_writes_cluster_ids(store: Store, tmp_path: P
     corpus(tmp_path / "home")
     await ingest(store, [tmp_path / "home"])
     phases: list[str] = []
-    s = await analyze(store, embedder="local", chroma_path=str(tmp_path / "chroma"),
-                      progress=lambda p, d, n: phases.append(p))  # fmt: skip
+    s = await analyze(
+        store, embedder="local", chroma_path=str(tmp_path / "chroma"), progress=lambda p, d, n: phases.append(p)
+    )
     assert s.embedder == "hashing-v2-1024" and s.collection == "issues__hashing-v2-1024"
     assert s.issues >= 5 and s.embedded == s.issues and s.reused == 0 and s.fallbacks == []
     assert {"detect", "embed", "cluster"} <= set(phases)
@@ -67,8 +68,9 @@ async def test_analyze_clusters_and_writes_cluster_ids(store: Store, tmp_path: P
     # rerun: same ids, vectors come from Chroma
     again = await analyze(store, embedder="local", chroma_path=str(tmp_path / "chroma"))
     assert again.reused == again.issues and again.embedded == 0
-    assert [(c.id, [m.id for m in c.members]) for c in await clusters(store)] == \
-        [(c.id, [m.id for m in c.members]) for c in cs]  # fmt: skip
+    assert [(c.id, [m.id for m in c.members]) for c in await clusters(store)] == [
+        (c.id, [m.id for m in c.members]) for c in cs
+    ]
     # refresh rebuilds the issues table; the clusters survive and are still readable
     await refresh(store)
     assert [c.id for c in await clusters(store)] == [c.id for c in cs]
@@ -148,8 +150,9 @@ def test_cli_analyze_and_clusters_json(tmp_path: Path, capsys: pytest.CaptureFix
     assert first["id"] in text and first["members"][0]["id"] in text
 
 
-def test_cli_llm_over_budget_without_tty_skips_model_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_cli_llm_over_budget_without_tty_skips_model_calls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens: must not be called
     db = _ingested(tmp_path)

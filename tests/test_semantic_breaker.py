@@ -33,8 +33,14 @@ from tests.test_semantic_openai import StubState, client_for, serve
 MAX_REQUESTS = 20
 MAX_SECONDS = 30.0
 
-REACTIONS = ["ugh, this is taking forever", "what does this sync step do exactly?", "love it",
-             "add a docstring please", "nope, undo that", "brilliant, thanks"]  # fmt: skip
+REACTIONS = [
+    "ugh, this is taking forever",
+    "what does this sync step do exactly?",
+    "love it",
+    "add a docstring please",
+    "nope, undo that",
+    "brilliant, thanks",
+]
 
 
 @pytest.fixture
@@ -47,8 +53,12 @@ def stub() -> Iterator[tuple[StubState, str]]:
 def big_corpus(root: Path, sessions: int = 12) -> None:
     """Rule-flagged failures plus many user messages no rule flags: ~70 classification calls, embeddings for
     a dozen issues and naming calls, i.e. far more than the breaker's request bound if every call were tried."""
-    errors = ["ModuleNotFoundError: No module named 'requests'", "Error: listen EADDRINUSE :::3000",
-              "ImportError: No module named requests", "error[E0425]: cannot find value `x` in this scope"]  # fmt: skip
+    errors = [
+        "ModuleNotFoundError: No module named 'requests'",
+        "Error: listen EADDRINUSE :::3000",
+        "ImportError: No module named requests",
+        "error[E0425]: cannot find value `x` in this scope",
+    ]
     for i in range(sessions):
         r = Rollout(start=f"2026-10-{i + 1:02d}T09:00:00", cwd=f"/home/dev/src/repo{i}")
         r.user("make the tests pass")
@@ -70,14 +80,22 @@ async def _baseline(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[str
 
 
 async def _rule_results(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, float]]]:
-    sigs = sorted((s.session_id, s.seq, s.kind, s.signature, s.severity) for s in await store.signals()
-                  if s.source != "model")  # fmt: skip
+    sigs = sorted(
+        (s.session_id, s.seq, s.kind, s.signature, s.severity) for s in await store.signals() if s.source != "model"
+    )
     issues = sorted((i.id, i.signature, round(i.impact.impact, 6)) for i in await store.issues())
     return sigs, issues
 
 
-async def _failing_run(store: Store, state: StubState, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                       action: str, **llm_options: Any) -> tuple[Any, float]:  # fmt: skip
+async def _failing_run(
+    store: Store,
+    state: StubState,
+    url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    action: str,
+    **llm_options: Any,
+) -> tuple[Any, float]:
     from ccl_tui.semantic.analyze import analyze
 
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
@@ -139,9 +157,12 @@ async def test_a_provider_that_never_answers_in_time_is_given_up_on(
 
 
 async def test_the_cli_reports_the_provider_given_up_on(
-    store: Store, stub: tuple[StubState, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    store: Store,
+    stub: tuple[StubState, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     from ccl_tui.commands.analyze import _print_summary
 
     state, url = stub
@@ -211,8 +232,12 @@ async def test_embeddings_alone_fall_back_after_a_bounded_number_of_requests(
     big_corpus(tmp_path / "home", sessions=4)
     await ingest(store, [tmp_path / "home"])
     state.embed_default = "429"
-    s = await analyze(store, embedder="openai", chroma_path=str(tmp_path / "chroma"),
-                      embedder_options={"backoff": 0.05, "batch_size": 1})  # fmt: skip
+    s = await analyze(
+        store,
+        embedder="openai",
+        chroma_path=str(tmp_path / "chroma"),
+        embedder_options={"backoff": 0.05, "batch_size": 1},
+    )
     assert s.embedder.startswith("hashing") and any("used the local embedder" in f for f in s.fallbacks)
     assert state.count("/v1/embeddings") == s.provider_requests == 3  # one batch, 1 + 2 retries; then local
 

@@ -75,9 +75,13 @@ OFFLINE_READER = textwrap.dedent("""
 def test_vectors_persist_and_are_queried_in_a_new_offline_process(tmp_path: Path) -> None:
     path = tmp_path / "chroma"
     _write(path)
-    res = subprocess.run([sys.executable, "-c", OFFLINE_READER, str(path)], capture_output=True, text=True,
-                         timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                                           "NO_PROXY": "*", "HF_HUB_OFFLINE": "1"})  # fmt: skip
+    res = subprocess.run(
+        [sys.executable, "-c", OFFLINE_READER, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NO_PROXY": "*", "HF_HUB_OFFLINE": "1"},
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["collections"] == sorted(["issues__hashing-v2-1024", "issues__tiny-v1-8"])
@@ -115,9 +119,11 @@ def test_wrong_dimension_is_refused(tmp_path: Path) -> None:
 
 
 def test_semantic_modules_import_without_chromadb_openai_or_sklearn() -> None:
-    code = ("import sys, ccl_tui.semantic.analyze, ccl_tui.semantic.vectors, ccl_tui.semantic.embedders,"
-            " ccl_tui.semantic.cluster, ccl_tui.commands.analyze\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'chromadb', 'openai', 'sklearn', 'numpy',"
-            " 'textual', 'rich', 'pydantic'}))")  # fmt: skip
+    code = (
+        "import sys, ccl_tui.semantic.analyze, ccl_tui.semantic.vectors, ccl_tui.semantic.embedders,"
+        " ccl_tui.semantic.cluster, ccl_tui.commands.analyze\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'chromadb', 'openai', 'sklearn', 'numpy',"
+        " 'textual', 'rich', 'pydantic'}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ccl_tui.issues.build import SessionInfo
-from ccl_tui.issues.model import Impact, Issue
+from ccl_tui.model.issues import Impact, Issue, SessionInfo
+from ccl_tui.model.signals import Cost, Signal
 from ccl_tui.semantic.cluster import (
     cluster_impacts,
     cluster_labels,
@@ -20,7 +20,6 @@ from ccl_tui.semantic.cluster import (
     stable_ids,
 )
 from ccl_tui.semantic.embedders import HashingEmbedder, choose, normalize
-from ccl_tui.signals.model import Cost, Signal
 
 FIXTURE = Path(__file__).parent / "fixtures" / "semantic" / "paraphrases.json"
 
@@ -73,8 +72,9 @@ def test_the_two_missing_module_groups_stay_apart() -> None:
     # Hard negatives that share all their boilerplate: the module name has to carry the decision.
     # Measured: one pytest-collection line of the httpx group joins a requests line (purity 0.92).
     assert purity(labels, sub) >= 0.9
-    majority = {g: max(set(ls := [lab for lab, t in zip(labels, sub, strict=True) if t == g]), key=ls.count)
-                for g in set(sub)}  # fmt: skip
+    majority = {
+        g: max(set(ls := [lab for lab, t in zip(labels, sub, strict=True) if t == g]), key=ls.count) for g in set(sub)
+    }
     assert majority["py-missing-requests"] != majority["py-missing-httpx"]
 
 
@@ -130,14 +130,31 @@ def test_stable_ids_on_split_and_collision() -> None:
 
 # --------------------------------------------------------------------------------------------- impact
 def _issue(sig: str, sessions: list[str], impact: float) -> Issue:
-    return Issue(id="I-" + sig, signature=sig, kind="command_failure", title=sig,
-                 impact=Impact(sessions=len(sessions), severity=0.6, cost=2.0, recency=1.0, impact=impact),
-                 occurrences=len(sessions), first_seen=None, last_seen=None, session_ids=sessions)  # fmt: skip
+    return Issue(
+        id="I-" + sig,
+        signature=sig,
+        kind="command_failure",
+        title=sig,
+        impact=Impact(sessions=len(sessions), severity=0.6, cost=2.0, recency=1.0, impact=impact),
+        occurrences=len(sessions),
+        first_seen=None,
+        last_seen=None,
+        session_ids=sessions,
+    )
 
 
 def _sig(sid: str, signature: str) -> Signal:
-    return Signal(kind="command_failure", session_id=sid, evidence=[1], turn=1, severity=0.6, signature=signature,
-                  detail="x", timestamp="2026-10-01T10:00:00Z", cost=Cost(turns=1, resolved=True))  # fmt: skip
+    return Signal(
+        kind="command_failure",
+        session_id=sid,
+        evidence=[1],
+        turn=1,
+        severity=0.6,
+        signature=signature,
+        detail="x",
+        timestamp="2026-10-01T10:00:00Z",
+        cost=Cost(turns=1, resolved=True),
+    )
 
 
 def test_cluster_impact_counts_a_session_once() -> None:

@@ -49,8 +49,12 @@ class StubState:
 def classify_reply(user_text: str) -> dict[str, Any]:
     """The stub's deterministic 'model': keywords -> label."""
     t = user_text.lower().split("user's message:")[-1]
-    for words, label in ((("ugh", "annoying", "forever"), "frustration"), (("why did you", "what does"), "confusion"),
-                         (("love it", "brilliant"), "positive"), (("nope", "undo that"), "pushback")):  # fmt: skip
+    for words, label in (
+        (("ugh", "annoying", "forever"), "frustration"),
+        (("why did you", "what does"), "confusion"),
+        (("love it", "brilliant"), "positive"),
+        (("nope", "undo that"), "pushback"),
+    ):
         if any(w in t for w in words):
             return {"label": label, "confidence": 0.9, "rationale": f"stub saw {label} words"}
     return {"label": "neutral", "confidence": 0.8, "rationale": "a plain request"}
@@ -84,8 +88,9 @@ def make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return None
             if action == "429":
-                return self._send(429, b'{"error": {"message": "rate limited", "type": "requests"}}',
-                                  dict(state.retry_after))  # fmt: skip
+                return self._send(
+                    429, b'{"error": {"message": "rate limited", "type": "requests"}}', dict(state.retry_after)
+                )
             if action == "401":
                 return self._send(401, b'{"error": {"message": "bad key", "type": "invalid_request_error"}}')
             if action == "500":
@@ -95,11 +100,21 @@ def make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             if path.endswith("/embeddings"):
                 inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
                 vecs = state.embedder.embed(inputs)
-                data = [{"object": "embedding", "index": i, "embedding": [float(x) for x in v]}
-                        for i, v in enumerate(vecs)]  # fmt: skip
+                data = [
+                    {"object": "embedding", "index": i, "embedding": [float(x) for x in v]} for i, v in enumerate(vecs)
+                ]
                 n = sum(len(t) // 4 + 1 for t in inputs)
-                return self._send(200, json.dumps({"object": "list", "model": body["model"], "data": data,
-                                                   "usage": {"prompt_tokens": n, "total_tokens": n}}).encode())  # fmt: skip
+                return self._send(
+                    200,
+                    json.dumps(
+                        {
+                            "object": "list",
+                            "model": body["model"],
+                            "data": data,
+                            "usage": {"prompt_tokens": n, "total_tokens": n},
+                        }
+                    ).encode(),
+                )
             if path.endswith("/chat/completions"):
                 schema = body.get("response_format", {}).get("json_schema", {}).get("name", "")
                 user = next((m["content"] for m in body["messages"] if m["role"] == "user"), "")
@@ -112,11 +127,20 @@ def make_handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                     content = json.dumps(classify_reply(user))
                 p, c = state.usage
                 reply = {
-                    "id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
-                                 "message": {"role": "assistant", "content": content, "refusal": None}}],
+                    "id": "chatcmpl-stub",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body["model"],
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "logprobs": None,
+                            "message": {"role": "assistant", "content": content, "refusal": None},
+                        }
+                    ],
                     "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
-                }  # fmt: skip
+                }
                 return self._send(200, json.dumps(reply).encode())
             return self._send(404, b'{"error": {"message": "not found"}}')
 
@@ -150,15 +174,23 @@ def stub() -> Iterator[tuple[StubState, str]]:
 
 
 def client_for(store: Store, url: str, **kw: Any) -> LLMClient:
-    opts: dict[str, Any] = {"api_key": "test-key", "base_url": url, "retries": 2,
-                            "backoff": 0.01, "timeout": 5.0, "concurrency": 4, "max_cost": 1.0}  # fmt: skip
+    opts: dict[str, Any] = {
+        "api_key": "test-key",
+        "base_url": url,
+        "retries": 2,
+        "backoff": 0.01,
+        "timeout": 5.0,
+        "concurrency": 4,
+        "max_cost": 1.0,
+    }
     opts.update(kw)
     return LLMClient(store.db, **opts)
 
 
 # --------------------------------------------------------------------------------------------- embeddings
-def test_openai_embedder_batches_and_honours_base_url_env(stub: tuple[StubState, str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_openai_embedder_batches_and_honours_base_url_env(
+    stub: tuple[StubState, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     state, url = stub
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     monkeypatch.setenv("OPENAI_BASE_URL", url)
@@ -220,8 +252,9 @@ async def test_structured_classification_and_cache_second_run_makes_no_requests(
 async def test_cluster_naming_uses_its_own_schema(store: Store, stub: tuple[StubState, str]) -> None:
     state, url = stub
     client = client_for(store, url)
-    task = client.cluster_task(["pytest fails: No module named requests", "python fails: requests missing"],
-                               ["ModuleNotFoundError: requests"])  # fmt: skip
+    task = client.cluster_task(
+        ["pytest fails: No module named requests", "python fails: requests missing"], ["ModuleNotFoundError: requests"]
+    )
     got = await client.run([task])
     named = got[task.key]
     assert isinstance(named, ClusterName) and named.name.startswith("Stub name")
@@ -340,12 +373,14 @@ CONFUSED = "what does this sync step do exactly?"
 
 
 def corpus(root: Path) -> None:
-    for i, (cmd, err, reaction) in enumerate([
-        ("pytest -q", "ModuleNotFoundError: No module named 'requests'", FRUSTRATED),
-        ("python -m app.sync", "ImportError: No module named requests", CONFUSED),
-        ("pytest -q tests/test_x.py", "E   ModuleNotFoundError: No module named 'requests'", "love it"),
-        ("npm test", "Error: listen EADDRINUSE: address already in use :::3000", "add a docstring please"),
-    ]):  # fmt: skip
+    for i, (cmd, err, reaction) in enumerate(
+        [
+            ("pytest -q", "ModuleNotFoundError: No module named 'requests'", FRUSTRATED),
+            ("python -m app.sync", "ImportError: No module named requests", CONFUSED),
+            ("pytest -q tests/test_x.py", "E   ModuleNotFoundError: No module named 'requests'", "love it"),
+            ("npm test", "Error: listen EADDRINUSE: address already in use :::3000", "add a docstring please"),
+        ]
+    ):
         r = Rollout(start=f"2026-10-0{i + 1}T09:00:00", cwd=f"/home/dev/src/repo{i}")
         r.user("make the tests pass")
         r.exec(cmd, f"{err}\nexport OPENAI_API_KEY={PLANTED_KEY}", 1)
@@ -369,8 +404,15 @@ async def test_analyze_with_llm_and_openai_embeddings_end_to_end(
     await ingest(store, [tmp_path / "home"])
     estimates = []
     opts = {"backoff": 0.01}
-    s = await analyze(store, embedder="auto", llm=True, max_cost=1.0, chroma_path=str(tmp_path / "chroma"),
-                      llm_options=opts, confirm=lambda e: estimates.append(e) or True)  # fmt: skip
+    s = await analyze(
+        store,
+        embedder="auto",
+        llm=True,
+        max_cost=1.0,
+        chroma_path=str(tmp_path / "chroma"),
+        llm_options=opts,
+        confirm=lambda e: estimates.append(e) or True,
+    )
     assert s.embedder == "openai-text-embedding-3-small-1536" and s.collection.startswith("issues__openai")
     assert estimates and estimates[0].usd > 0 and s.estimate_usd == estimates[0].usd
     assert s.messages_considered >= 4 and s.messages_classified == s.messages_considered
@@ -378,9 +420,11 @@ async def test_analyze_with_llm_and_openai_embeddings_end_to_end(
     assert s.fallbacks == [] and s.errors == {} and s.provider_given_up == ""
     assert s.provider_requests == len(state.requests) and s.provider_failed_requests == 0
     model = [x for x in await store.signals() if x.source == "model"]
-    assert {x.signature for x in model} == {"pushback | frustration (model-derived)",
-                                            "pushback | confusion (model-derived)",
-                                            "delight | positive feedback (model-derived)"}  # fmt: skip
+    assert {x.signature for x in model} == {
+        "pushback | frustration (model-derived)",
+        "pushback | confusion (model-derived)",
+        "delight | positive feedback (model-derived)",
+    }
     assert all("[model-derived" in x.detail for x in model)
     sigs = {i.signature for i in await store.issues()}
     assert "pushback | frustration (model-derived)" in sigs  # ranked like any friction, marked as model-derived
@@ -396,8 +440,9 @@ async def test_analyze_with_llm_and_openai_embeddings_end_to_end(
     assert any(b"[REDACTED:" in raw for raw in state.raw)
 
     n_chat, n_emb = state.count("/v1/chat/completions"), state.count("/v1/embeddings")
-    s2 = await analyze(store, embedder="auto", llm=True, max_cost=1.0, chroma_path=str(tmp_path / "chroma"),
-                       llm_options=opts)  # fmt: skip
+    s2 = await analyze(
+        store, embedder="auto", llm=True, max_cost=1.0, chroma_path=str(tmp_path / "chroma"), llm_options=opts
+    )
     assert (state.count("/v1/chat/completions"), state.count("/v1/embeddings")) == (n_chat, n_emb)  # all cached
     assert s2.llm_calls == 0 and s2.llm_cached > 0 and s2.reused == s2.issues and s2.cost_usd == 0
     assert [c.id for c in await clusters(store)] == [c.id for c in cs]
@@ -415,9 +460,14 @@ async def test_analyze_falls_back_when_the_server_fails(
     state.chat_script = ["500"] * 200
     corpus(tmp_path / "home")
     await ingest(store, [tmp_path / "home"])
-    s = await analyze(store, embedder="openai", llm=True, chroma_path=str(tmp_path / "chroma"),
-                      llm_options={"backoff": 0.01, "retries": 0},
-                      embedder_options={"max_retries": 0})  # fmt: skip
+    s = await analyze(
+        store,
+        embedder="openai",
+        llm=True,
+        chroma_path=str(tmp_path / "chroma"),
+        llm_options={"backoff": 0.01, "retries": 0},
+        embedder_options={"max_retries": 0},
+    )
     assert s.embedder.startswith("hashing") and any("used the local embedder" in f for f in s.fallbacks)
     assert s.model_signals == 0 and s.llm_failed > 0 and "HTTP 500 (InternalServerError)" in s.errors
     assert s.clusters > 0  # rules + local embedder still did the work

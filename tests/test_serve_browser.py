@@ -22,9 +22,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: Flags for a sandboxed CI machine with no network beyond package registries (Chromium would otherwise try
 #: Google's hosts at every start).
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"]  # fmt: skip
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 _CSI = re.compile(r"\x1b\[[0-9;?<>=$]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\x1b[=>]")
 
 
@@ -54,10 +62,21 @@ def test_serve_demo_in_a_real_browser(tmp_path: Path) -> None:
 
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "ccl_tui.cli", "serve", "--demo", "--port", str(port),
-         "--db", str(tmp_path / "served.sqlite")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ccl_tui.cli",
+            "serve",
+            "--demo",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "served.sqlite"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
     received: list[str] = []
 
     def screen() -> str:

@@ -1,5 +1,7 @@
 """Snapshot tests (pytest-textual-snapshot) of the main screens, at 80x24 and 160x48 for the demo stages,
-the triage screens and `ccl-tui sessions` (what a newcomer's terminal and a presenter's screen show).
+the triage screens and `ccl-tui sessions` (what a newcomer's terminal and a presenter's screen show); and at
+130x40 the help, clusters, fix dialog, command palette, the light and high-contrast themes, and the loading
+(held at 40%), empty (no sessions) and error (a database that is not one) states.
 
 Frames are deterministic: the data is the generated demo corpus, recency is relative to the newest
 session, the only rate on screen is pinned, and the task path lives in a fixed data dir.
@@ -10,13 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
 
 from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import IngestProgress
+from ccl_tui.tui.app import CclApp
+from ccl_tui.tui.screens.clusters import ClustersScreen
 from ccl_tui.tui.screens.demo import DemoScreen
 from ccl_tui.tui.screens.transcript import TranscriptScreen
 from ccl_tui.tui.widgets.flow import FlowDiagram
@@ -34,12 +41,12 @@ def db(demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_issues_screen(snap_compare, db: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_issues_screen(snap_compare: Callable[..., bool], db: Path, size: tuple[int, int]) -> None:
     assert snap_compare(app_for(db), terminal_size=size, run_before=wait_loaded)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_issue_screen(snap_compare, db: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_issue_screen(snap_compare: Callable[..., bool], db: Path, size: tuple[int, int]) -> None:
     async def open_issue(pilot: Pilot) -> None:
         await wait_loaded(pilot)
         await pilot.press("down", "enter")
@@ -49,7 +56,7 @@ def test_issue_screen(snap_compare, db: Path, size: tuple[int, int]) -> None:  #
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_transcript_screen(snap_compare, db: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_transcript_screen(snap_compare: Callable[..., bool], db: Path, size: tuple[int, int]) -> None:
     async def open_transcript(pilot: Pilot) -> None:
         await wait_loaded(pilot)
         await pilot.press("enter")
@@ -61,7 +68,7 @@ def test_transcript_screen(snap_compare, db: Path, size: tuple[int, int]) -> Non
     assert snap_compare(app_for(db), terminal_size=size, run_before=open_transcript)
 
 
-def test_help_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
+def test_help_screen(snap_compare: Callable[..., bool], db: Path) -> None:
     async def open_help(pilot: Pilot) -> None:
         await wait_loaded(pilot)
         await pilot.press("question_mark")
@@ -72,22 +79,22 @@ def test_help_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("stage", range(7))
-def test_demo_stage(snap_compare, db: Path, stage: int, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_demo_stage(snap_compare: Callable[..., bool], db: Path, stage: int, size: tuple[int, int]) -> None:
     async def go(pilot: Pilot) -> None:
         await wait_loaded(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, DemoScreen)
         await pilot.press(str(stage + 1))
         await settle(pilot)
-        if screen._flow_timer is not None:
-            screen._flow_timer.pause()
-        screen.query_one(FlowDiagram).active = 0
+        flow = screen.query_one(FlowDiagram)
+        flow.playing = False  # a still frame: the highlight rests on the first step
+        flow.active = 0
         await pilot.pause()
 
     assert snap_compare(app_for(db, demo=True), terminal_size=size, run_before=go)
 
 
-def test_high_contrast_theme(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
+def test_high_contrast_theme(snap_compare: Callable[..., bool], db: Path) -> None:
     async def go(pilot: Pilot) -> None:
         await wait_loaded(pilot)
         await pilot.press("4")
@@ -96,7 +103,7 @@ def test_high_contrast_theme(snap_compare, db: Path) -> None:  # type: ignore[no
     assert snap_compare(app_for(db, demo=True, theme="ccl-high-contrast"), terminal_size=SIZE, run_before=go)
 
 
-def test_improvement_screen(snap_compare, db: Path) -> None:  # type: ignore[no-untyped-def]
+def test_improvement_screen(snap_compare: Callable[..., bool], db: Path) -> None:
     """The demo's fixed issue with its fix marked and two Harbor runs of its task imported."""
     from ccl_tui.issues.build import issue_id
     from ccl_tui.results.api import import_jobs, mark_fix
@@ -124,8 +131,13 @@ def test_improvement_screen(snap_compare, db: Path) -> None:  # type: ignore[no-
 
 
 @pytest.mark.parametrize("width", [80, 160])
-def test_sessions_listing(db: Path, width: int, snapshot, capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
-                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_sessions_listing(
+    db: Path,
+    width: int,
+    snapshot: SnapshotAssertion,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """`ccl-tui sessions` as a terminal of that width prints it: no column is cut mid-value except the repo's."""
     from ccl_tui.cli import main
 
@@ -143,3 +155,137 @@ def test_sessions_listing(db: Path, width: int, snapshot, capsys: pytest.Capture
     assert main(["show", "--db", str(db), short_id]) == 0  # the id shown is one `show` takes
     capsys.readouterr()
     assert out == snapshot
+
+
+# ------------------------------------------------------------------------------------- more screens and states
+
+
+def _still_inputs(pilot: Pilot) -> None:
+    """A still frame: no blinking text cursor in any input on screen."""
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+
+
+def test_clusters_screen(
+    snap_compare: Callable[..., bool], db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`c` from the issues list, after `ccl-tui analyze` grouped the look-alike issues (offline embedder)."""
+    from ccl_tui.semantic.analyze import analyze
+
+    monkeypatch.setenv("CCL_TUI_DATA_DIR", str(tmp_path / "data"))  # the vector store: private to this test
+
+    async def cluster() -> None:
+        store = await Store.open(db)
+        try:
+            await analyze(store, embedder="local")
+        finally:
+            await store.close()
+
+    asyncio.run(cluster())
+
+    async def open_clusters(pilot: Pilot) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ClustersScreen)
+
+    assert snap_compare(app_for(db), terminal_size=SIZE, run_before=open_clusters)
+
+
+def test_fix_dialog(snap_compare: Callable[..., bool], db: Path) -> None:
+    """`f` on the improvement screen: the fix dialog, prefilled with the change point found in the data."""
+    from ccl_tui.tui.screens.improvement import FixDialog, ImprovementScreen
+
+    async def open_dialog(pilot: Pilot) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ImprovementScreen) and screen.loaded
+        row = screen.highlighted
+        assert row is not None and row.suggestion is not None  # a date from the data, not today's
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, FixDialog)
+        _still_inputs(pilot)
+
+    assert snap_compare(app_for(db), terminal_size=SIZE, run_before=open_dialog)
+
+
+def test_command_palette(snap_compare: Callable[..., bool], db: Path) -> None:
+    """ctrl+p on the issues list: the app's commands and the screen's."""
+    from textual.command import CommandPalette
+
+    async def open_palette(pilot: Pilot) -> None:
+        await wait_loaded(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, CommandPalette)
+        _still_inputs(pilot)
+        await pilot.pause(0.3)  # the palette gathers its commands in the background
+
+    assert snap_compare(app_for(db), terminal_size=SIZE, run_before=open_palette)
+
+
+def test_loading_state(snap_compare: Callable[..., bool], db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issues list while ingest is still running (held at 40%): the progress line over what is ranked so far."""
+    import ccl_tui.store.ingest as ingest_mod
+    from ccl_tui.tui.hub import Hub
+
+    monkeypatch.setattr(Hub, "LIVE_REFRESH_S", 3600.0)  # no live detection pass while the frame is taken
+
+    async def held_ingest(store: Store, paths: list[Path], progress: Callable[[IngestProgress], None]) -> None:
+        progress(
+            IngestProgress(
+                files_total=505,
+                files_done=202,
+                bytes_total=50_000_000,
+                bytes_done=20_000_000,
+                sessions=200,
+                events=24_000,
+                elapsed=2.0,
+            )
+        )
+        await asyncio.Event().wait()  # never done: the load stays in "reading sessions"
+
+    monkeypatch.setattr(ingest_mod, "ingest", held_ingest)
+
+    async def loading(pilot: Pilot) -> None:
+        app = pilot.app
+        assert isinstance(app, CclApp)
+        table = app.screen.query_one("#issues-table", DataTable)
+        for _ in range(600):
+            if app.hub.state.progress.files_done and table.row_count:
+                break
+            await asyncio.sleep(0.05)
+        await settle(pilot, ignore={"load"})
+        assert app.hub.state.phase == "ingesting" and table.row_count
+
+    assert snap_compare(app_for(db), terminal_size=SIZE, run_before=loading)
+
+
+def test_empty_state(snap_compare: Callable[..., bool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--sessions` pointing at an empty folder: no sessions at all, and the screen says where it looked."""
+    monkeypatch.chdir(tmp_path)  # a relative folder: the message names it the same way on every machine
+    Path("no-sessions").mkdir()
+    assert snap_compare(app_for(Path("empty.sqlite"), Path("no-sessions")), terminal_size=SIZE, run_before=wait_loaded)
+
+
+def test_error_state(snap_compare: Callable[..., bool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database that cannot be opened (not SQLite): the load line says so, in the error colour, and so does
+    a notification; the app keeps running."""
+    monkeypatch.chdir(tmp_path)  # a relative --db: the message names it the same way on every machine
+    Path("broken.sqlite").write_bytes(b"not a database, " * 256)
+    empty = tmp_path / "no-sessions"
+    empty.mkdir()
+
+    async def failed(pilot: Pilot) -> None:
+        await wait_loaded(pilot)
+        app = pilot.app
+        assert isinstance(app, CclApp) and app.hub.state.phase == "error"
+
+    assert snap_compare(app_for(Path("broken.sqlite"), empty), terminal_size=SIZE, run_before=failed)
+
+
+def test_light_theme(snap_compare: Callable[..., bool], db: Path) -> None:
+    assert snap_compare(app_for(db, theme="textual-light"), terminal_size=SIZE, run_before=wait_loaded)

@@ -65,8 +65,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real database: the samples ingested and ranked, plus one session ingested without detection (its
     signals are pending: a read-only open must show the stored ranking without computing them)."""
     base = tmp_path_factory.mktemp("built")
-    env = {**os.environ, "CCL_TUI_DATA_DIR": str(base / "data"), "CCL_TUI_CONFIG": str(base / "config.toml"),
-           "CODEX_HOME": str(base / "codex-home")}  # fmt: skip
+    env = {
+        **os.environ,
+        "CCL_TUI_DATA_DIR": str(base / "data"),
+        "CCL_TUI_CONFIG": str(base / "config.toml"),
+        "CODEX_HOME": str(base / "codex-home"),
+    }
     env.pop("OPENAI_API_KEY", None)
     db = base / "ccl.sqlite"
     extra = base / "extra"
@@ -78,8 +82,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     r.write(extra)
     for argv in (["--json", str(SAMPLES)], ["--json", "--no-detect", str(extra)]):
         # in a process of its own: when it exits, its connections close and the WAL is checkpointed
-        subprocess.run([sys.executable, "-m", "ccl_tui.cli", "ingest", "--db", str(db), *argv], env=env, cwd=ROOT,
-                       check=True, capture_output=True, timeout=300)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "ccl_tui.cli", "ingest", "--db", str(db), *argv],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     assert side_files(db) == []  # everything is in the main file
     return db
 
@@ -149,12 +159,25 @@ def commands(tmp: Path) -> list[list[str]]:
     empty.mkdir(exist_ok=True)
     out = str(tmp / "tasks-out")
     return [
-        ["sessions"], ["sessions", "--json"], ["report"], ["report", "--json"], ["report", "--markdown"],
-        ["signals"], ["signals", "--json"], ["show", SESSION], ["clusters"], ["improvement"], ["results", "list"],
-        ["task", "1", "--out", out], ["tasks", "export", "--out", out],
-        ["ingest", "--json", str(empty)], ["analyze", "--json", "--embedder", "local"], ["fix", "1"],
-        ["results", "import", str(empty)], ["results", "remove", "nope"],
-    ]  # fmt: skip
+        ["sessions"],
+        ["sessions", "--json"],
+        ["report"],
+        ["report", "--json"],
+        ["report", "--markdown"],
+        ["signals"],
+        ["signals", "--json"],
+        ["show", SESSION],
+        ["clusters"],
+        ["improvement"],
+        ["results", "list"],
+        ["task", "1", "--out", out],
+        ["tasks", "export", "--out", out],
+        ["ingest", "--json", str(empty)],
+        ["analyze", "--json", "--embedder", "local"],
+        ["fix", "1"],
+        ["results", "import", str(empty)],
+        ["results", "remove", "nope"],
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- damaged
@@ -182,8 +205,13 @@ def test_every_command_gives_one_line_on_a_database_it_cannot_use(
 def test_a_fresh_process_prints_no_traceback(case: str, good: Path, tmp_path: Path) -> None:
     db = DAMAGED[case][0](good, tmp_path)
     for argv in (["report"], ["ingest", str(tmp_path / "none")]):
-        proc = subprocess.run([sys.executable, "-m", "ccl_tui.cli", "--db", str(db), *argv], capture_output=True,
-                              text=True, timeout=120, cwd=ROOT)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "ccl_tui.cli", "--db", str(db), *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
         assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, DAMAGED[case][1])
 
 
@@ -191,8 +219,23 @@ def test_truncated_anywhere(good: Path, tmp_path: Path, capsys: pytest.CaptureFi
     """Cut at page boundaries, inside a page, inside the header: never a traceback, never a wrong answer."""
     data = good.read_bytes()
     page = 16384
-    cuts = sorted({1, 50, 99, 100, 101, 4096, page, page + 1, 2 * page, len(data) // 3, len(data) // 2,
-                   len(data) - page, len(data) - 1})  # fmt: skip
+    cuts = sorted(
+        {
+            1,
+            50,
+            99,
+            100,
+            101,
+            4096,
+            page,
+            page + 1,
+            2 * page,
+            len(data) // 3,
+            len(data) // 2,
+            len(data) - page,
+            len(data) - 1,
+        }
+    )
     for cut in cuts:
         db = tmp_path / f"cut-{cut}.sqlite"
         db.write_bytes(data[:cut])
@@ -221,8 +264,7 @@ def test_damage_found_in_the_middle_of_a_command(good: Path, capsys: pytest.Capt
         assert_one_line_error(code, out, err, "is damaged", "malformed")
 
 
-def test_foreign_databases_of_every_kind_are_left_untouched(tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_foreign_databases_of_every_kind_are_left_untouched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def make(name: str, *sql: str, wal: bool = False) -> Path:
         path = tmp_path / name
         con = sqlite3.connect(path)
@@ -248,8 +290,9 @@ def test_foreign_databases_of_every_kind_are_left_untouched(tmp_path: Path,
         assert sha(db) == before and side_files(db) == sides, db.name
 
 
-def test_tui_launch_refuses_a_database_it_cannot_use(good: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_tui_launch_refuses_a_database_it_cannot_use(
+    good: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The CLI checks the database before the app starts: one line, no app, no traceback."""
     from ccl_tui.commands import tui
     from ccl_tui.tui.app import CclApp
@@ -310,14 +353,27 @@ async def test_the_app_shows_a_read_only_database(good: Path, tmp_path: Path, mo
 # ---------------------------------------------------------------------------------------------- read-only
 
 READS = [
-    ["sessions", "--json"], ["sessions"], ["show", SESSION], ["show", SESSION, "--json"], ["report", "--json"],
-    ["report"], ["report", "--markdown"], ["report", "--json", "--origin", "all"], ["signals", "--json"],
-    ["signals", SESSION], ["clusters", "--json"], ["improvement", "--json"], ["results", "list", "--json"],
-]  # fmt: skip
+    ["sessions", "--json"],
+    ["sessions"],
+    ["show", SESSION],
+    ["show", SESSION, "--json"],
+    ["report", "--json"],
+    ["report"],
+    ["report", "--markdown"],
+    ["report", "--json", "--origin", "all"],
+    ["signals", "--json"],
+    ["signals", SESSION],
+    ["clusters", "--json"],
+    ["improvement", "--json"],
+    ["results", "list", "--json"],
+]
 WRITES = [
-    ["ingest", "--json", str(SAMPLES)], ["analyze", "--json", "--embedder", "local"], ["fix", "1"],
-    ["results", "import", str(SAMPLES)], ["results", "remove", "nope"],
-]  # fmt: skip
+    ["ingest", "--json", str(SAMPLES)],
+    ["analyze", "--json", "--embedder", "local"],
+    ["fix", "1"],
+    ["results", "import", str(SAMPLES)],
+    ["results", "remove", "nope"],
+]
 
 
 def stored_counts(db: Path) -> tuple[int, int, int]:
@@ -375,8 +431,9 @@ def restore_mode(tmp_path: Path) -> Iterator[list[Path]]:
         p.chmod(0o755 if p.is_dir() else 0o644)
 
 
-def test_read_only_file_mode_0444(good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                  restore_mode: list[Path]) -> None:  # fmt: skip
+def test_read_only_file_mode_0444(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_mode: list[Path]
+) -> None:
     good.chmod(0o444)
     restore_mode.append(good)
     if os.access(good, os.W_OK):
@@ -384,8 +441,9 @@ def test_read_only_file_mode_0444(good: Path, tmp_path: Path, capsys: pytest.Cap
     check_read_only(good, tmp_path, capsys, "the file is not writable")
 
 
-def test_read_only_folder(good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                          restore_mode: list[Path]) -> None:  # fmt: skip
+def test_read_only_folder(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_mode: list[Path]
+) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
     db = Path(shutil.move(good, folder / "ccl.sqlite"))
@@ -415,8 +473,7 @@ def test_read_only_file_system(good: Path, tmp_path: Path) -> None:
         lines.append(f"{cmd} > {results}/{i}.out 2> {results}/{i}.err; echo $? > {results}/{i}.rc")
     script = tmp_path / "run.sh"
     script.write_text("\n".join(lines) + "\n")
-    proc = subprocess.run(["unshare", "-m", "bash", str(script)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=600)  # fmt: skip
+    proc = subprocess.run(["unshare", "-m", "bash", str(script)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     if proc.returncode == 77 or "unshare failed" in proc.stderr or "Operation not permitted" in proc.stderr:
         pytest.skip(f"no private read-only mount here: {proc.stderr.strip()[:200]}")
     for i, argv in enumerate(runs):
@@ -444,8 +501,9 @@ async def test_read_only_open_is_enforced_by_sqlite(good: Path) -> None:
         await store.close()
 
 
-def test_read_only_edge_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_read_only_edge_cases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(dbmod, "read_only_reason", lambda path: "its folder is not writable")
     code, out, err = run(capsys, "--db", str(tmp_path / "absent.sqlite"), "sessions")
     assert_one_line_error(code, out, err, "no database at", "none can be created")
@@ -471,8 +529,9 @@ def old_database(path: Path, version: int = 6) -> Path:
     return path
 
 
-def test_databases_from_before_the_marker_are_recognized_and_upgraded(tmp_path: Path,
-                                                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_databases_from_before_the_marker_are_recognized_and_upgraded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = old_database(tmp_path / "v6.sqlite")
     code, _, err = run(capsys, "--db", str(db), "ingest", "--json", str(SAMPLES))
     assert code == 0, err
@@ -482,8 +541,9 @@ def test_databases_from_before_the_marker_are_recognized_and_upgraded(tmp_path: 
     con.close()
 
 
-def test_old_read_only_database_is_still_readable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_old_read_only_database_is_still_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = old_database(tmp_path / "v6.sqlite")
     monkeypatch.setattr(dbmod, "read_only_reason", lambda path: "the file is not writable")
     code, out, err = run(capsys, "--db", str(db), "sessions", "--json")

@@ -150,8 +150,17 @@ def test_changes_without_their_content_are_unreplayable(command: str, what: str)
     assert not fx.writes and any(what in c.what for c in fx.changes), fx
 
 
-@pytest.mark.parametrize("command", ["git checkout -b feature", "npm install", "black --check .", "pytest -q",
-                                     "ruff check .", "cat > /dev/null <<'EOF'\nx\nEOF"])  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git checkout -b feature",
+        "npm install",
+        "black --check .",
+        "pytest -q",
+        "ruff check .",
+        "cat > /dev/null <<'EOF'\nx\nEOF",
+    ],
+)
 def test_reads_and_installs_change_nothing(command: str) -> None:
     fx = shell_effects(command)
     assert not fx.writes and not fx.changes
@@ -176,9 +185,19 @@ def test_network_failures_and_tool_versions_are_read_from_outputs() -> None:
 
 
 def _classify(**kw: object) -> Contract:
-    base: dict[str, object] = {"planned": "fix", "command": "pytest -q", "host_reason": None, "start_runs": [],
-                               "start_gaps": [], "strategy": "failed-check", "later_pass": None, "failure": None,
-                               "solution_complete": True, "has_solution_edits": True, "success": Run(9, 0)}  # fmt: skip
+    base: dict[str, object] = {
+        "planned": "fix",
+        "command": "pytest -q",
+        "host_reason": None,
+        "start_runs": [],
+        "start_gaps": [],
+        "strategy": "failed-check",
+        "later_pass": None,
+        "failure": None,
+        "solution_complete": True,
+        "has_solution_edits": True,
+        "success": Run(9, 0),
+    }
     base.update(kw)
     return classify(**base)  # type: ignore[arg-type]
 
@@ -231,11 +250,23 @@ def calc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
 def _apply_patch(r: Rollout, body: str) -> None:
     """An apply_patch custom tool call with exactly ``body`` (the builder's patch() edits one line)."""
     cid = r.call_id()
-    r.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": cid, "name": "apply_patch",
-                            "input": body})  # fmt: skip
-    r.add("response_item", {"type": "custom_tool_call_output", "call_id": cid, "output": json.dumps(
-        {"output": "Success. Updated the following files:\nM calc.py\n",
-         "metadata": {"exit_code": 0, "duration_seconds": 0.1}})})  # fmt: skip
+    r.add(
+        "response_item",
+        {"type": "custom_tool_call", "status": "completed", "call_id": cid, "name": "apply_patch", "input": body},
+    )
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call_output",
+            "call_id": cid,
+            "output": json.dumps(
+                {
+                    "output": "Success. Updated the following files:\nM calc.py\n",
+                    "metadata": {"exit_code": 0, "duration_seconds": 0.1},
+                }
+            ),
+        },
+    )
 
 
 def _git(commit: str) -> dict[str, str]:
@@ -246,8 +277,9 @@ def _meta(task: Path) -> dict:  # type: ignore[type-arg]
     return tomllib.loads((task / "task.toml").read_text())["metadata"]
 
 
-async def test_proven_fix_recorded_then_executed(calc: tuple[Path, str], tmp_path: Path, store: Store,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+async def test_proven_fix_recorded_then_executed(
+    calc: tuple[Path, str], tmp_path: Path, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The session ran the check in exactly the start state and it failed: a proven fix (recorded). --execute
     confirms it (fails before, passes after: executed), writes ccl-tui-check.json and the store row."""
     path, commit = calc
@@ -282,8 +314,9 @@ async def test_proven_fix_recorded_then_executed(calc: tuple[Path, str], tmp_pat
     record = json.loads((result.path / CHECK_RECORD).read_text())
     assert record["contract"]["class"] == "proven-fix" and record["planned"]["evidence"] == "recorded"
     con = sqlite3.connect(db)
-    rows = con.execute("SELECT task_name, class, evidence, planned_class, reward_before, reward_after"
-                       " FROM task_checks").fetchall()  # fmt: skip
+    rows = con.execute(
+        "SELECT task_name, class, evidence, planned_class, reward_before, reward_after FROM task_checks"
+    ).fetchall()
     con.close()
     assert rows == [(result.name, "proven-fix", "executed", "proven-fix", 0.0, 1.0)]
     # a later check without --execute reports the recorded outcome
@@ -327,8 +360,9 @@ async def test_unproven_fix_is_proven_by_execute(calc: tuple[Path, str], tmp_pat
     assert (entry["class"], entry["planned_class"], entry["checked"]) == ("proven-fix", "unproven", True)
 
 
-async def test_check_passing_at_the_start_becomes_keep_green(tmp_path: Path, store: Store,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+async def test_check_passing_at_the_start_becomes_keep_green(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The session ran the check before its edits and it passed: keep-green (recorded). Exported only with
     --include-keep-green, labelled keep-green in the name, title, instruction, task.toml and manifest."""
     monkeypatch.setenv("PATH", python_on_path())
@@ -359,8 +393,9 @@ async def test_check_passing_at_the_start_becomes_keep_green(tmp_path: Path, sto
     assert (ran.klass, ran.evidence, ran.reward_before, ran.ok) == ("keep-green", "executed", 1.0, True), ran.note
 
 
-async def test_unproven_check_that_passes_at_the_start_is_demoted(calc: tuple[Path, str], tmp_path: Path,
-                                                                  store: Store) -> None:  # fmt: skip
+async def test_unproven_check_that_passes_at_the_start_is_demoted(
+    calc: tuple[Path, str], tmp_path: Path, store: Store
+) -> None:
     """An unproven fix task whose check already passes at the start: --execute demotes it to keep-green."""
     path, commit = calc
     r = Rollout(cwd=str(path), git=_git(commit))
@@ -430,33 +465,64 @@ async def test_a_check_edited_to_depend_on_the_host_is_refused_by_tasks_check(
     assert not report.ok and not (task / CHECK_RECORD).exists()
 
 
-async def test_heredoc_and_shell_apply_patch_and_shell_writes_are_replayed(tmp_path: Path, store: Store,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+async def test_heredoc_and_shell_apply_patch_and_shell_writes_are_replayed(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Before the failure the session edited files in every way Codex records: apply_patch through the shell
     as a heredoc (after `cd DIR &&`), through the shell tool's argv, and files written with `cat > f <<EOF`,
     `cat <<EOF > f`, `printf … > f`, `echo … >> f` and `tee`. The task's start state holds them all."""
     monkeypatch.setenv("PATH", python_on_path())
-    path, commit = make_repo(tmp_path / "mono", {
-        "README.md": "mono\n",
-        "pkg/calc.py": BUGGY_CALC,
-        "pkg/tests/test_calc.py": TEST_CALC,
-        "pkg/config.ini": "[old]\n",
-    })  # fmt: skip
+    path, commit = make_repo(
+        tmp_path / "mono",
+        {
+            "README.md": "mono\n",
+            "pkg/calc.py": BUGGY_CALC,
+            "pkg/tests/test_calc.py": TEST_CALC,
+            "pkg/config.ini": "[old]\n",
+        },
+    )
     cwd = str(path / "pkg")
     r = Rollout(cwd=cwd, git=_git(commit))
     r.user("add sub() with a test, and the settings file")
     # 1. apply_patch as a heredoc through exec_command, after `cd tests &&` (paths relative to tests/)
-    r.exec("cd tests && apply_patch <<'PATCH'\n*** Begin Patch\n*** Add File: test_sub.py\n+from calc import sub\n+\n+\n"
-           "+def test_sub():\n+    assert sub(5, 3) == 2\n*** End Patch\nPATCH",
-           "Success. Updated the following files:\nA test_sub.py\n", 0)  # fmt: skip
+    r.exec(
+        "cd tests && apply_patch <<'PATCH'\n*** Begin Patch\n*** Add File: test_sub.py\n+from calc import sub\n+\n+\n"
+        "+def test_sub():\n+    assert sub(5, 3) == 2\n*** End Patch\nPATCH",
+        "Success. Updated the following files:\nA test_sub.py\n",
+        0,
+    )
     # 2. apply_patch through the shell tool's argv (2025 shell tool: ["apply_patch", "<patch>"])
     cid = "call_argv_patch"
-    r.add("response_item", {"type": "function_call", "name": "shell", "call_id": cid, "arguments": json.dumps({
-        "command": ["apply_patch", "*** Begin Patch\n*** Update File: README.md\n@@\n-mono\n+mono repo\n*** End Patch\n"],
-        "workdir": str(path)})})  # fmt: skip
-    r.add("response_item", {"type": "function_call_output", "call_id": cid, "output": json.dumps(
-        {"output": "Success. Updated the following files:\nM README.md\n",
-         "metadata": {"exit_code": 0, "duration_seconds": 0.1}})})  # fmt: skip
+    r.add(
+        "response_item",
+        {
+            "type": "function_call",
+            "name": "shell",
+            "call_id": cid,
+            "arguments": json.dumps(
+                {
+                    "command": [
+                        "apply_patch",
+                        "*** Begin Patch\n*** Update File: README.md\n@@\n-mono\n+mono repo\n*** End Patch\n",
+                    ],
+                    "workdir": str(path),
+                }
+            ),
+        },
+    )
+    r.add(
+        "response_item",
+        {
+            "type": "function_call_output",
+            "call_id": cid,
+            "output": json.dumps(
+                {
+                    "output": "Success. Updated the following files:\nM README.md\n",
+                    "metadata": {"exit_code": 0, "duration_seconds": 0.1},
+                }
+            ),
+        },
+    )
     # 3. files written by shell redirections, with their content in the log
     r.exec('mkdir -p settings && cat > settings/app.toml <<\'EOF\'\nname = "calc"\nhome = "$HOME"\nEOF', "", 0)
     r.exec("cd settings && cat <<EOF > limits.txt\nmax=10\nEOF", "", 0)
@@ -465,8 +531,11 @@ async def test_heredoc_and_shell_apply_patch_and_shell_writes_are_replayed(tmp_p
     r.exec("echo scratch > /tmp/ccl-scratch.txt", "", 0)  # outside the repository: not part of its state
     check = "python -m pytest -q -p no:cacheprovider tests"
     r.exec(check, "E   ImportError: cannot import name 'sub' from 'calc'\n1 error", 2)
-    _apply_patch(r, "*** Begin Patch\n*** Update File: calc.py\n@@\n     return a * b\n+\n+\n+def sub(a, b):\n"
-                    "+    return a - b\n*** End Patch\n")  # fmt: skip
+    _apply_patch(
+        r,
+        "*** Begin Patch\n*** Update File: calc.py\n@@\n     return a * b\n+\n+\n+def sub(a, b):\n"
+        "+    return a - b\n*** End Patch\n",
+    )
     r.exec(check, "1 failed, 2 passed", 1)  # add() is still wrong: the check keeps failing
     r.patch("calc.py", old="    return a - b", new="    return a + b")
     r.exec(check, "4 passed", 0)
@@ -504,8 +573,9 @@ async def test_heredoc_and_shell_apply_patch_and_shell_writes_are_replayed(tmp_p
     assert (ran.reward_before, ran.reward_after, ran.klass) == (0.0, 1.0, "proven-fix"), ran.note
 
 
-async def test_unreplayable_edit_before_the_failure_makes_it_unproven(calc: tuple[Path, str], tmp_path: Path,
-                                                                      store: Store) -> None:  # fmt: skip
+async def test_unreplayable_edit_before_the_failure_makes_it_unproven(
+    calc: tuple[Path, str], tmp_path: Path, store: Store
+) -> None:
     path, commit = calc
     r = Rollout(cwd=str(path), git=_git(commit))
     r.user("fix add()")
@@ -529,9 +599,13 @@ async def test_network_failure_task_has_no_network(tmp_path: Path, store: Store)
     r = Rollout(start="2026-10-02T09:00:00", cwd="/w/web")
     r.user("install deps and build")
     r.exec("node --version", "v20.11.1\n", 0)
-    r.exec("npm install", "npm ERR! code EAI_AGAIN\nnpm ERR! errno EAI_AGAIN\nnpm ERR! request to"
-                          " https://registry.npmjs.org/left-pad failed, reason: getaddrinfo EAI_AGAIN"
-                          " registry.npmjs.org", 1)  # fmt: skip
+    r.exec(
+        "npm install",
+        "npm ERR! code EAI_AGAIN\nnpm ERR! errno EAI_AGAIN\nnpm ERR! request to"
+        " https://registry.npmjs.org/left-pad failed, reason: getaddrinfo EAI_AGAIN"
+        " registry.npmjs.org",
+        1,
+    )
     r.exec("npm install", "added 120 packages", 0)
     r.complete()
     r.write(tmp_path / "codex")
@@ -556,8 +630,9 @@ async def test_network_failure_task_has_no_network(tmp_path: Path, store: Store)
     assert result.valid is True, result.problems
 
 
-async def test_execute_runs_a_no_network_task_without_network(tmp_path: Path, store: Store,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+async def test_execute_runs_a_no_network_task_without_network(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The recorded failure was a network failure: --execute runs the verifier without network (unshare -rn)
     where the machine allows it, so the failure reproduces even on a machine with network."""
     if not RunOptions().can_unshare():
@@ -580,8 +655,7 @@ async def test_execute_runs_a_no_network_task_without_network(tmp_path: Path, st
     assert (ran.klass, ran.evidence) == ("proven-fix", "recorded")  # no solution: the recorded proof stands
 
 
-async def test_clone_is_opt_in_and_fails_clearly_offline(calc: tuple[Path, str], tmp_path: Path,
-                                                         store: Store) -> None:  # fmt: skip
+async def test_clone_is_opt_in_and_fails_clearly_offline(calc: tuple[Path, str], tmp_path: Path, store: Store) -> None:
     path, commit = calc
     r = Rollout(
         cwd=str(path),
@@ -608,8 +682,9 @@ async def test_clone_is_opt_in_and_fails_clearly_offline(calc: tuple[Path, str],
     assert (cloned.klass, cloned.evidence) == ("proven-fix", "recorded")  # not executed: the plan stands
 
 
-async def test_clone_at_the_commit_when_the_url_is_reachable(calc: tuple[Path, str], tmp_path: Path, store: Store,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+async def test_clone_at_the_commit_when_the_url_is_reachable(
+    calc: tuple[Path, str], tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """--clone fetches the recorded commit (here from a local bare repository served through git's http
     rewrite), builds the start state from it and runs the verifier."""
     path, commit = calc
@@ -636,12 +711,19 @@ async def test_clone_at_the_commit_when_the_url_is_reachable(calc: tuple[Path, s
     assert (ran.reward_before, ran.reward_after, ran.klass, ran.evidence) == (0.0, 1.0, "proven-fix", "executed")
 
 
-async def test_locked_dependencies_are_installed_best_effort(calc: tuple[Path, str], tmp_path: Path, store: Store,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+async def test_locked_dependencies_are_installed_best_effort(
+    calc: tuple[Path, str], tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A lockfile triggers its installer before the run; a failure is reported, never fatal."""
-    path, commit = make_repo(tmp_path / "calc2", {"calc.py": BUGGY_CALC, "tests/test_calc.py": TEST_CALC,
-                                                  "package.json": '{"name": "x", "version": "0.0.0"}\n',
-                                                  "package-lock.json": '{"lockfileVersion": 3, "packages": {}}\n'})  # fmt: skip
+    path, commit = make_repo(
+        tmp_path / "calc2",
+        {
+            "calc.py": BUGGY_CALC,
+            "tests/test_calc.py": TEST_CALC,
+            "package.json": '{"name": "x", "version": "0.0.0"}\n',
+            "package-lock.json": '{"lockfileVersion": 3, "packages": {}}\n',
+        },
+    )
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "npm").write_text("#!/bin/sh\necho 'npm ERR! code EAI_AGAIN' >&2\nexit 1\n")
@@ -672,10 +754,23 @@ async def test_store_keeps_the_latest_check_per_task(tmp_path: Path) -> None:
     store = await Store.open(tmp_path / "s.sqlite")
     try:
         assert await store.schema_version() == SCHEMA_VERSION >= 8
-        rows = [{"checked_at": f"2026-10-0{i}T00:00:00Z", "task_name": "t", "task_path": "/d/t", "issue_id": "I-1",
-                 "class": cls, "evidence": "executed", "planned_class": "unproven", "reason": "r",
-                 "reward_before": b, "reward_after": 1.0, "reproducible": True, "detail": {"install": []}}
-                for i, (cls, b) in enumerate((("keep-green", 1.0), ("proven-fix", 0.0)), start=1)]  # fmt: skip
+        rows = [
+            {
+                "checked_at": f"2026-10-0{i}T00:00:00Z",
+                "task_name": "t",
+                "task_path": "/d/t",
+                "issue_id": "I-1",
+                "class": cls,
+                "evidence": "executed",
+                "planned_class": "unproven",
+                "reason": "r",
+                "reward_before": b,
+                "reward_after": 1.0,
+                "reproducible": True,
+                "detail": {"install": []},
+            }
+            for i, (cls, b) in enumerate((("keep-green", 1.0), ("proven-fix", 0.0)), start=1)
+        ]
         assert await save_task_checks(store.db, rows) == 2
         (latest,) = await task_checks(store.db)
         assert (latest["class"], latest["reward_before"], latest["reproducible"]) == ("proven-fix", 0.0, True)

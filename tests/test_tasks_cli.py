@@ -22,8 +22,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    for i, (cmd, out) in enumerate((("pytest -q tests/test_a.py", "E   AssertionError: [bold]x[/bold]"),
-                                    ("cargo test", "error[E0433]: failed to resolve"))):  # fmt: skip
+    for i, (cmd, out) in enumerate(
+        (
+            ("pytest -q tests/test_a.py", "E   AssertionError: [bold]x[/bold]"),
+            ("cargo test", "error[E0433]: failed to resolve"),
+        )
+    ):
         r = Rollout(start=f"2026-10-1{i}T09:00:00", cwd=f"/w/repo{i}")
         r.user(f"fix the failing tests [red]{i}[/red]")
         r.exec(cmd, out, 1)
@@ -67,8 +71,17 @@ def test_task_for_a_signal_and_errors(db: str, tmp_path: Path, capsys: pytest.Ca
 
     main(["signals", "--db", db, "--json", "--kind", "command_failure"])
     sig = json.loads(capsys.readouterr().out)[0]
-    code, out, _ = run(capsys, "task", "--db", db, "--out", str(tmp_path / "t"), "--json",
-                       "--signal", f"{sig['session_id'][:13]}:{sig['seq']}")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "task",
+        "--db",
+        db,
+        "--out",
+        str(tmp_path / "t"),
+        "--json",
+        "--signal",
+        f"{sig['session_id'][:13]}:{sig['seq']}",
+    )
     assert code == 0
     data = json.loads(out)
     assert data["session_id"] == sig["session_id"] and data["signal_seq"] == sig["seq"]
@@ -89,8 +102,9 @@ def test_export_then_check(db: str, tmp_path: Path, capsys: pytest.CaptureFixtur
     require_harbor()
     capsys.readouterr()
     ds = tmp_path / "ds"
-    code, out, _ = run(capsys, "tasks", "export", "--db", db, "--top", "5", "--out", str(ds), "--json",
-                       "--include-delight")  # fmt: skip
+    code, out, _ = run(
+        capsys, "tasks", "export", "--db", db, "--top", "5", "--out", str(ds), "--json", "--include-delight"
+    )
     assert code == 0
     report = json.loads(out)
     names = [t["name"] for t in report["tasks"]]

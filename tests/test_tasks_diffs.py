@@ -59,8 +59,7 @@ def test_codex_patch_with_hints_add_delete_and_move_applies(tmp_path: Path) -> N
 def test_sequential_patches_to_one_file_combine(tmp_path: Path) -> None:
     repo, _ = make_repo(tmp_path / "r", {"app.py": APP})
     first = "*** Begin Patch\n*** Update File: app.py\n@@\n def a():\n-    return 1\n+    return 10\n*** End Patch\n"
-    second = ("*** Begin Patch\n*** Update File: /abs/r/app.py\n@@\n-    return 10\n+    return 100\n"
-              "*** End Patch\n")  # fmt: skip
+    second = "*** Begin Patch\n*** Update File: /abs/r/app.py\n@@\n-    return 10\n+    return 100\n*** End Patch\n"
     diff = combine([_ref(1, first), _ref(2, second)], "/abs/r")
     proc = _apply(repo, diff.text)
     assert proc.returncode == 0, proc.stderr

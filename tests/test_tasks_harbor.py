@@ -115,8 +115,10 @@ def test_demo_tasks_are_all_valid_for_harbor(demo_export: ExportReport) -> None:
         docker = (r.path / "environment" / "Dockerfile").read_text()
         assert "ADD repo.tar.gz /app/" in docker and env["base_image"] in docker
     assert sum(1 for r in demo_export.tasks if r.has_solution and r.flavour == "fix") >= 15
-    languages = Counter(tomllib.loads((r.path / "task.toml").read_text())["metadata"]["environment"]["language"]
-                        for r in demo_export.tasks)  # fmt: skip
+    languages = Counter(
+        tomllib.loads((r.path / "task.toml").read_text())["metadata"]["environment"]["language"]
+        for r in demo_export.tasks
+    )
     assert {"python", "node", "go", "rust"} <= set(languages)
 
 

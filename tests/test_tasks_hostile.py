@@ -79,8 +79,11 @@ def _hostile_session(cwd: Path, commit: str, canaries: dict[str, Path], *, url: 
     # if the quoted text was executed.
     check = f"{PYTEST} && echo '$(touch canary-quoted)' > /dev/null && test ! -e canary-quoted"
     r.exec(check, f"FAILED {_injection(canaries['output'])}\n{SECRET_TEXT}\n1 failed", 1)
-    r.patch("calc.py", old="    return a - b",
-            new=f"    return a + b  # $(touch {canaries['patch']}) key={SECRETS['openai']}")  # fmt: skip
+    r.patch(
+        "calc.py",
+        old="    return a - b",
+        new=f"    return a + b  # $(touch {canaries['patch']}) key={SECRETS['openai']}",
+    )
     r.exec(check, "2 passed", 0)
     r.complete()
     return r
@@ -91,8 +94,9 @@ def hostile_repo(tmp_path: Path) -> tuple[Path, str, dict[str, Path]]:
     canaries = _canaries(tmp_path)
     # The checkout's own directory name is hostile too: it ends up in paths, commands and outputs.
     root = tmp_path / f"src $(touch {tmp_path / 'canary-cwd'}) `x` 'q'"
-    path, commit = make_repo(root, {"calc.py": BUGGY_CALC, "tests/test_calc.py": TEST_CALC,
-                                    ".env.production": SECRET_TEXT})  # fmt: skip
+    path, commit = make_repo(
+        root, {"calc.py": BUGGY_CALC, "tests/test_calc.py": TEST_CALC, ".env.production": SECRET_TEXT}
+    )
     return path, commit, canaries
 
 
@@ -171,11 +175,20 @@ async def test_hostile_session_local_snapshot(
 async def test_hostile_url_needs_repository(tmp_path: Path, store: Store) -> None:
     """A url that is not a plain network git url is never put into a Dockerfile: the task needs the repository."""
     canaries = _canaries(tmp_path)
-    for i, url in enumerate((f"https://github.com/acme/x.git$(touch {canaries['url']})",
-                             f"git@github.com:acme/`touch {canaries['url']}`.git", "file:///home/me/x.git",
-                             "--upload-pack=touch /tmp/x", "ext::sh -c touch% /tmp/pwned")):  # fmt: skip
-        r = Rollout(cwd=f"/nonexistent/ccl/{i}", start=f"2026-10-0{i + 1}T09:00:00",
-                    git={"commit_hash": "ab" * 20, "branch": "main", "repository_url": url})  # fmt: skip
+    for i, url in enumerate(
+        (
+            f"https://github.com/acme/x.git$(touch {canaries['url']})",
+            f"git@github.com:acme/`touch {canaries['url']}`.git",
+            "file:///home/me/x.git",
+            "--upload-pack=touch /tmp/x",
+            "ext::sh -c touch% /tmp/pwned",
+        )
+    ):
+        r = Rollout(
+            cwd=f"/nonexistent/ccl/{i}",
+            start=f"2026-10-0{i + 1}T09:00:00",
+            git={"commit_hash": "ab" * 20, "branch": "main", "repository_url": url},
+        )
         r.user("run the tests")
         r.exec("pytest -q", "1 failed", 1)
         r.complete()
@@ -196,8 +209,10 @@ async def test_hostile_url_needs_repository(tmp_path: Path, store: Store) -> Non
 
 
 async def test_traversal_in_patch_paths_is_refused(tmp_path: Path, store: Store) -> None:
-    r = Rollout(cwd="/nonexistent/ccl/app", git={"commit_hash": "cd" * 20, "branch": "main",
-                                                 "repository_url": "https://github.com/acme/app.git"})  # fmt: skip
+    r = Rollout(
+        cwd="/nonexistent/ccl/app",
+        git={"commit_hash": "cd" * 20, "branch": "main", "repository_url": "https://github.com/acme/app.git"},
+    )
     r.user("fix the tests")
     r.exec("pytest -q", "1 failed", 1)
     r.add(
@@ -231,8 +246,10 @@ async def test_traversal_in_patch_paths_is_refused(tmp_path: Path, store: Store)
     assert not (tmp_path / "outside.py").exists() and not (tmp_path.parent / "outside.py").exists()
 
 
-@pytest.mark.parametrize("raw", ["../../etc", "..", "a/../../b", "x\ny", "$(touch x)", "`id`", "  ", "ÄÖÜ ☃",
-                                 "CON", "name\x00nul", "a" * 500])  # fmt: skip
+@pytest.mark.parametrize(
+    "raw",
+    ["../../etc", "..", "a/../../b", "x\ny", "$(touch x)", "`id`", "  ", "ÄÖÜ ☃", "CON", "name\x00nul", "a" * 500],
+)
 def test_task_names_are_safe(raw: str, tmp_path: Path) -> None:
     name = task_name("ccl", raw)
     assert re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", name), name

@@ -42,15 +42,18 @@ def _session(cwd: Path, commit: str, era: str) -> Rollout:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> tuple[Path, str]:
-    return make_repo(tmp_path / "calc", {
-        "calc.py": BUGGY_CALC,
-        "tests/test_calc.py": TEST_CALC,
-        "pyproject.toml": "[project]\nname = 'calc'\nversion = '0'\n",
-        ".env": f"OPENAI_API_KEY={SECRET}\n",
-        "deploy/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
-        "assets/blob.bin": BIG_BINARY,
-        "notes/config.yaml": f"api_key: {SECRET}\nname: calc\n",
-    })  # fmt: skip
+    return make_repo(
+        tmp_path / "calc",
+        {
+            "calc.py": BUGGY_CALC,
+            "tests/test_calc.py": TEST_CALC,
+            "pyproject.toml": "[project]\nname = 'calc'\nversion = '0'\n",
+            ".env": f"OPENAI_API_KEY={SECRET}\n",
+            "deploy/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+            "assets/blob.bin": BIG_BINARY,
+            "notes/config.yaml": f"api_key: {SECRET}\nname: calc\n",
+        },
+    )
 
 
 def _archive(task: Path) -> dict[str, bytes]:
@@ -128,30 +131,63 @@ async def test_session_in_a_subdirectory_and_edits_before_the_failure(
     """The session ran in pkg/ of a larger repository and wrote the failing test itself (TDD): the task starts
     with that test in place (setup.patch) and the verifier runs in pkg/. A check naming the absolute path of
     pkg/tests keeps the pkg/ under ${CCL_REPO_ROOT} (the repository root, not the session's cwd)."""
-    path, commit = make_repo(tmp_path / "mono", {
-        "README.md": "mono\n",
-        "pkg/calc.py": "def add(a, b):\n    return a + b\n",
-        "pkg/tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
-    })  # fmt: skip
+    path, commit = make_repo(
+        tmp_path / "mono",
+        {
+            "README.md": "mono\n",
+            "pkg/calc.py": "def add(a, b):\n    return a + b\n",
+            "pkg/tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        },
+    )
     monkeypatch.setenv("PATH", python_on_path())
     r = Rollout(cwd=str(path / "pkg"), git={"commit_hash": commit, "branch": "main", "repository_url": ""})
     r.user("add mul() with a test")
-    r.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": "call_add_test",
-                            "name": "apply_patch", "input": (
-        "*** Begin Patch\n*** Add File: tests/test_mul.py\n+from calc import mul\n+\n+\n+def test_mul():\n"
-        "+    assert mul(2, 3) == 6\n*** End Patch\n")})  # fmt: skip
-    r.add("response_item", {"type": "custom_tool_call_output", "call_id": "call_add_test",
-                            "output": '{"output": "Success. Updated the following files:\\nA tests/test_mul.py\\n",'
-                                      ' "metadata": {"exit_code": 0, "duration_seconds": 0.1}}'})  # fmt: skip
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call",
+            "status": "completed",
+            "call_id": "call_add_test",
+            "name": "apply_patch",
+            "input": (
+                "*** Begin Patch\n*** Add File: tests/test_mul.py\n+from calc import mul\n+\n+\n+def test_mul():\n"
+                "+    assert mul(2, 3) == 6\n*** End Patch\n"
+            ),
+        },
+    )
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call_output",
+            "call_id": "call_add_test",
+            "output": '{"output": "Success. Updated the following files:\\nA tests/test_mul.py\\n",'
+            ' "metadata": {"exit_code": 0, "duration_seconds": 0.1}}',
+        },
+    )
     check = "python -m pytest -q -p no:cacheprovider " + (f"{path / 'pkg'}/tests" if absolute else "tests")
     r.exec(check, "E   ImportError: cannot import name 'mul' from 'calc'\n1 error", 2)
-    r.add("response_item", {"type": "custom_tool_call", "status": "completed", "call_id": "call_fix",
-                            "name": "apply_patch", "input": (
-        "*** Begin Patch\n*** Update File: calc.py\n@@ def add(a, b):\n     return a + b\n+\n+\n+def mul(a, b):\n"
-        "+    return a * b\n*** End Patch\n")})  # fmt: skip
-    r.add("response_item", {"type": "custom_tool_call_output", "call_id": "call_fix",
-                            "output": '{"output": "Success. Updated the following files:\\nM calc.py\\n",'
-                                      ' "metadata": {"exit_code": 0, "duration_seconds": 0.1}}'})  # fmt: skip
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call",
+            "status": "completed",
+            "call_id": "call_fix",
+            "name": "apply_patch",
+            "input": (
+                "*** Begin Patch\n*** Update File: calc.py\n@@ def add(a, b):\n     return a + b\n+\n+\n+def mul(a, b):\n"
+                "+    return a * b\n*** End Patch\n"
+            ),
+        },
+    )
+    r.add(
+        "response_item",
+        {
+            "type": "custom_tool_call_output",
+            "call_id": "call_fix",
+            "output": '{"output": "Success. Updated the following files:\\nM calc.py\\n",'
+            ' "metadata": {"exit_code": 0, "duration_seconds": 0.1}}',
+        },
+    )
     r.exec(check, "..\n2 passed", 0)
     r.complete()
     r.write(tmp_path / "codex")
@@ -272,8 +308,14 @@ def test_outside_paths_are_found(command: str, tmp_path: Path) -> None:
     tmp, app = tmp_path / "run", tmp_path / "run" / "app"
     (app / "pkg").mkdir(parents=True)
     outside = tmp_path / "elsewhere" / "file"
-    found = outside_paths(command.format(outside=outside, name="file"), tmp=tmp, app=app, workdir=app / "pkg",
-                          env={"PATH": "/usr/bin"}, home=str(tmp_path / "realhome"))  # fmt: skip
+    found = outside_paths(
+        command.format(outside=outside, name="file"),
+        tmp=tmp,
+        app=app,
+        workdir=app / "pkg",
+        env={"PATH": "/usr/bin"},
+        home=str(tmp_path / "realhome"),
+    )
     assert found, command
 
 
@@ -326,8 +368,9 @@ def test_verifier_environment_is_confined(tmp_path: Path, monkeypatch: pytest.Mo
         ),
     ],
 )
-def test_portable_command_rewrites_every_spelling(command: str, expected: str, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_portable_command_rewrites_every_spelling(
+    command: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import subprocess
 
     from ccl_tui.tasks.paths import portable_command
@@ -336,6 +379,11 @@ def test_portable_command_rewrites_every_spelling(command: str, expected: str, t
     rewritten = portable_command(command, "/h/me/src/app")
     shown = rewritten.replace("cd ", "echo CD ").replace("pytest", "echo pytest")
     copy = str(tmp_path / "copy with space")
-    out = subprocess.run(["bash", "-c", shown], env={"CCL_REPO_ROOT": copy, "HOME": "/elsewhere", "PATH": "/usr/bin:/bin"},
-                         capture_output=True, text=True, check=False).stdout  # fmt: skip
+    out = subprocess.run(
+        ["bash", "-c", shown],
+        env={"CCL_REPO_ROOT": copy, "HOME": "/elsewhere", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     assert out.strip().splitlines()[0] == expected.format(copy=copy), rewritten

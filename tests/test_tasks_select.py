@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ccl_tui.issues.model import Evidence, Impact, Issue
+from ccl_tui.model.issues import Evidence, Impact, Issue
 from ccl_tui.store.db import Store
 from ccl_tui.tasks.api import find_issue, plan_for_issue, plan_for_signal
 from ccl_tui.tasks.model import FIX, KEEP_GREEN, TaskError
@@ -87,8 +87,10 @@ async def test_pushback_reruns_the_previous_turns_failed_check(tmp_path: Path, s
     _sig, plan = await plan_for_signal(store, r.id, seq, "user_pushback")
     assert plan.verifier_strategy == "failed-check-in-turn"
     assert plan.verifier.command == "pytest -q tests/test_webhooks.py"
-    assert plan.prompts == [("The user asked", "make the webhook tests pass"),
-                            ("Then the user said", "still failing for me, same error")]  # fmt: skip
+    assert plan.prompts == [
+        ("The user asked", "make the webhook tests pass"),
+        ("Then the user said", "still failing for me, same error"),
+    ]
     assert plan.success is None and plan.solution_reason == "the session never got past the failure"
 
 
@@ -135,9 +137,19 @@ async def test_issue_falls_back_to_another_evidence_session(tmp_path: Path, stor
         r.write(tmp_path)
     await populated(store, tmp_path)
     ev = [Evidence(r.id, await _signal_seq(store, r.id, "command_failure"), "command_failure", "x") for r in (a, b)]
-    issue = Issue(id="I-0000000001", signature="git push | network", kind="command_failure", title="git push fails",
-                  impact=Impact(2, 0.5, 1.0, 1.0, 1.0), occurrences=2, first_seen=None, last_seen=None,
-                  session_ids=[a.id, b.id], representative=ev[0], evidence=ev)  # fmt: skip
+    issue = Issue(
+        id="I-0000000001",
+        signature="git push | network",
+        kind="command_failure",
+        title="git push fails",
+        impact=Impact(2, 0.5, 1.0, 1.0, 1.0),
+        occurrences=2,
+        first_seen=None,
+        last_seen=None,
+        session_ids=[a.id, b.id],
+        representative=ev[0],
+        evidence=ev,
+    )
     plan = await plan_for_issue(store, issue)
     assert plan.session_id == b.id and plan.verifier.command == "cargo test"
     assert any("representative session had nothing to verify" in n for n in plan.notes)
@@ -148,8 +160,17 @@ async def test_issue_falls_back_to_another_evidence_session(tmp_path: Path, stor
 
 def test_find_issue_by_id_prefix_and_rank() -> None:
     def mk(i: str, rank: int) -> Issue:
-        return Issue(id=i, signature=i, kind="k", title=i, impact=Impact(1, 1, 1, 1, 1), occurrences=1,
-                     first_seen=None, last_seen=None, rank=rank)  # fmt: skip
+        return Issue(
+            id=i,
+            signature=i,
+            kind="k",
+            title=i,
+            impact=Impact(1, 1, 1, 1, 1),
+            occurrences=1,
+            first_seen=None,
+            last_seen=None,
+            rank=rank,
+        )
 
     issues = [mk("I-aaaa000001", 1), mk("I-aaaa000002", 2), mk("I-bbbb000003", 3)]
     assert find_issue(issues, "I-bbbb000003").rank == 3

@@ -15,13 +15,31 @@ from ccl_tui.tasks.paths import portable_command, rel_path, task_name, workdir_r
 from ccl_tui.tasks.render import fence, inline_code
 from ccl_tui.tasks.snapshot import is_secret_file
 
-HOSTILE = ['plain', 'quo"te', "back\\slash", "new\nline", "tab\tcr\r", "nul\x00bell\x07del\x7f", "esc\x1b[31m",
-           "uni ☃ é 𝄞", "lone \ud800 surrogate", "$(touch x) `id` '", '"""', "''' ]]", "[table]\nkey = 1"]  # fmt: skip
+HOSTILE = [
+    "plain",
+    'quo"te',
+    "back\\slash",
+    "new\nline",
+    "tab\tcr\r",
+    "nul\x00bell\x07del\x7f",
+    "esc\x1b[31m",
+    "uni ☃ é 𝄞",
+    "lone \ud800 surrogate",
+    "$(touch x) `id` '",
+    '"""',
+    "''' ]]",
+    "[table]\nkey = 1",
+]
 
 
 def test_toml_round_trips_hostile_strings() -> None:
-    doc = {"a": HOSTILE, "meta": {"k": HOSTILE[3], "nested": {"x": 1.5, "y": True, "z": 0}},
-           "weird key.with dots": "v", "list": [{"s": HOSTILE[9], "n": 2}], "empty": {}}  # fmt: skip
+    doc = {
+        "a": HOSTILE,
+        "meta": {"k": HOSTILE[3], "nested": {"x": 1.5, "y": True, "z": 0}},
+        "weird key.with dots": "v",
+        "list": [{"s": HOSTILE[9], "n": 2}],
+        "empty": {},
+    }
     parsed = tomllib.loads(toml.dumps(doc))
     expected = [s.replace("\ud800", "\ufffd") for s in HOSTILE]
     assert parsed["a"] == expected
@@ -36,8 +54,13 @@ def test_toml_floats_and_none() -> None:
 
 
 def _expand(command: str, root: str) -> str:
-    out = subprocess.run(["bash", "-c", command], env={"CCL_REPO_ROOT": root, "PATH": "/usr/bin:/bin"},
-                         capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        ["bash", "-c", command],
+        env={"CCL_REPO_ROOT": root, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout
 
 
@@ -132,8 +155,16 @@ def test_dockerfiles_per_mode() -> None:
     snap = Environment(SNAPSHOT, "python", BASE_IMAGES["python"], "r", True, prefix="pkg", commit=sha)
     text = dockerfile(snap)
     assert "ADD repo.tar.gz /app/" in text and "WORKDIR /app/pkg" in text and "pytest" in text
-    clone = Environment(CLONE, "go", BASE_IMAGES["go"], "r", False, clone_url="https://github.com/a/b.git",
-                        commit=sha, prefix="we ird$x")  # fmt: skip
+    clone = Environment(
+        CLONE,
+        "go",
+        BASE_IMAGES["go"],
+        "r",
+        False,
+        clone_url="https://github.com/a/b.git",
+        commit=sha,
+        prefix="we ird$x",
+    )
     text = dockerfile(clone)
     assert f"fetch -q --depth 1 origin {sha}" in text and "https://github.com/a/b.git" in text
     assert "WORKDIR /app\n" in text and "we ird" not in text and "go mod download" in text
@@ -144,8 +175,21 @@ def test_dockerfiles_per_mode() -> None:
         dockerfile(Environment(CLONE, "go", "x", "r", False, clone_url="https://a.b/c", commit="HEAD; rm -rf /"))
 
 
-@pytest.mark.parametrize("name", [".env", ".env.local", "prod.env", "config/.npmrc", "keys/id_rsa", "id_ed25519.pub",
-                                  "server.pem", "tls.key", "terraform.tfvars", "x/credentials.json"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        ".env",
+        ".env.local",
+        "prod.env",
+        "config/.npmrc",
+        "keys/id_rsa",
+        "id_ed25519.pub",
+        "server.pem",
+        "tls.key",
+        "terraform.tfvars",
+        "x/credentials.json",
+    ],
+)
 def test_secret_files(name: str) -> None:
     assert is_secret_file(name)
 

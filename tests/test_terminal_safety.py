@@ -68,21 +68,38 @@ def hostile_home(root: Path) -> tuple[Path, list[Rollout]]:
             cwd=f"/home/dev/src/CWDX{HOSTILE}",
             originator=f"codex-tui-ORIGX{HOSTILE}",
             cli_version=f"VERX{HOSTILE}",
-            git={"commit_hash": f"c8c252a{HOSTILE}", "branch": tag("BRANCHX"),
-                 "repository_url": f"git@github.com:acme/{HOSTILE}REPOX.git"},
+            git={
+                "commit_hash": f"c8c252a{HOSTILE}",
+                "branch": tag("BRANCHX"),
+                "repository_url": f"git@github.com:acme/{HOSTILE}REPOX.git",
+            },
             model=tag("MODELX"),
-        )  # fmt: skip
+        )
         r.user(f"USERX {HOSTILE} please fix the failing tests")
         r.reasoning(f"REASONX {HOSTILE}")
         r.exec(f"pytest -q CMDX{HOSTILE}", f"E   ValueError: OUTX {HOSTILE}\n1 failed", 1)
         cid = r.call_id()
-        r.add("response_item", {"type": "function_call", "name": tag("TOOLX"), "call_id": cid,
-                                "arguments": json.dumps({"cmd": f"TOOLCMDX {HOSTILE}"})})  # fmt: skip
+        r.add(
+            "response_item",
+            {
+                "type": "function_call",
+                "name": tag("TOOLX"),
+                "call_id": cid,
+                "arguments": json.dumps({"cmd": f"TOOLCMDX {HOSTILE}"}),
+            },
+        )
         r.add("response_item", {"type": "function_call_output", "call_id": cid, "output": f"TOOLOUTX {HOSTILE}"})
         cid = r.call_id()
-        r.add("event_msg", {"type": "mcp_tool_call_end", "call_id": cid, "turn_id": r.turn_id,
-                            "invocation": {"server": tag("MCPSRVX"), "tool": tag("MCPTOOLX"), "arguments": {}},
-                            "result": {"Err": f"MCPERRX {HOSTILE}"}})  # fmt: skip
+        r.add(
+            "event_msg",
+            {
+                "type": "mcp_tool_call_end",
+                "call_id": cid,
+                "turn_id": r.turn_id,
+                "invocation": {"server": tag("MCPSRVX"), "tool": tag("MCPTOOLX"), "arguments": {}},
+                "result": {"Err": f"MCPERRX {HOSTILE}"},
+            },
+        )
         r.assistant(f"ASSTX {HOSTILE}")
         r.error(f"ERRX {HOSTILE}", info=tag("INFOX"))
         r.add("event_msg", {"type": tag("ETYPEX"), "value": f"EVALX {HOSTILE}"})  # an unknown event type
@@ -157,8 +174,9 @@ def test_json_output_escapes_every_control(capsys: pytest.CaptureFixture[str]) -
 
 
 # ---------------------------------------------------------------------------------------------- CLI
-def test_cli_outputs_carry_no_control_sequence(hostile_db: tuple[str, list[Rollout]],
-                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cli_outputs_carry_no_control_sequence(
+    hostile_db: tuple[str, list[Rollout]], capsys: pytest.CaptureFixture[str]
+) -> None:
     db, rollouts = hostile_db
     sid = rollouts[0].id
     outputs = {
@@ -179,14 +197,38 @@ def test_cli_outputs_carry_no_control_sequence(hostile_db: tuple[str, list[Rollo
         json.loads(outputs[name])
     # not vacuous: the hostile fields are shown, only their control sequences are gone
     full = outputs["show --full"]
-    for field in ("CWDX", "MODELX", "REPOX", "USERX", "REASONX", "CMDX", "TOOLX", "TOOLCMDX", "TOOLOUTX", "MCPSRVX",
-                  "MCPTOOLX", "MCPERRX", "ASSTX", "ERRX", "ETYPEX", "RTYPEX", "RVALX", "ABORTX", "USER2X",
-                  "DENYX", "PATCHX"):  # fmt: skip
+    for field in (
+        "CWDX",
+        "MODELX",
+        "REPOX",
+        "USERX",
+        "REASONX",
+        "CMDX",
+        "TOOLX",
+        "TOOLCMDX",
+        "TOOLOUTX",
+        "MCPSRVX",
+        "MCPTOOLX",
+        "MCPERRX",
+        "ASSTX",
+        "ERRX",
+        "ETYPEX",
+        "RTYPEX",
+        "RVALX",
+        "ABORTX",
+        "USER2X",
+        "DENYX",
+        "PATCHX",
+    ):
         assert field in full, field
     assert "MODELX" in outputs["show"] and "TOOLX" in outputs["show"] and "ABORTX" in outputs["show"]
-    for name, fields in (("report", ("CMDX", "REPOX", "MCPSRVX", "DENYX")), ("report --markdown", ("CMDX", "MCPSRVX")),
-                         ("report --json", ("CMDX", "MCPSRVX")), ("signals", ("MCPSRVX", "INFOX")),
-                         ("signals --json", ("CMDX", "MCPSRVX"))):  # fmt: skip
+    for name, fields in (
+        ("report", ("CMDX", "REPOX", "MCPSRVX", "DENYX")),
+        ("report --markdown", ("CMDX", "MCPSRVX")),
+        ("report --json", ("CMDX", "MCPSRVX")),
+        ("signals", ("MCPSRVX", "INFOX")),
+        ("signals --json", ("CMDX", "MCPSRVX")),
+    ):
         for field in fields:
             assert field in outputs[name], (name, field)
     assert "evil" in outputs["sessions"] and "REPOX" in outputs["sessions --json"]
@@ -205,8 +247,14 @@ def frame(app: App[object], where: str) -> str:
     text = screen_text(app)
     assert_clean(text, f"{where}: screen text")
     width, height = app.size
-    con = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system="truecolor",
-                  legacy_windows=False)  # fmt: skip
+    con = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+    )
     update = app.screen._compositor.render_update(full=True)
     for segment in con.render(update):
         if not segment.control:
@@ -292,8 +340,23 @@ async def test_tui_shows_no_control_sequence(tmp_path: Path) -> None:
             await settle(pilot)
             texts.append(frame(app, f"demo stage {stage}"))
         joined = "\n".join(texts)
-        for field in ("CWDX", "MODELX", "USERX", "CMDX", "TOOLX", "TOOLCMDX", "MCPSRVX", "ASSTX", "ERRX",
-                      "RTYPEX", "ETYPEX", "ABORTX", "DENYX", "PATCHX", "USER2X"):  # fmt: skip
+        for field in (
+            "CWDX",
+            "MODELX",
+            "USERX",
+            "CMDX",
+            "TOOLX",
+            "TOOLCMDX",
+            "MCPSRVX",
+            "ASSTX",
+            "ERRX",
+            "RTYPEX",
+            "ETYPEX",
+            "ABORTX",
+            "DENYX",
+            "PATCHX",
+            "USER2X",
+        ):
             assert field in joined, field
 
 
@@ -340,13 +403,16 @@ def test_reports_redact_the_commands_they_print(tmp_path: Path, capsys: pytest.C
         r.write(home)
     db = str(tmp_path / "s.sqlite")
     run(capsys, "ingest", "--db", db, "--json", str(home))
-    outs = {name: run(capsys, *argv, "--db", db) for name, argv in (
-        ("report --json", ("report", "--origin", "all", "--json")),
-        ("report --markdown", ("report", "--origin", "all", "--markdown")),
-        ("report", ("report", "--origin", "all", "--explain", "10")),
-        ("signals --json", ("signals", "--json")),
-        ("signals", ("signals",)),
-    )}  # fmt: skip
+    outs = {
+        name: run(capsys, *argv, "--db", db)
+        for name, argv in (
+            ("report --json", ("report", "--origin", "all", "--json")),
+            ("report --markdown", ("report", "--origin", "all", "--markdown")),
+            ("report", ("report", "--origin", "all", "--explain", "10")),
+            ("signals --json", ("signals", "--json")),
+            ("signals", ("signals",)),
+        )
+    }
     assert "git push" in outs["signals --json"] and "[REDACTED" in outs["signals --json"]
     for name, out in outs.items():
         assert token not in out and token[4:20] not in out, name

@@ -105,8 +105,11 @@ async def test_a_pool_that_cannot_start_falls_back_and_the_load_completes(
         await wait_loaded(pilot, timeout=120)
         state = app.hub.state
         assert state.error is None and state.summary is not None
-        note = ("(ingest)", "worker processes failed (they could not start: ValueError: bad value(s) in "
-                "fds_to_keep); continued in one thread")  # fmt: skip
+        note = (
+            "(ingest)",
+            "worker processes failed (they could not start: ValueError: bad value(s) in "
+            "fds_to_keep); continued in one thread",
+        )
         assert state.summary.errors == [note] and state.summary.new == 505
         assert [i.id for i in await app.hub.issues()] == await _expected_ids(demo_db)
         # the user is told, not left guessing why it was slower
@@ -187,10 +190,21 @@ async def test_serve_loads_a_large_folder_in_the_browser_session(tmp_path: Path,
         await store.close()
     port = _free_port()
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ccl_tui.cli", "serve", "--demo", "--sessions", str(DEMO), "--port", str(port),
-        "--db", str(tmp_path / "served.sqlite"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "ccl_tui.cli",
+        "serve",
+        "--demo",
+        "--sessions",
+        str(DEMO),
+        "--port",
+        str(port),
+        "--db",
+        str(tmp_path / "served.sqlite"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
     try:
         # stage 1 (Problem) lists the costliest issues once the load is done
         plain = await _served_screen(port, lambda s: top.title in s, 90, linger=6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
+from collections.abc import Container
 from pathlib import Path
 
 from rich.console import Console
@@ -39,16 +40,25 @@ def copy_db(src: Path, dst: Path) -> Path:
     return dst
 
 
-def app_for(db: Path, corpus: Path = DEMO, *, demo: bool = False, note: str | None = None,
-            theme: str | None = None) -> CclApp:  # fmt: skip
+def app_for(
+    db: Path, corpus: Path = DEMO, *, demo: bool = False, note: str | None = None, theme: str | None = None
+) -> CclApp:
     return make_app(source=Source((corpus,), db, note=note, generated=corpus == DEMO), demo=demo, theme=theme)
 
 
 def screen_text(app: App) -> str:
     """What the terminal shows, as plain text (same path as App.export_screenshot)."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, color_system="truecolor",
-                      record=True, legacy_windows=False, safe_box=False)  # fmt: skip
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
 
@@ -64,15 +74,20 @@ async def wait_loaded(pilot: Pilot, timeout: float = 60) -> None:
     await settle(pilot)
 
 
-async def settle(pilot: Pilot, timeout: float = 30) -> None:
-    """Wait until no worker is running (exclusive workers may cancel each other: that is fine)."""
+async def settle(pilot: Pilot, timeout: float = 30, *, ignore: Container[str] = ()) -> None:
+    """Wait until no worker is running (exclusive workers may cancel each other: that is fine), but those of
+    the ``ignore`` groups (e.g. "load" while a test holds the load)."""
     app = pilot.app
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+
+    def running() -> list[str]:
+        return [w.name for w in app.workers if w.is_running and w.group not in ignore]
+
     while loop.time() < deadline:
         await pilot.pause()
-        if not any(w.is_running for w in app.workers):
+        if not running():
             await pilot.pause()
             return
         await asyncio.sleep(0.02)
-    raise AssertionError(f"workers still running: {[w.name for w in app.workers if w.is_running]}")
+    raise AssertionError(f"workers still running: {running()}")

@@ -54,8 +54,9 @@ class SafeConsole(Console):
             clean = text.copy()
             clean.plain = terminal_safe(text.plain)
             return clean
-        clean = Text(justify=text.justify, overflow=text.overflow, no_wrap=text.no_wrap, end=text.end,
-                     tab_size=text.tab_size)  # fmt: skip
+        clean = Text(
+            justify=text.justify, overflow=text.overflow, no_wrap=text.no_wrap, end=text.end, tab_size=text.tab_size
+        )
         for s in text.render(self, end=""):
             if not s.control:
                 clean.append(terminal_safe(s.text), s.style)

@@ -17,8 +17,9 @@ from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import IngestProgress, IngestSummary, ingest
 
 
-async def run_ingest(store: Store, paths: list[str] | None, *, quiet: bool, workers: int | None,
-                     cancel: threading.Event | None = None) -> IngestSummary:  # fmt: skip
+async def run_ingest(
+    store: Store, paths: list[str] | None, *, quiet: bool, workers: int | None, cancel: threading.Event | None = None
+) -> IngestSummary:
     con = console(stderr=True)
     if quiet:
         return await ingest(store, paths, workers=workers, cancel=cancel)
@@ -104,8 +105,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     summary, detected = run_with_store(args.db, go)
     if summary.cancelled:
-        console(stderr=True).print(Text(f"interrupted: {summary.new + summary.updated:,} file(s) stored; "
-                                        "run the same command again to continue"))  # fmt: skip
+        console(stderr=True).print(
+            Text(
+                f"interrupted: {summary.new + summary.updated:,} file(s) stored; run the same command again to continue"
+            )
+        )
         return 130
     if args.json:
         print_json({**summary.to_dict(), "detection": asdict(detected) if detected else None})

@@ -10,9 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ccl_tui.commands.common import console, print_json, print_text, run_with_store
-from ccl_tui.issues.model import Evidence, Issue
+from ccl_tui.model.issues import Evidence, Issue
+from ccl_tui.model.signals import Signal
 from ccl_tui.pipeline import Scope, ranked_issues, refresh, scope_from
-from ccl_tui.signals.model import Signal
 from ccl_tui.store.db import Store
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.text.redact import redact
@@ -122,7 +122,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         ("last seen", "left"),
         ("id", "left"),
     ):
-        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+        t.add_column(col, justify="right" if justify == "right" else "left")
     for i in top:
         t.add_row(
             Text(str(i.rank)),

@@ -8,43 +8,52 @@ n and 95% intervals. Every string printed may come from a transcript or a result
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from ccl_tui.text.numbers import pct
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ccl_tui.model.results import Change
     from ccl_tui.results.api import ImprovementReport
-    from ccl_tui.results.model import Change
+    from ccl_tui.store.db import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    from ccl_tui.commands import lazy as _lazy
+    from ccl_tui.commands import lazy
 
     res = sub.add_parser("results", parents=[common], help="Harbor run results: import job folders, list, remove")
     rsub = res.add_subparsers(dest="results_command", metavar="ACTION", required=True)
     s = rsub.add_parser("import", parents=[common], help="import a `harbor run` job folder (or a jobs/ folder)")
     s.add_argument("job_dir", metavar="JOB_DIR", help="the job folder harbor wrote (jobs/<date>__<time>)")
     s.add_argument("--label", help="the run's name in reports (default: the job folder's name)")
-    s.add_argument("--tasks-dir", metavar="DIR", action="append", default=[],
-                   help="where the task folders are, when the job ran them from elsewhere"
-                        " (default: the path recorded in each trial, then ccl-tui's tasks folder)")  # fmt: skip
+    s.add_argument(
+        "--tasks-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="where the task folders are, when the job ran them from elsewhere"
+        " (default: the path recorded in each trial, then ccl-tui's tasks folder)",
+    )
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_lazy("ccl_tui.commands.results", "cmd_import"))
+    s.set_defaults(func=lazy("ccl_tui.commands.results", "cmd_import"))
     s = rsub.add_parser("list", parents=[common], help="imported runs")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_lazy("ccl_tui.commands.results", "cmd_list"))
+    s.set_defaults(func=lazy("ccl_tui.commands.results", "cmd_list"))
     s = rsub.add_parser("remove", parents=[common], help="forget an imported run")
     s.add_argument("label", metavar="LABEL")
-    s.set_defaults(func=_lazy("ccl_tui.commands.results", "cmd_remove"))
+    s.set_defaults(func=lazy("ccl_tui.commands.results", "cmd_remove"))
 
-    s = sub.add_parser("improvement", parents=[common],
-                       help="per issue: pass rate per Harbor run and recurrence before/after its fix")  # fmt: skip
+    s = sub.add_parser(
+        "improvement", parents=[common], help="per issue: pass rate per Harbor run and recurrence before/after its fix"
+    )
     s.add_argument("--baseline", metavar="LABEL", help="run to compare from (default: the oldest)")
     s.add_argument("--after", metavar="LABEL", help="run to compare to (default: the newest)")
     s.add_argument("--issue", metavar="ISSUE_ID", help="only this issue (id, prefix or rank)")
     s.add_argument("--json", action="store_true")
     s.add_argument("--origin", help="origins of the sessions at risk (default: interactive,ide,other)")
-    s.set_defaults(func=_lazy("ccl_tui.commands.results", "cmd_improvement"))
+    s.set_defaults(func=lazy("ccl_tui.commands.results", "cmd_improvement"))
 
     s = sub.add_parser("fix", parents=[common], help="mark the day an issue's fix went in (or --clear it)")
     s.add_argument("issue", metavar="ISSUE_ID", help="issue id, unique prefix or rank")
@@ -52,10 +61,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s.add_argument("--note", default="", help="what changed (AGENTS.md, allow-list, model, environment...)")
     s.add_argument("--clear", action="store_true", help="remove the mark")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_lazy("ccl_tui.commands.results", "cmd_fix"))
+    s.set_defaults(func=lazy("ccl_tui.commands.results", "cmd_fix"))
 
 
-#: What `results list` says about where a run's outcomes come from (results.model.PROVENANCES).
+#: What `results list` says about where a run's outcomes come from (model.results.PROVENANCES).
 PROVENANCE_TEXT = {"harbor": "harbor", "local": "local, unisolated", "simulated": "SIMULATED"}
 
 
@@ -83,7 +92,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ccl_tui.pipeline import refresh
     from ccl_tui.results.api import JobImportError, NotAJob, import_jobs
 
-    async def go(store):  # type: ignore[no-untyped-def]
+    async def go(store: Store) -> Any:
         await refresh(store)  # signal tasks are matched through the signals table
         return await import_jobs(store, args.job_dir, args.label, [*args.tasks_dir, tasks_dir()])
 
@@ -102,15 +111,23 @@ def cmd_import(args: argparse.Namespace) -> int:
             con.print(Text("  SIMULATED: its outcomes were generated, no agent ran (the job folder says so)"))
         elif r.run.provenance == "local":
             con.print(Text("  ran in ccl-tui's LocalEnvironment: real outcomes, not isolated (trusted agents only)"))
-        con.print(Text(f"  {r.added} trial(s) added, {r.already} already there; agent {r.run.agent or '?'},"
-                       f" model {r.run.model or '?'}"))  # fmt: skip
+        con.print(
+            Text(
+                f"  {r.added} trial(s) added, {r.already} already there; agent {r.run.agent or '?'},"
+                f" model {r.run.model or '?'}"
+            )
+        )
         if r.pending:
             con.print(Text(f"  {r.pending} trial(s) still running (no result.json yet): import again later"))
         for s in r.skipped:
             con.print(Text(f"  skipped {s.path}: {s.reason}"))
         if r.unmatched:
-            con.print(Text(f"  not ccl-tui tasks (no issue): {', '.join(r.unmatched[:10])}"
-                           + (" ..." if len(r.unmatched) > 10 else "")))  # fmt: skip
+            con.print(
+                Text(
+                    f"  not ccl-tui tasks (no issue): {', '.join(r.unmatched[:10])}"
+                    + (" ..." if len(r.unmatched) > 10 else "")
+                )
+            )
     return 0
 
 
@@ -135,8 +152,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         t.add_column(col, no_wrap=True)
     t.add_column("job folder", overflow="fold")
     for r in found:
-        t.add_row(Text(r.label), Text((r.started_at or "")[:16]), Text(r.agent or ""), Text(r.model or ""),
-                  Text(str(r.trials)), Text(PROVENANCE_TEXT.get(r.provenance, r.provenance)), Text(r.job_dir))  # fmt: skip
+        t.add_row(
+            Text(r.label),
+            Text((r.started_at or "")[:16]),
+            Text(r.agent or ""),
+            Text(r.model or ""),
+            Text(str(r.trials)),
+            Text(PROVENANCE_TEXT.get(r.provenance, r.provenance)),
+            Text(r.job_dir),
+        )
     _console().print(t)
     return 0
 
@@ -169,7 +193,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _err(f"ccl-tui fix: {exc}")
 
-    async def go(store):  # type: ignore[no-untyped-def]
+    async def go(store: Store) -> Any:
         await refresh(store)
         issue = find_issue(await ranked_issues(store), args.issue)
         if args.clear:
@@ -181,20 +205,23 @@ def cmd_fix(args: argparse.Namespace) -> int:
     except TaskError as exc:
         return _err(f"ccl-tui fix: {exc}")
     if args.json:
-        print_json({"issue_id": issue.id, "title": issue.title,
-                    "fix": None if args.clear else asdict(result), "cleared": bool(args.clear and result)})  # fmt: skip
+        print_json(
+            {
+                "issue_id": issue.id,
+                "title": issue.title,
+                "fix": None if args.clear else asdict(result),
+                "cleared": bool(args.clear and result),
+            }
+        )
         return 0
     if args.clear:
         _console().print(Text(f"{issue.id} {issue.title}: " + ("fix mark removed" if result else "had no fix mark")))
     else:
-        _console().print(Text(f"{issue.id} {issue.title}: fixed on {result.fixed_on}"
-                             + (f" ({result.note})" if result.note else "")))  # fmt: skip
+        _console().print(
+            Text(f"{issue.id} {issue.title}: fixed on {result.fixed_on}" + (f" ({result.note})" if result.note else ""))
+        )
         _console().print(Text(f"See the before/after: ccl-tui improvement --issue {issue.id}"))
     return 0
-
-
-def pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 def change_text(c: Change) -> str:
@@ -212,7 +239,7 @@ def cmd_improvement(args: argparse.Namespace) -> int:
 
     scope = scope_from(args.origin)
 
-    async def go(store) -> ImprovementReport:  # type: ignore[no-untyped-def]
+    async def go(store: Store) -> ImprovementReport:
         await refresh(store)
         issues = await ranked_issues(store, scope)
         ids = [find_issue(issues, args.issue).id] if args.issue else None
@@ -228,23 +255,39 @@ def cmd_improvement(args: argparse.Namespace) -> int:
         print_json(report.to_json())
         return 0
     con = _console()
-    con.print(Text(f"Runs: {', '.join(r.describe() for r in report.runs) or 'none imported'}"
-                   + (f"   comparing {report.baseline} -> {report.after}" if report.baseline != report.after else "")))  # fmt: skip
+    con.print(
+        Text(
+            f"Runs: {', '.join(r.describe() for r in report.runs) or 'none imported'}"
+            + (f"   comparing {report.baseline} -> {report.after}" if report.baseline != report.after else "")
+        )
+    )
     for p in report.suggestions:
-        con.print(Text(f"Suggested fix date for {p.issue_id} {p.title}: {p.split} (share of sessions hit"
-                       f" {pct(p.before_rate)} of {p.before_sessions} before, {pct(p.after_rate)} of {p.after_sessions}"
-                       f" after, z = {p.z:.1f}): ccl-tui fix {p.issue_id} --date {p.split}"))  # fmt: skip
+        con.print(
+            Text(
+                f"Suggested fix date for {p.issue_id} {p.title}: {p.split} (share of sessions hit"
+                f" {pct(p.before_rate)} of {p.before_sessions} before, {pct(p.after_rate)} of {p.after_sessions}"
+                f" after, z = {p.z:.1f}): ccl-tui fix {p.issue_id} --date {p.split}"
+            )
+        )
     if not report.issues:
-        con.print(Text("No issue has Harbor results or a fix mark yet.\n"
-                       "  ccl-tui results import JOB_DIR   import a harbor run of tasks written by ccl-tui\n"
-                       "  ccl-tui fix ISSUE_ID --date D     mark when a fix went in"))  # fmt: skip
+        con.print(
+            Text(
+                "No issue has Harbor results or a fix mark yet.\n"
+                "  ccl-tui results import JOB_DIR   import a harbor run of tasks written by ccl-tui\n"
+                "  ccl-tui fix ISSUE_ID --date D     mark when a fix went in"
+            )
+        )
         return 0
     for e in report.issues:
         con.print(Text(f"\n#{e.rank} {e.title}  [{e.issue_id}]", style="bold"))
         for r in e.runs:
             extra = f", {r.ungraded} not graded (infrastructure errors)" if r.ungraded else ""
-            con.print(Text(f"  run {r.describe()}: pass rate {r.passed.describe()}; {r.trials} trial(s),"
-                           f" {r.errors} with errors{extra}"))  # fmt: skip
+            con.print(
+                Text(
+                    f"  run {r.describe()}: pass rate {r.passed.describe()}; {r.trials} trial(s),"
+                    f" {r.errors} with errors{extra}"
+                )
+            )
         if e.run_change is not None:
             con.print(Text(f"  pass rate {e.baseline} -> {e.after}: {change_text(e.run_change)}"))
         if e.fix is None:
@@ -258,7 +301,6 @@ def cmd_improvement(args: argparse.Namespace) -> int:
             con.print(Text(f"    change (same origin mix): {change_text(rec.change)}"))
         if e.weeks:
             fix_day = e.fix.fixed_on if e.fix else None
-            cells = [f"{w.week[5:]} {w.hits}/{w.sessions}" + (" <fix" if w.contains(fix_day) else "")
-                     for w in e.weeks]  # fmt: skip
+            cells = [f"{w.week[5:]} {w.hits}/{w.sessions}" + (" <fix" if w.contains(fix_day) else "") for w in e.weeks]
             con.print(Text("  sessions hit / at risk per week (Monday): " + ", ".join(cells)))
     return 0

@@ -119,9 +119,15 @@ def cmd_tasks_export(args: argparse.Namespace) -> int:
 
     async def run(store: Store) -> ExportReport:
         await refresh(store)
-        return await export_tasks(store, out, args.top, include_delight=args.include_delight,
-                                  include_keep_green=args.include_keep_green, include_unproven=args.include_unproven,
-                                  force=args.force)  # fmt: skip
+        return await export_tasks(
+            store,
+            out,
+            args.top,
+            include_delight=args.include_delight,
+            include_keep_green=args.include_keep_green,
+            include_unproven=args.include_unproven,
+            force=args.force,
+        )
 
     report = run_with_store(args.db, run)
     if args.json:
@@ -135,14 +141,23 @@ def cmd_tasks_export(args: argparse.Namespace) -> int:
         for r in report.tasks:
             harbor = {True: "valid", False: "INVALID", None: "unchecked"}[r.valid]
             c = r.contract
-            t.add_row(Text(r.name), Text(_class_label(c.cls if c else r.flavour, c.evidence if c else None)),
-                      Text(r.environment_mode), Text(r.network_mode), Text("yes" if r.has_solution else "no"),
-                      Text(harbor))  # fmt: skip
+            t.add_row(
+                Text(r.name),
+                Text(_class_label(c.cls if c else r.flavour, c.evidence if c else None)),
+                Text(r.environment_mode),
+                Text(r.network_mode),
+                Text("yes" if r.has_solution else "no"),
+                Text(harbor),
+            )
         con.print(t)
         counts = report.counts()
-        con.print(Text(f"{len(report.tasks)} task(s) in {report.out_dir}: {counts['proven-fix']} proven fix,"
-                       f" {counts['keep-green']} keep-green, {counts['unproven']} unproven;"
-                       f" {counts['refused']} refused"))  # fmt: skip
+        con.print(
+            Text(
+                f"{len(report.tasks)} task(s) in {report.out_dir}: {counts['proven-fix']} proven fix,"
+                f" {counts['keep-green']} keep-green, {counts['unproven']} unproven;"
+                f" {counts['refused']} refused"
+            )
+        )
         for r in report.tasks:
             if r.contract is not None and r.contract.cls != "proven-fix":
                 con.print(Text(f"  {r.name}: {r.contract.label()}: {r.contract.reason}"))
@@ -185,13 +200,32 @@ def _record_checks(db: str | None, reports: list[CheckReport]) -> str:
     path = db_path(db)
     if not path.exists():
         return f"not recorded in a store (no database at {path})"
-    rows = [{"checked_at": r.checked_at, "task_name": r.name, "task_path": r.path, "issue_id": r.issue_id,
-             "session_id": r.session_id, "signal_seq": r.signal_seq, "class": r.klass, "evidence": r.evidence,
-             "planned_class": r.planned_class, "reason": r.reason, "reward_before": r.reward_before,
-             "reward_after": r.reward_after, "reproducible": r.reproducible,
-             "detail": {"install": r.install, "network_mode": r.network_mode, "network_isolated": r.network_isolated,
-                        "notes": r.contract_notes, "note": r.note}}
-            for r in reports if r.executed]  # fmt: skip
+    rows = [
+        {
+            "checked_at": r.checked_at,
+            "task_name": r.name,
+            "task_path": r.path,
+            "issue_id": r.issue_id,
+            "session_id": r.session_id,
+            "signal_seq": r.signal_seq,
+            "class": r.klass,
+            "evidence": r.evidence,
+            "planned_class": r.planned_class,
+            "reason": r.reason,
+            "reward_before": r.reward_before,
+            "reward_after": r.reward_after,
+            "reproducible": r.reproducible,
+            "detail": {
+                "install": r.install,
+                "network_mode": r.network_mode,
+                "network_isolated": r.network_isolated,
+                "notes": r.contract_notes,
+                "note": r.note,
+            },
+        }
+        for r in reports
+        if r.executed
+    ]
     if not rows:
         return ""
 
@@ -219,10 +253,14 @@ def cmd_tasks_check(args: argparse.Namespace) -> int:
         console(stderr=True).print(Text(f"No such folder: {path}"))
         return 2
     if args.execute and not args.json:
-        console(stderr=True).print(Text(
-            "--execute runs each task's recorded check and solution on this machine (in a temporary copy of the"
-            " repository, without Docker), after installing locked dependencies"
-            + (" and cloning tasks without a snapshot" if args.clone else "") + "."))  # fmt: skip
+        console(stderr=True).print(
+            Text(
+                "--execute runs each task's recorded check and solution on this machine (in a temporary copy of the"
+                " repository, without Docker), after installing locked dependencies"
+                + (" and cloning tasks without a snapshot" if args.clone else "")
+                + "."
+            )
+        )
     opts = RunOptions(clone=args.clone, install=not args.no_install, install_timeout=args.install_timeout)
     reports = check_path(path, run=args.execute, opts=opts)
     refused = dataset_refused(path)
@@ -241,9 +279,16 @@ def cmd_tasks_check(args: argparse.Namespace) -> int:
         for r in reports:
             harbor = {True: "valid", False: "INVALID", None: "unchecked"}[r.valid]
             scripts = f"{r.scripts} ok" if not r.script_errors else f"{len(r.script_errors)} bad"
-            t.add_row(Text(r.name), Text(_class_label(r.klass, r.evidence)), Text(harbor), Text(scripts),
-                      Text(r.environment_mode), Text(_reward(r.reward_before)), Text(_reward(r.reward_after)),
-                      Text({True: "yes", False: "NO", None: "-"}[r.reproducible]))  # fmt: skip
+            t.add_row(
+                Text(r.name),
+                Text(_class_label(r.klass, r.evidence)),
+                Text(harbor),
+                Text(scripts),
+                Text(r.environment_mode),
+                Text(_reward(r.reward_before)),
+                Text(_reward(r.reward_after)),
+                Text({True: "yes", False: "NO", None: "-"}[r.reproducible]),
+            )
         con.print(t)
         for r in reports:
             for p in r.problems + r.script_errors:
@@ -262,11 +307,14 @@ def cmd_tasks_check(args: argparse.Namespace) -> int:
             con.print(Text(f"  refused at export {what}: {e.get('reason', '')}"))
         counts = _check_json(reports, refused, args.execute)["counts"]
         assert isinstance(counts, dict)
-        con.print(Text(f"{sum(1 for r in reports if r.valid_ok)} of {len(reports)} task(s) valid;"
-                       f" {counts['proven-fix']} proven fix, {counts['keep-green']} keep-green,"
-                       f" {counts['unproven']} unproven (never ok), {counts['refused']} refused"
-                       + (f"; {sum(1 for r in reports if r.reproducible)} reproduced by this run" if args.execute
-                          else "")))  # fmt: skip
+        con.print(
+            Text(
+                f"{sum(1 for r in reports if r.valid_ok)} of {len(reports)} task(s) valid;"
+                f" {counts['proven-fix']} proven fix, {counts['keep-green']} keep-green,"
+                f" {counts['unproven']} unproven (never ok), {counts['refused']} refused"
+                + (f"; {sum(1 for r in reports if r.reproducible)} reproduced by this run" if args.execute else "")
+            )
+        )
         if stored:
             con.print(Text(stored))
     if not reports:
@@ -299,13 +347,19 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     e = tsub.add_parser("export", parents=[common], help="write the top issues as a Harbor dataset folder")
     e.add_argument("--top", type=int, default=10, metavar="N", help="how many proven fix tasks (default 10)")
     e.add_argument("--out", metavar="DIR", help="dataset folder (default: the user data dir)")
-    e.add_argument("--include-keep-green", action="store_true",
-                   help="also write keep-green (regression) tasks: checks that already pass at the start, from the"
-                        " issues and up to N delight signals")  # fmt: skip
+    e.add_argument(
+        "--include-keep-green",
+        action="store_true",
+        help="also write keep-green (regression) tasks: checks that already pass at the start, from the"
+        " issues and up to N delight signals",
+    )
     e.add_argument("--include-delight", action="store_true", help="same as --include-keep-green")
-    e.add_argument("--include-unproven", action="store_true",
-                   help="also write tasks whose check was never seen failing at the start (prove them with"
-                        " `tasks check --execute`)")  # fmt: skip
+    e.add_argument(
+        "--include-unproven",
+        action="store_true",
+        help="also write tasks whose check was never seen failing at the start (prove them with"
+        " `tasks check --execute`)",
+    )
     e.add_argument("--force", action="store_true", help="replace existing task folders")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_tasks_export)

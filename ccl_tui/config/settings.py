@@ -17,11 +17,39 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from ccl_tui.locations import config_file
+
+
+@dataclass(frozen=True, slots=True)
+class Severities:
+    """How much one friction signal weighs (0..1) before its cost and recency: the ``severity`` factor of impact.
+
+    Override in ``[signals.severity]``. The step values grow a signal with repetition or duration, capped."""
+
+    command_failure: float = 0.45  # a command that failed (not a test/build/lint run)
+    verification_failure: float = 0.6  # a test, build, lint or type check that failed
+    timeout: float = 0.6  # a command killed by its time limit
+    patch_failure: float = 0.5  # an edit (apply_patch in any form) that did not apply
+    denial: float = 0.4  # the first refusal in a session (sandbox, policy, user) ...
+    denial_step: float = 0.1  # ... plus this for each later one (up to four) and for a repeated identical one
+    approval_wait: float = 0.3  # a call that waited on a person ...
+    approval_wait_max_extra: float = 0.4  # ... plus 0.1 per 3 minutes waited, at most this much
+    compaction: float = 0.5  # history compacted: the agent lost detail of earlier turns
+    context_exceeded: float = 0.8  # the context window overflowed (a Codex error)
+    context_full: float = 0.4  # a request filled the window past ``context_fill_threshold``
+    output_truncated: float = 0.2  # tool outputs cut before the model saw them
+    codex_error: float = 0.6  # an error Codex reported
+    account_error: float = 0.7  # usage limit reached or unauthorized
+    stream_error: float = 0.3  # the model stream dropped and reconnected
+    mcp_error: float = 0.4  # an MCP tool call failed
+    interrupt: float = 0.6  # the user stopped the agent
+    turn_replaced: float = 0.3  # a new prompt replaced the running turn
+    retry_loop: float = 0.5  # the same failing step twice ...
+    retry_loop_step: float = 0.1  # ... plus this for each further repeat
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +61,7 @@ class SignalThresholds:
     pushback_max_gap_turns: int = 1  # pushback must come within this many turns of agent work
     long_output_marker_min: int = 1  # truncated-output markers in a session before it counts
     zero_denials_min_calls: int = 3  # tool calls a session needs before "no denials" means something
+    severity: Severities = field(default_factory=Severities)  # [signals.severity]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +109,9 @@ def _section(cls: type, raw: Any, name: str) -> Any:
     values = {}
     for k, v in raw.items():
         default = getattr(cls(), k)
+        if is_dataclass(default):
+            values[k] = _section(type(default), v, f"{name}.{k}")
+            continue
         if isinstance(default, float) and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
         if type(v) is not type(default):

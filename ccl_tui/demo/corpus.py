@@ -124,8 +124,17 @@ def _episode_rows(results: list[SessionResult]) -> list[tuple[object, ...]]:
         runs = [s for s in r.story.steps() if isinstance(s, Exec) and s.cmd == bug.check]
         outcome = " → ".join(f"{_last_line(s.output)} (exit {s.exit_code})" for s in runs)
         commit = next(c for c in gitrepos.history(p.repo.name).commits if c.sha == p.commit)
-        rows.append((p.day, p.dev.name, f"{p.repo.name} `{commit.oneline}`", f"{p.era} {p.cli_version}",
-                     f"`{bug.check}`", outcome, f"`{r.path.as_posix()}`"))  # fmt: skip
+        rows.append(
+            (
+                p.day,
+                p.dev.name,
+                f"{p.repo.name} `{commit.oneline}`",
+                f"{p.era} {p.cli_version}",
+                f"`{bug.check}`",
+                outcome,
+                f"`{r.path.as_posix()}`",
+            )
+        )
     return rows
 
 
@@ -133,23 +142,45 @@ def _truth_rows(results: list[SessionResult]) -> list[tuple[object, ...]]:
     planned = sum(1 for r in results if not r.runnable)
     runnable = len(results) - planned
     return [
-        ("session records: people, prompts, agent messages, timings, token counts", "generated (fictional)",
-         "all sessions"),
-        ("tool outputs of the planned sessions (tests, builds, installs, linters...)", "generated: nothing ran",
-         f"{planned} planned sessions"),
-        ("repositories and commits (`repos/*.bundle`)", "real git repositories: every recorded commit exists",
-         "all sessions"),
-        ("file contents the sessions show: `sed -n`/`nl` output, apply_patch contexts, diffs", "real file lines at "
-         "the recorded commit (each site's code sits at the line the session shows)", "all sessions"),
+        (
+            "session records: people, prompts, agent messages, timings, token counts",
+            "generated (fictional)",
+            "all sessions",
+        ),
+        (
+            "tool outputs of the planned sessions (tests, builds, installs, linters...)",
+            "generated: nothing ran",
+            f"{planned} planned sessions",
+        ),
+        (
+            "repositories and commits (`repos/*.bundle`)",
+            "real git repositories: every recorded commit exists",
+            "all sessions",
+        ),
+        (
+            "file contents the sessions show: `sed -n`/`nl` output, apply_patch contexts, diffs",
+            "real file lines at the recorded commit (each site's code sits at the line the session shows)",
+            "all sessions",
+        ),
         ("`git log --oneline` output", "real history of the recorded commit", "all sessions"),
-        ("the runnable episode's check outputs, edits and their effect", "real: run when the corpus was generated;"
-         " the check fails at the recorded commit and passes after the session's own patches", f"{runnable} sessions"),
-        (f"`harbor-jobs/*{SIMULATED_SUFFIX}`", "simulated (`SIMULATED.md`, `\"ccl_tui\": {\"simulated\": true}`):"
-         " outcomes drawn from a seeded RNG", "2 job folders"),
-        ("`harbor-jobs/real-*`", "real `harbor run` jobs (oracle, nop) of demo tasks with ccl-tui's local "
-         "environment, written by `scripts/demo_harbor_runs.py` (kept when the corpus is regenerated)",
-         "when present"),
-    ]  # fmt: skip
+        (
+            "the runnable episode's check outputs, edits and their effect",
+            "real: run when the corpus was generated;"
+            " the check fails at the recorded commit and passes after the session's own patches",
+            f"{runnable} sessions",
+        ),
+        (
+            f"`harbor-jobs/*{SIMULATED_SUFFIX}`",
+            'simulated (`SIMULATED.md`, `"ccl_tui": {"simulated": true}`): outcomes drawn from a seeded RNG',
+            "2 job folders",
+        ),
+        (
+            "`harbor-jobs/real-*`",
+            "real `harbor run` jobs (oracle, nop) of demo tasks with ccl-tui's local "
+            "environment, written by `scripts/demo_harbor_runs.py` (kept when the corpus is regenerated)",
+            "when present",
+        ),
+    ]
 
 
 def render_corpus_md(results: list[SessionResult], seed: int) -> str:

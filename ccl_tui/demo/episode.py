@@ -137,17 +137,67 @@ class Spec:
 
 #: The episode's sessions, oldest first.
 SPECS: tuple[Spec, ...] = (
-    Spec("billing-api", "maya", date(2026, 10, 7), (10, 12, 41), "B", "0.58.0", "gpt-5-codex", "codex_cli_rs", "cli",
-         "medium"),
-    Spec("etl-pipeline", "jonas", date(2026, 10, 13), (14, 37, 5), "B", "0.69.0", "gpt-5.1-codex-max",
-         "codex_vscode", "vscode", "high"),
-    Spec("billing-api", "priya", date(2026, 10, 21), (9, 24, 18), "C", "0.110.0", "gpt-5.3-codex", "codex-tui", "cli",
-         "high"),
-    Spec("etl-pipeline", "priya", date(2026, 10, 29), (15, 3, 52), "C", "0.118.0", "gpt-5.3-codex", "codex-tui",
-         "cli", "medium"),
-    Spec("billing-api", "tom", date(2026, 11, 5), (11, 48, 9), "C", "0.125.0", "gpt-5.5", "Codex Desktop", "vscode",
-         "xhigh"),
-)  # fmt: skip
+    Spec(
+        "billing-api",
+        "maya",
+        date(2026, 10, 7),
+        (10, 12, 41),
+        "B",
+        "0.58.0",
+        "gpt-5-codex",
+        "codex_cli_rs",
+        "cli",
+        "medium",
+    ),
+    Spec(
+        "etl-pipeline",
+        "jonas",
+        date(2026, 10, 13),
+        (14, 37, 5),
+        "B",
+        "0.69.0",
+        "gpt-5.1-codex-max",
+        "codex_vscode",
+        "vscode",
+        "high",
+    ),
+    Spec(
+        "billing-api",
+        "priya",
+        date(2026, 10, 21),
+        (9, 24, 18),
+        "C",
+        "0.110.0",
+        "gpt-5.3-codex",
+        "codex-tui",
+        "cli",
+        "high",
+    ),
+    Spec(
+        "etl-pipeline",
+        "priya",
+        date(2026, 10, 29),
+        (15, 3, 52),
+        "C",
+        "0.118.0",
+        "gpt-5.3-codex",
+        "codex-tui",
+        "cli",
+        "medium",
+    ),
+    Spec(
+        "billing-api",
+        "tom",
+        date(2026, 11, 5),
+        (11, 48, 9),
+        "C",
+        "0.125.0",
+        "gpt-5.5",
+        "Codex Desktop",
+        "vscode",
+        "xhigh",
+    ),
+)
 
 
 @dataclass(slots=True)
@@ -170,10 +220,22 @@ def run_check(bug: Bug, files: gitrepos.Files, cwd: str, rng: random.Random) -> 
     tmp = Path(tempfile.mkdtemp(prefix=f"ccl-episode-{bug.repo}-"))
     try:
         gitrepos.write_tree(files, tmp)
-        env = {"PYTHONPATH": "src", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "LC_ALL": "C.UTF-8",
-               "PATH": "/usr/bin:/bin"}  # fmt: skip
-        proc = subprocess.run([sys.executable, "-m", "unittest", bug.test_module], cwd=tmp, env=env,
-                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        env = {
+            "PYTHONPATH": "src",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+            "LC_ALL": "C.UTF-8",
+            "PATH": "/usr/bin:/bin",
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "unittest", bug.test_module],
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         text = (proc.stdout + proc.stderr).replace(str(tmp.resolve()), cwd).replace(str(tmp), cwd)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -223,16 +285,26 @@ def build_story(bug: Bug, plan: SessionPlan, rng: random.Random) -> Story:
         Think("**Running the unittest module from the report**"),
         Say("This module only needs the standard library, so I'll run it exactly as CI does."),
         Exec(bug.check, before.output, before.exit_code, secs(0.2, 0.6)),
-        Exec(f'rg -n "def {bug.symbol}" src', f"{bug.path}:{bug.function_line}:" +
-             _lines(files, bug.path, bug.function_line, bug.function_line)[0] + "\n", 0, secs(0.05, 0.2)),
-        Exec(f"sed -n '{bug.function_line},{bug.function_end}p' {bug.path}",
-             "\n".join(_lines(files, bug.path, bug.function_line, bug.function_end)) + "\n", 0, secs(0.02, 0.1)),
+        Exec(
+            f'rg -n "def {bug.symbol}" src',
+            f"{bug.path}:{bug.function_line}:"
+            + _lines(files, bug.path, bug.function_line, bug.function_line)[0]
+            + "\n",
+            0,
+            secs(0.05, 0.2),
+        ),
+        Exec(
+            f"sed -n '{bug.function_line},{bug.function_end}p' {bug.path}",
+            "\n".join(_lines(files, bug.path, bug.function_line, bug.function_end)) + "\n",
+            0,
+            secs(0.02, 0.1),
+        ),
         Think(f"**Fixing the rounding in {bug.symbol}**"),
         Say(bug.say_first),
         _patch(bug, files, bug.first_try),
         Exec(bug.check, middle.output, middle.exit_code, secs(0.2, 0.6)),
         Think("**Looking at the remaining half-cent case**"),
-    ]  # fmt: skip
+    ]
     first.final = bug.question
     second = Turn(bug.answer, pause=round(rng.uniform(1500, 2400), 1))  # the developer was away for a while
     second.steps += [
@@ -254,8 +326,19 @@ def plans(seed: int, first_index: int) -> list[SessionPlan]:
         dev = next(d for d in DEVELOPERS if d.name == spec.dev)
         wall = datetime(spec.day.year, spec.day.month, spec.day.day, *spec.time)
         start = clock.from_local(wall) + rng.randint(0, 999)
-        p = SessionPlan(start, repo, dev, "task", spec.era, spec.cli_version, spec.originator, spec.source,
-                        spec.model, spec.effort, "main")  # fmt: skip
+        p = SessionPlan(
+            start,
+            repo,
+            dev,
+            "task",
+            spec.era,
+            spec.cli_version,
+            spec.originator,
+            spec.source,
+            spec.model,
+            spec.effort,
+            "main",
+        )
         slot = min(gitrepos.SLOTS - 1, int(span_fraction(start) * gitrepos.SLOTS))
         history = gitrepos.history(repo.name)
         commit = history.commit_for(slot, p.post_fix)

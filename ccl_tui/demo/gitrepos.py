@@ -281,8 +281,16 @@ class _Builder:
         self.text = rf.base_files(repo)
         self.locked = list(rf.LOCKED[repo.name])
         self.people = _people(repo)
-        self.pr = {"billing-api": 412, "etl-pipeline": 158, "support-bot": 77, "web-dashboard": 301,
-                   "notify-service": 129, "ingest-gateway": 64, "tilecache": 38, "orders-svc": 203}[repo.name]  # fmt: skip
+        self.pr = {
+            "billing-api": 412,
+            "etl-pipeline": 158,
+            "support-bot": 77,
+            "web-dashboard": 301,
+            "notify-service": 129,
+            "ingest-gateway": 64,
+            "tilecache": 38,
+            "orders-svc": 203,
+        }[repo.name]
         self.n_change = self.n_deps = self.n_docs = 0
 
     def commit(self, subject: str, ms: int, author: Person, slot: int | None) -> None:
@@ -314,11 +322,13 @@ class _Builder:
         repo = self.repo
         if REGRESSION_SLOT.get(repo.name) == slot:
             if repo.name == "billing-api":
-                self.replace_line("src/billing/services/tax.py", rf.BILLING_TAX_LINE, rf.BILLING_TAX_OK,
-                                  rf.BILLING_TAX_BUG)  # fmt: skip
+                self.replace_line(
+                    "src/billing/services/tax.py", rf.BILLING_TAX_LINE, rf.BILLING_TAX_OK, rf.BILLING_TAX_BUG
+                )
             else:
-                self.replace_line("src/etl/transform/normalize.py", rf.ETL_AMOUNT_LINE, rf.ETL_AMOUNT_OK,
-                                  rf.ETL_AMOUNT_BUG)  # fmt: skip
+                self.replace_line(
+                    "src/etl/transform/normalize.py", rf.ETL_AMOUNT_LINE, rf.ETL_AMOUNT_OK, rf.ETL_AMOUNT_BUG
+                )
             subject = REGRESSION_SUBJECT[repo.name]
         else:
             kind = _KINDS[slot % len(_KINDS)]
@@ -353,8 +363,12 @@ class _Builder:
                 self.text["AGENTS.md"] = rf.agents_file(repo, post_fix=True)
                 self.changelog("- AGENTS.md: run `uv sync` first (#" + str(self.pr + 1) + ")")
                 self.pr += 1
-                self.commit(f"docs(agents): run uv sync first, tests via uv run pytest (#{self.pr})", fix_ms,
-                            self.people[0], None)  # fmt: skip
+                self.commit(
+                    f"docs(agents): run uv sync first, tests via uv run pytest (#{self.pr})",
+                    fix_ms,
+                    self.people[0],
+                    None,
+                )
                 h.fix = len(h.commits) - 1
             author = self.people[(slot * 5 + 1) % len(self.people)]
             if slot == 0:
@@ -392,20 +406,45 @@ def write_tree(files: Files, dest: Path) -> None:
 def git_env(home: Path | None = None) -> dict[str, str]:
     """An environment in which git reads no user or system configuration and never prompts."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_SYSTEM=os.devnull, GIT_CONFIG_NOSYSTEM="1",
-               GIT_TERMINAL_PROMPT="0", LC_ALL="C", TZ="UTC")  # fmt: skip
+    env.update(
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_SYSTEM=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_TERMINAL_PROMPT="0",
+        LC_ALL="C",
+        TZ="UTC",
+    )
     if home is not None:
         env["HOME"] = str(home)
     return env
 
 
-GIT_OPTIONS = ("-c", "core.autocrlf=false", "-c", "core.hooksPath=/dev/null", "-c", "init.defaultBranch=main",
-               "-c", "pack.threads=1", "-c", "gc.auto=0", "-c", "core.fsmonitor=false")  # fmt: skip
+GIT_OPTIONS = (
+    "-c",
+    "core.autocrlf=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "init.defaultBranch=main",
+    "-c",
+    "pack.threads=1",
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "core.fsmonitor=false",
+)
 
 
 def _git(args: list[str], cwd: Path, data: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
-    proc = subprocess.run(["git", *GIT_OPTIONS, *args], cwd=cwd, input=data, capture_output=True,
-                          env=env or git_env(), check=False, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        ["git", *GIT_OPTIONS, *args],
+        cwd=cwd,
+        input=data,
+        capture_output=True,
+        env=env or git_env(),
+        check=False,
+        timeout=300,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()[-500:]}")
     return proc.stdout
@@ -417,8 +456,14 @@ def fast_import_stream(h: History) -> bytes:
     for n, c in enumerate(h.commits, 1):
         stamp = _stamp(c.author, c.epoch, c.tz).encode()
         message = (c.subject + "\n").encode()
-        out += [b"commit refs/heads/main\n", f"mark :{n}\n".encode(), b"author " + stamp + b"\n",
-                b"committer " + stamp + b"\n", f"data {len(message)}\n".encode(), message]  # fmt: skip
+        out += [
+            b"commit refs/heads/main\n",
+            f"mark :{n}\n".encode(),
+            b"author " + stamp + b"\n",
+            b"committer " + stamp + b"\n",
+            f"data {len(message)}\n".encode(),
+            message,
+        ]
         if n > 1:
             out.append(f"from :{n - 1}\n".encode())
         for path in sorted(set(previous) - set(c.files)):
@@ -440,8 +485,7 @@ def build_repo(h: History, dest: Path, *, bare: bool = True) -> Path:
         env = git_env(home)
         _git(["init", "-q", "--template=", *(["--bare"] if bare else []), str(dest)], dest, env=env)
         gitdir = dest if bare else dest / ".git"
-        _git([f"--git-dir={gitdir}", "fast-import", "--quiet", "--date-format=raw"], dest,
-             fast_import_stream(h), env)  # fmt: skip
+        _git([f"--git-dir={gitdir}", "fast-import", "--quiet", "--date-format=raw"], dest, fast_import_stream(h), env)
         _git([f"--git-dir={gitdir}", "symbolic-ref", "HEAD", "refs/heads/main"], dest, env=env)
         head = _git([f"--git-dir={gitdir}", "rev-parse", "refs/heads/main"], dest, env=env).decode().strip()
         if head != h.head.sha:

@@ -36,8 +36,11 @@ TRIALS_PER_TASK = 10
 #: Suffix of the simulated job folders (the folder name is the run label ``ccl-tui results`` shows).
 SIMULATED_SUFFIX = "__simulated"
 SIMULATED_NOTE = "SIMULATED.md"
-MARK = {"simulated": True, "generator": "ccl_tui.demo.harbor_runs",
-        "note": "outcomes drawn from a seeded RNG, no agent or verifier ran"}  # fmt: skip
+MARK = {
+    "simulated": True,
+    "generator": "ccl_tui.demo.harbor_runs",
+    "note": "outcomes drawn from a seeded RNG, no agent or verifier ran",
+}
 AGENT = {"name": "codex", "version": "0.118.0", "model_info": {"name": "gpt-5.3-codex", "provider": "openai"}}
 
 #: (issue kind, signature as the rules name it, pass probability before the fix, after the fix)
@@ -162,9 +165,14 @@ def write_runs(out: Path, seed: int) -> list[Path]:
                 orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
             )
         errors = sum(d["exception_info"] is not None for d in trials)
-        job_doc = {"ccl_tui": MARK, "id": job_id, "started_at": _ts(start), "finished_at": _ts(t),
-                   "n_total_trials": len(trials),
-                   "stats": {"n_completed_trials": len(trials), "n_errored_trials": errors}}  # fmt: skip
+        job_doc = {
+            "ccl_tui": MARK,
+            "id": job_id,
+            "started_at": _ts(start),
+            "finished_at": _ts(t),
+            "n_total_trials": len(trials),
+            "stats": {"n_completed_trials": len(trials), "n_errored_trials": errors},
+        }
         (job_dir / "result.json").write_bytes(orjson.dumps(job_doc, option=orjson.OPT_INDENT_2) + b"\n")
         config = {"job_name": job, "n_attempts": TRIALS_PER_TASK, "ccl_tui": MARK}
         (job_dir / "config.json").write_bytes(orjson.dumps(config) + b"\n")

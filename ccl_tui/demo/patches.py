@@ -14,8 +14,9 @@ def _context(lines: Sequence[str], edit: Edit) -> tuple[int, list[str], list[str
     return lo, list(lines[lo : edit.after + 1]), list(lines[edit.after + 1 : cut]), list(lines[cut : cut + 2])
 
 
-def _unmerged_patch(path: str, first_line: int, lines: Sequence[str], edits: Sequence[Edit],
-                    header: bool = False) -> Patch:  # fmt: skip
+def _unmerged_patch(
+    path: str, first_line: int, lines: Sequence[str], edits: Sequence[Edit], header: bool = False
+) -> Patch:
     """One hunk per edit, each against the original excerpt: how the generator wrote patches before hunks that
     overlap were merged. Kept only to bill the same context tokens as before (see :func:`make_patch`)."""
     body: list[str] = []

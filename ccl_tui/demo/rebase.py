@@ -93,8 +93,14 @@ def _merge(base: list[str], ours: list[str], theirs: list[str]) -> list[str] | N
         for name, lines in (("ours", ours), ("base", base), ("theirs", theirs)):
             (tmp / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
         for mode in ((), ("--union",)):  # two insertions at the same place conflict: keep both (ours first)
-            proc = subprocess.run(["git", "merge-file", "-p", "--quiet", *mode, "ours", "base", "theirs"], cwd=tmp,
-                                  capture_output=True, env=git_env(), check=False, timeout=60)  # fmt: skip
+            proc = subprocess.run(
+                ["git", "merge-file", "-p", "--quiet", *mode, "ours", "base", "theirs"],
+                cwd=tmp,
+                capture_output=True,
+                env=git_env(),
+                check=False,
+                timeout=60,
+            )
             if proc.returncode == 0:
                 merged = proc.stdout.decode("utf-8").split("\n")
                 return merged[:-1] if merged and merged[-1] == "" else merged

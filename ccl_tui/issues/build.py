@@ -17,10 +17,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from ccl_tui.config.settings import ImpactWeights
-from ccl_tui.issues.model import Evidence, Impact, Issue, SessionInfo
-from ccl_tui.signals.model import FRICTION_KINDS, Signal
-from ccl_tui.signals.model import SignalKind as S
-from ccl_tui.sources.model import ts_epoch
+from ccl_tui.model.events import ts_epoch
+from ccl_tui.model.issues import Evidence, Impact, Issue, SessionInfo
+from ccl_tui.model.signals import FRICTION_KINDS, Signal
+from ccl_tui.model.signals import SignalKind as S
 
 
 def issue_id(signature: str) -> str:
@@ -114,8 +114,9 @@ def build_issues(
     return issues
 
 
-def _issue(signature: str, sigs: list[Signal], sessions: dict[str, SessionInfo], w: ImpactWeights,
-           now_t: float | None) -> Issue:  # fmt: skip
+def _issue(
+    signature: str, sigs: list[Signal], sessions: dict[str, SessionInfo], w: ImpactWeights, now_t: float | None
+) -> Issue:
     by_session: dict[str, list[Signal]] = defaultdict(list)
     for s in sigs:
         by_session[s.session_id].append(s)
@@ -137,8 +138,9 @@ def _issue(signature: str, sigs: list[Signal], sessions: dict[str, SessionInfo],
     n = len(by_session)
     # When a signal has no time of its own, its session's start stands in; with no time at all the issue
     # gets the recency floor: an undated failure is never treated as happening "now".
-    stamps = sorted(s.timestamp or (sessions[s.session_id].started_at if s.session_id in sessions else None) or ""
-                    for s in sigs)  # fmt: skip
+    stamps = sorted(
+        s.timestamp or (sessions[s.session_id].started_at if s.session_id in sessions else None) or "" for s in sigs
+    )
     stamps = [t for t in stamps if t]
     last_t = ts_epoch(stamps[-1]) if stamps else None
     days: float | None = max((now_t - last_t) / 86400, 0.0) if now_t is not None and last_t is not None else None
@@ -151,11 +153,17 @@ def _issue(signature: str, sigs: list[Signal], sessions: dict[str, SessionInfo],
     severity = sev_sum / n
     cost = cost_sum / n
     impact = Impact(
-        sessions=n, severity=round(severity, 3), cost=round(cost, 3), recency=round(recency, 3),
-        impact=round(n * severity * cost * recency, 2), turns_lost=round(turns / n, 2),
-        minutes_lost=round(minutes / n, 2), tokens_lost=round(tokens / n), unresolved=round(unresolved / n, 3),
+        sessions=n,
+        severity=round(severity, 3),
+        cost=round(cost, 3),
+        recency=round(recency, 3),
+        impact=round(n * severity * cost * recency, 2),
+        turns_lost=round(turns / n, 2),
+        minutes_lost=round(minutes / n, 2),
+        tokens_lost=round(tokens / n),
+        unresolved=round(unresolved / n, 3),
         days_since_last=round(days, 1) if days is not None else None,
-    )  # fmt: skip
+    )
     infos = [sessions[sid] for sid in by_session if sid in sessions]
     worst.sort(key=lambda s: (-s.severity * cost_units(s, w), s.session_id))
     evidence = [Evidence(s.session_id, s.seq, s.kind, s.detail, s.call_id, s.timestamp, s.severity) for s in worst]

@@ -1,4 +1,4 @@
-"""Measured improvement: find the issues whose rate dropped after a date, from the data alone.
+"""Change points: the issues whose rate dropped after some date, found from the data alone (a fix date to suggest).
 
 For each candidate issue the sessions at risk are the in-scope sessions of the repositories where it
 occurs (weekly rates and the before/after of a marked fix: ``ccl_tui.results.recurrence``). Every split day with enough sessions on both sides is scored with a two-proportion z-test
@@ -12,12 +12,11 @@ import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from ccl_tui.issues.build import SessionInfo
-from ccl_tui.issues.model import Issue
+from ccl_tui.model.issues import Issue, SessionInfo
 
 
 @dataclass(slots=True)
-class Improvement:
+class ChangePoint:
     issue_id: str
     title: str
     split: str  # YYYY-MM-DD: first day of the "after" period
@@ -34,9 +33,16 @@ class Improvement:
         return 1 - self.after_rate / self.before_rate if self.before_rate else 0.0
 
 
-def find_improvements(issues: Iterable[Issue], infos: dict[str, SessionInfo], *, top: int = 20,
-                      min_sessions: int = 20, min_drop: float = 0.5, min_z: float = 3.0,
-                      origins: Collection[str] | None = None) -> list[Improvement]:  # fmt: skip
+def find_change_points(
+    issues: Iterable[Issue],
+    infos: dict[str, SessionInfo],
+    *,
+    top: int = 20,
+    min_sessions: int = 20,
+    min_drop: float = 0.5,
+    min_z: float = 3.0,
+    origins: Collection[str] | None = None,
+) -> list[ChangePoint]:
     """Issues (among the top ``top``) whose rate fell by at least ``min_drop`` with z >= ``min_z``,
     most significant first. ``origins``: the origins the issues were ranked over (sessions of other origins
     cannot count as hit, so they are not at risk either)."""
@@ -57,7 +63,7 @@ def _z(h1: int, n1: int, h2: int, n2: int) -> float:
     return (h1 / n1 - h2 / n2) / se if se > 0 else 0.0
 
 
-def _best_split(issue: Issue, infos: dict[str, SessionInfo], min_sessions: int) -> Improvement | None:
+def _best_split(issue: Issue, infos: dict[str, SessionInfo], min_sessions: int) -> ChangePoint | None:
     repos = set(issue.repos)
     hit = set(issue.session_ids)
     at_risk = sorted(
@@ -67,7 +73,7 @@ def _best_split(issue: Issue, infos: dict[str, SessionInfo], min_sessions: int) 
         return None
     days = sorted({d for d, _ in at_risk})
     total_hits = sum(h for _, h in at_risk)
-    best: Improvement | None = None
+    best: ChangePoint | None = None
     before_n = before_hits = 0
     idx = 0
     for day in days:
@@ -79,8 +85,18 @@ def _best_split(issue: Issue, infos: dict[str, SessionInfo], min_sessions: int) 
         if before_n < min_sessions or after_n < min_sessions or before_hits == 0:
             continue
         after_hits = total_hits - before_hits
-        cand = Improvement(issue.id, issue.title, day, before_hits / before_n, after_hits / after_n, before_n,
-                           after_n, before_hits, after_hits, _z(before_hits, before_n, after_hits, after_n))  # fmt: skip
+        cand = ChangePoint(
+            issue.id,
+            issue.title,
+            day,
+            before_hits / before_n,
+            after_hits / after_n,
+            before_n,
+            after_n,
+            before_hits,
+            after_hits,
+            _z(before_hits, before_n, after_hits, after_n),
+        )
         if best is None or cand.z > best.z + 1e-9:
             best = cand
     return best

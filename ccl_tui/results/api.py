@@ -9,13 +9,12 @@ from datetime import date
 from pathlib import Path
 
 from ccl_tui.issues.build import issue_id as signature_issue_id
-from ccl_tui.issues.model import Issue
-from ccl_tui.issues.trend import Improvement as ChangePoint
-from ccl_tui.issues.trend import find_improvements
+from ccl_tui.issues.trend import ChangePoint, find_change_points
+from ccl_tui.model.issues import Issue
+from ccl_tui.model.results import Fix, ImportReport, IssueImprovement, Run, Trial
 from ccl_tui.results import matching
 from ccl_tui.results.harbor_job import JobRead, NotAJob, find_jobs, read_job
-from ccl_tui.results.improvement import improvements, pick_runs
-from ccl_tui.results.model import Fix, ImportReport, IssueImprovement, Run, Trial
+from ccl_tui.results.improvement import issue_improvements, pick_runs
 from ccl_tui.scope import Scope
 from ccl_tui.store import results as sql
 from ccl_tui.store.db import Store
@@ -41,9 +40,13 @@ class ImprovementReport:
     def to_json(self) -> dict[str, object]:
         from dataclasses import asdict
 
-        return {"runs": [asdict(r) for r in self.runs], "baseline": self.baseline, "after": self.after,
-                "issues": [i.to_json() for i in self.issues],
-                "suggested_fix_dates": [{**asdict(s), "drop": round(s.drop, 4)} for s in self.suggestions]}  # fmt: skip
+        return {
+            "runs": [asdict(r) for r in self.runs],
+            "baseline": self.baseline,
+            "after": self.after,
+            "issues": [i.to_json() for i in self.issues],
+            "suggested_fix_dates": [{**asdict(s), "drop": round(s.drop, 4)} for s in self.suggestions],
+        }
 
 
 async def _resolve_signal(store: Store, session: str, seq: int) -> str | None:
@@ -81,8 +84,9 @@ async def _match(store: Store, trials: list[Trial], task_dirs: list[Path]) -> No
                 t.issue_id, t.match = resolved[key], m.how
 
 
-async def import_jobs(store: Store, path: Path | str, label: str | None = None,
-                      task_dirs: Iterable[Path | str] = ()) -> list[ImportReport]:  # fmt: skip
+async def import_jobs(
+    store: Store, path: Path | str, label: str | None = None, task_dirs: Iterable[Path | str] = ()
+) -> list[ImportReport]:
     """Import one job folder (or every job folder in a ``jobs/`` folder). Idempotent: trials already imported
     are not added again. Raises NotAJob or JobImportError with a message for the user."""
     jobs = await asyncio.to_thread(find_jobs, Path(path))
@@ -99,8 +103,9 @@ async def import_jobs(store: Store, path: Path | str, label: str | None = None,
         if existing is None and await sql.label_taken(store.db, name):
             raise JobImportError(f"the label {name!r} is taken by another job: pass --label")
         await _match(store, job.trials, dirs)
-        new, added, already = await sql.save_run(store.db, name, job.job_id, job.job_dir, job.started_at,
-                                                 job.finished_at, job.trials, job.provenance)  # fmt: skip
+        new, added, already = await sql.save_run(
+            store.db, name, job.job_id, job.job_dir, job.started_at, job.finished_at, job.trials, job.provenance
+        )
         run = await sql.run_by_job(store.db, job.job_id)
         assert run is not None
         unmatched = sorted({t.task_name for t in job.trials if not t.issue_id})
@@ -141,9 +146,16 @@ async def clear_fix(store: Store, issue_id: str) -> bool:
     return await sql.clear_fix(store.db, issue_id)
 
 
-async def improvement(store: Store, issues: list[Issue], scope: Scope | None = None, *,
-                      baseline: str | None = None, after: str | None = None,
-                      issue_ids: Iterable[str] | None = None, only_tracked: bool = True) -> ImprovementReport:  # fmt: skip
+async def improvement(
+    store: Store,
+    issues: list[Issue],
+    scope: Scope | None = None,
+    *,
+    baseline: str | None = None,
+    after: str | None = None,
+    issue_ids: Iterable[str] | None = None,
+    only_tracked: bool = True,
+) -> ImprovementReport:
     """The report for ``issues`` (a ranking from ``pipeline.ranked_issues``). Raises KeyError for an
     unknown run label."""
     all_runs = await sql.runs(store.db)
@@ -159,7 +171,17 @@ async def improvement(store: Store, issues: list[Issue], scope: Scope | None = N
     occurrences = {i.id: occ_by_sig.get(i.signature, {}) for i in tracked}
     infos = await store.session_infos()
     origins = scope.origins if scope is not None else None
-    entries = improvements(tracked, infos, all_runs, trials, fixes_, baseline=base, after=aft, origins=origins,
-                           occurrences=occurrences, only_tracked=only_tracked)  # fmt: skip
-    points = [p for p in find_improvements(chosen, infos, origins=origins) if p.issue_id not in all_fixes]
+    entries = issue_improvements(
+        tracked,
+        infos,
+        all_runs,
+        trials,
+        fixes_,
+        baseline=base,
+        after=aft,
+        origins=origins,
+        occurrences=occurrences,
+        only_tracked=only_tracked,
+    )
+    points = [p for p in find_change_points(chosen, infos, origins=origins) if p.issue_id not in all_fixes]
     return ImprovementReport(all_runs, base, aft, entries, points)

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from ccl_tui.results.model import JobRead, Skipped, Trial
+from ccl_tui.model.results import JobRead, Skipped, Trial
 from ccl_tui.text.ansi import strip_control
 
 RESULT = "result.json"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 
-from ccl_tui.issues.build import SessionInfo
-from ccl_tui.issues.model import Issue
-from ccl_tui.results.model import REFERENCE_AGENTS, Change, Fix, IssueImprovement, Rate, Run, RunRate, Trial
+from ccl_tui.model.issues import Issue, SessionInfo
+from ccl_tui.model.results import REFERENCE_AGENTS, Change, Fix, IssueImprovement, Rate, Run, RunRate, Trial
 from ccl_tui.results.recurrence import recurrence, weeks
 from ccl_tui.results.stats import newcombe, wilson
 
@@ -17,11 +16,17 @@ def run_rate(run: Run, trials: list[Trial]) -> RunRate:
     passed = sum(t.passed for t in graded)
     rewards = [t.reward if t.reward is not None else 0.0 for t in graded]
     return RunRate(
-        label=run.label, started_at=run.started_at, agent=run.agent, model=run.model,
-        passed=Rate(passed, len(graded), *wilson(passed, len(graded))), trials=len(trials),
-        errors=sum(t.errored for t in trials), ungraded=len(trials) - len(graded),
-        mean_reward=round(sum(rewards) / len(rewards), 4) if rewards else None, provenance=run.provenance,
-    )  # fmt: skip
+        label=run.label,
+        started_at=run.started_at,
+        agent=run.agent,
+        model=run.model,
+        passed=Rate(passed, len(graded), *wilson(passed, len(graded))),
+        trials=len(trials),
+        errors=sum(t.errored for t in trials),
+        ungraded=len(trials) - len(graded),
+        mean_reward=round(sum(rewards) / len(rewards), 4) if rewards else None,
+        provenance=run.provenance,
+    )
 
 
 def compare(before: RunRate, after: RunRate) -> Change:
@@ -45,11 +50,19 @@ def pick_runs(runs: list[Run], baseline: str | None, after: str | None) -> tuple
     return baseline, after
 
 
-def improvements(issues: list[Issue], infos: Mapping[str, SessionInfo], runs: list[Run],
-                 trials: list[tuple[str, Trial]], fixes: Mapping[str, Fix], *, baseline: str | None = None,
-                 after: str | None = None, origins: Collection[str] | None = None,
-                 occurrences: Mapping[str, Mapping[str, int]] | None = None,
-                 only_tracked: bool = True) -> list[IssueImprovement]:  # fmt: skip
+def issue_improvements(
+    issues: list[Issue],
+    infos: Mapping[str, SessionInfo],
+    runs: list[Run],
+    trials: list[tuple[str, Trial]],
+    fixes: Mapping[str, Fix],
+    *,
+    baseline: str | None = None,
+    after: str | None = None,
+    origins: Collection[str] | None = None,
+    occurrences: Mapping[str, Mapping[str, int]] | None = None,
+    only_tracked: bool = True,
+) -> list[IssueImprovement]:
     """One entry per issue that has trials or a fix (every issue when ``only_tracked`` is False), in rank order."""
     base_label, after_label = pick_runs(runs, baseline, after)
     by_issue: dict[str, dict[str, list[Trial]]] = defaultdict(lambda: defaultdict(list))
@@ -74,11 +87,20 @@ def improvements(issues: list[Issue], infos: Mapping[str, SessionInfo], runs: li
         ):
             change = compare(by_label[base_label], by_label[after_label])
         rec = recurrence(issue, infos, fix.fixed_on, origins) if fix else None
-        out.append(IssueImprovement(
-            issue_id=issue.id, title=issue.title, rank=issue.rank, fix=fix, runs=rates, run_change=change,
-            baseline=base_label if change else None, after=after_label if change else None, recurrence=rec,
-            weeks=weeks(issue, infos, (occurrences or {}).get(issue.id), origins),
-        ))  # fmt: skip
+        out.append(
+            IssueImprovement(
+                issue_id=issue.id,
+                title=issue.title,
+                rank=issue.rank,
+                fix=fix,
+                runs=rates,
+                run_change=change,
+                baseline=base_label if change else None,
+                after=after_label if change else None,
+                recurrence=rec,
+                weeks=weeks(issue, infos, (occurrences or {}).get(issue.id), origins),
+            )
+        )
     # trials or fixes of issues that are not in this ranking (out of scope, or their sessions are gone)
     known = {i.id for i in issues}
     for issue_id in sorted((set(by_issue) | set(fixes)) - known):

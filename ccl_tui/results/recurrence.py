@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import date, timedelta
 
-from ccl_tui.issues.build import SessionInfo
-from ccl_tui.issues.model import Issue
-from ccl_tui.results.model import Change, Rate, Recurrence, Week
+from ccl_tui.model.issues import Issue, SessionInfo
+from ccl_tui.model.results import Change, Rate, Recurrence, Week
 from ccl_tui.results.stats import standardized_difference, wilson
 
 
@@ -33,8 +32,9 @@ def _at_risk(
     return out
 
 
-def recurrence(issue: Issue, infos: Mapping[str, SessionInfo], fixed_on: str,
-               origins: Collection[str] | None = None) -> Recurrence:  # fmt: skip
+def recurrence(
+    issue: Issue, infos: Mapping[str, SessionInfo], fixed_on: str, origins: Collection[str] | None = None
+) -> Recurrence:
     """The issue's rate before ``fixed_on`` (exclusive) and from it on."""
     date.fromisoformat(fixed_on)  # ValueError on a bad date
     strata: dict[str, list[int]] = {}
@@ -50,7 +50,9 @@ def recurrence(issue: Issue, infos: Mapping[str, SessionInfo], fixed_on: str,
     nb = sum(s[1] for s in strata.values())
     ha = sum(s[2] for s in strata.values())
     na = sum(s[3] for s in strata.values())
-    before_std, after_std, diff, low, high = standardized_difference([tuple(s) for s in strata.values()])  # type: ignore[misc]
+    before_std, after_std, diff, low, high = standardized_difference(
+        [(s[0], s[1], s[2], s[3]) for s in strata.values()]
+    )
     return Recurrence(
         fixed_on=fixed_on,
         before=Rate(hb, nb, *wilson(hb, nb)),
@@ -60,8 +62,12 @@ def recurrence(issue: Issue, infos: Mapping[str, SessionInfo], fixed_on: str,
     )
 
 
-def weeks(issue: Issue, infos: Mapping[str, SessionInfo], occurrences: Mapping[str, int] | None = None,
-          origins: Collection[str] | None = None) -> list[Week]:  # fmt: skip
+def weeks(
+    issue: Issue,
+    infos: Mapping[str, SessionInfo],
+    occurrences: Mapping[str, int] | None = None,
+    origins: Collection[str] | None = None,
+) -> list[Week]:
     """Per calendar week (Monday first): sessions at risk, sessions hit, and the issue's signals; weeks
     without sessions between the first and the last are included with zeros."""
     repos = set(issue.repos)

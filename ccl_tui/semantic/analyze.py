@@ -30,17 +30,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ccl_tui.scope import USER_ORIGINS
 from ccl_tui.semantic.cluster import Cluster
 from ccl_tui.store import semantic as ssql
+from ccl_tui.text.cut import clip
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ccl_tui.config.settings import Settings
-    from ccl_tui.issues.model import Issue
+    from ccl_tui.model.issues import Issue
+    from ccl_tui.model.signals import Signal
     from ccl_tui.semantic.embedders import Embedder
     from ccl_tui.semantic.llm import CostEstimate, LLMClient, MessageLabel
-    from ccl_tui.signals.model import Signal
     from ccl_tui.store.db import Store
 
 __all__ = ["AnalyzeSummary", "Cluster", "analyze", "clusters", "issue_text"]
@@ -161,7 +163,7 @@ async def analyze(
         client = LLMClient(store.db, max_cost=max_cost, **{"breaker": breaker, **(llm_options or {})})
         if not client.available:
             summary.fallbacks.append("--llm without OPENAI_API_KEY: only cached model results are used")
-        messages = await ssql.unflagged_user_messages(store.db, _user_origins())
+        messages = await ssql.unflagged_user_messages(store.db, USER_ORIGINS)
         classify_tasks = [client.classify_task(m.text, m.context, meta=m) for m in messages if m.text.strip()]
         summary.messages_considered = len(classify_tasks)
 
@@ -231,18 +233,13 @@ async def analyze(
     return summary
 
 
-def _user_origins() -> tuple[str, ...]:
-    from ccl_tui.pipeline import USER_ORIGINS
-
-    return USER_ORIGINS
-
-
 def _is_openai(emb: Embedder) -> bool:
     return emb.name.startswith("openai")
 
 
-async def _estimate(client: LLMClient | None, tasks: Sequence[Any], emb: Embedder, issues: Sequence[Issue],
-                    max_cost: float) -> CostEstimate | None:  # fmt: skip
+async def _estimate(
+    client: LLMClient | None, tasks: Sequence[Any], emb: Embedder, issues: Sequence[Issue], max_cost: float
+) -> CostEstimate | None:
     """Cost of the run before it starts: classification calls not cached, at most one naming call per two
     issues (an upper bound: only clusters with 2+ members are named), and OpenAI embeddings."""
     from ccl_tui.semantic.llm import CostEstimate, estimate_call_cost
@@ -288,9 +285,16 @@ def _report_breaker(summary: AnalyzeSummary, breaker: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------- embedding
-async def _embed(issues: Sequence[Issue], texts: list[str], emb: Embedder, summary: AnalyzeSummary,
-                 chroma_url: str | None, chroma_path: str | None, client: LLMClient | None,
-                 progress: Progress | None) -> tuple[np.ndarray, Embedder]:  # fmt: skip
+async def _embed(
+    issues: Sequence[Issue],
+    texts: list[str],
+    emb: Embedder,
+    summary: AnalyzeSummary,
+    chroma_url: str | None,
+    chroma_path: str | None,
+    client: LLMClient | None,
+    progress: Progress | None,
+) -> tuple[np.ndarray, Embedder]:
     from ccl_tui.semantic.embedders import EmbedderError, choose, collection_name
 
     _tick(progress, "embed", 0, len(issues))
@@ -329,8 +333,9 @@ async def _embed(issues: Sequence[Issue], texts: list[str], emb: Embedder, summa
     return vectors, emb
 
 
-def _embed_sync(vs: Any, emb: Embedder, issues: Sequence[Issue], texts: list[str],
-                summary: AnalyzeSummary) -> tuple[np.ndarray, int]:  # fmt: skip
+def _embed_sync(
+    vs: Any, emb: Embedder, issues: Sequence[Issue], texts: list[str], summary: AnalyzeSummary
+) -> tuple[np.ndarray, int]:
     import numpy as np
 
     from ccl_tui.semantic.embedders import text_hash
@@ -358,8 +363,10 @@ def _embed_sync(vs: Any, emb: Embedder, issues: Sequence[Issue], texts: list[str
             out[n] = fresh[row]
     if vs is not None and issues:
         try:
-            metas = [{"issue_id": i.id, "signature": i.signature, "kind": i.kind, "text_hash": h}
-                     for i, h in zip(issues, hashes, strict=True)]  # fmt: skip
+            metas = [
+                {"issue_id": i.id, "signature": i.signature, "kind": i.kind, "text_hash": h}
+                for i, h in zip(issues, hashes, strict=True)
+            ]
             if todo:
                 vs.upsert(emb, [ids[n] for n in todo], out[todo], [texts[n] for n in todo], [metas[n] for n in todo])
             vs.delete_missing(emb, ids)
@@ -369,8 +376,9 @@ def _embed_sync(vs: Any, emb: Embedder, issues: Sequence[Issue], texts: list[str
 
 
 # --------------------------------------------------------------------------------------------- clustering
-def _cluster(issues: Sequence[Issue], vectors: np.ndarray, threshold: float,
-             previous: dict[str, str]) -> tuple[list[list[int]], list[str]]:  # fmt: skip
+def _cluster(
+    issues: Sequence[Issue], vectors: np.ndarray, threshold: float, previous: dict[str, str]
+) -> tuple[list[list[int]], list[str]]:
     from ccl_tui.semantic.cluster import group_by_family, stable_ids
 
     if not issues:
@@ -382,22 +390,34 @@ def _cluster(issues: Sequence[Issue], vectors: np.ndarray, threshold: float,
     return groups, ids
 
 
-async def _name_clusters(groups: list[list[int]], ids: list[str], issues: Sequence[Issue], texts: list[str],
-                         summary: AnalyzeSummary, client: LLMClient | None,
-                         progress: Progress | None) -> list[ssql.ClusterRow]:  # fmt: skip
+async def _name_clusters(
+    groups: list[list[int]],
+    ids: list[str],
+    issues: Sequence[Issue],
+    texts: list[str],
+    summary: AnalyzeSummary,
+    client: LLMClient | None,
+    progress: Progress | None,
+) -> list[ssql.ClusterRow]:
     rows = []
     for g, cid in zip(groups, ids, strict=True):
         top = issues[g[0]]
         titles = [issues[n].title for n in g]
         rest = f" (+{len(g) - 1} similar)" if len(g) > 1 else ""
-        rows.append(ssql.ClusterRow(
-            id=cid, embedder=summary.embedder, name=top.title + rest,
-            summary="; ".join(titles[:5]) + (" ..." if len(titles) > 5 else ""), model_derived=False,
-            members=[issues[n].id for n in g], signatures=[issues[n].signature for n in g],
-        ))  # fmt: skip
+        rows.append(
+            ssql.ClusterRow(
+                id=cid,
+                embedder=summary.embedder,
+                name=top.title + rest,
+                summary="; ".join(titles[:5]) + (" ..." if len(titles) > 5 else ""),
+                model_derived=False,
+                members=[issues[n].id for n in g],
+                signatures=[issues[n].signature for n in g],
+            )
+        )
     if client is None:
         return rows
-    from ccl_tui.semantic.llm import LLMReport
+    from ccl_tui.semantic.llm import ClusterName, LLMReport
 
     tasks = []
     for g, row in zip(groups, rows, strict=True):
@@ -410,10 +430,10 @@ async def _name_clusters(groups: list[list[int]], ids: list[str], issues: Sequen
     results = await client.run(tasks, report, lambda d, n: _tick(progress, "name", d, n))
     for task in tasks:
         named = results.get(task.key)
-        if named is not None:
+        if isinstance(named, ClusterName):
             row = task.meta
-            row.name = _clean(named.name, 80) or row.name  # type: ignore[attr-defined]
-            row.summary = _clean(named.summary, 400)  # type: ignore[attr-defined]
+            row.name = _clean(named.name, 80) or row.name
+            row.summary = _clean(named.summary, 400)
             row.model_derived = True
             summary.clusters_named += 1
     _merge_report(summary, report)
@@ -421,14 +441,13 @@ async def _name_clusters(groups: list[list[int]], ids: list[str], issues: Sequen
 
 
 def _clean(s: str, width: int) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= width else s[: width - 1] + "…"
+    return clip(" ".join(s.split()), width)
 
 
 # --------------------------------------------------------------------------------------------- model signals
 def model_signal_for(m: ssql.UserMessage, label: MessageLabel) -> Signal | None:
     """The signal a model label becomes (None for neutral or low confidence)."""
-    from ccl_tui.signals.model import Signal, SignalKind
+    from ccl_tui.model.signals import Signal, SignalKind
     from ccl_tui.transcript import first_line
 
     if label.label == "neutral" or label.confidence < MIN_CONFIDENCE:
@@ -440,13 +459,22 @@ def model_signal_for(m: ssql.UserMessage, label: MessageLabel) -> Signal | None:
     else:
         kind, signature = SignalKind.USER_PUSHBACK, f"pushback | {label.label} {MODEL_TAG}"
         severity = round(0.4 + 0.3 * label.confidence, 2)
-    return Signal(kind=str(kind), session_id=m.session_id, evidence=[m.seq], turn=m.turn, severity=severity,
-                  signature=signature, detail=f"user: {first_line(m.text, 160)}{note}", timestamp=m.timestamp,
-                  source="model")  # fmt: skip
+    return Signal(
+        kind=str(kind),
+        session_id=m.session_id,
+        evidence=[m.seq],
+        turn=m.turn,
+        severity=severity,
+        signature=signature,
+        detail=f"user: {first_line(m.text, 160)}{note}",
+        timestamp=m.timestamp,
+        source="model",
+    )
 
 
-def _write_model_signals(db_path: str, messages: Sequence[ssql.UserMessage],
-                         labelled: dict[str, MessageLabel | None], settings: Settings) -> int:  # fmt: skip
+def _write_model_signals(
+    db_path: str, messages: Sequence[ssql.UserMessage], labelled: dict[str, MessageLabel | None], settings: Settings
+) -> int:
     """Replace model-derived signals per session (sync, in a thread). Keeps earlier model signals for
     messages that could not be classified this time; drops those on messages rules now flag."""
     from ccl_tui.signals.detect import cost_of
@@ -460,35 +488,27 @@ def _write_model_signals(db_path: str, messages: Sequence[ssql.UserMessage],
     con = connect(db_path)
     written = 0
     try:
-        existing: dict[str, list[Signal]] = {}
-        for r in con.execute(sigsql._SELECT_SIGNALS + " WHERE source = 'model' ORDER BY session_id, seq"):
-            s = sigsql.row_signal(r)
-            existing.setdefault(s.session_id, []).append(s)
-        origins = dict(con.execute("SELECT id, origin FROM sessions").fetchall())
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            for sid in sorted(set(by_session) | set(existing)):
-                msgs = {m.seq: m for m in by_session.get(sid, [])}
-                failed = {seq for seq, m in msgs.items() if labelled.get(f"{sid}#{seq}") is None}
-                keep = [s for s in existing.get(sid, []) if s.seq in failed]
-                fresh: list[Signal] = []
-                for seq, m in msgs.items():
-                    label = labelled.get(f"{sid}#{seq}")
-                    sig = model_signal_for(m, label) if label is not None else None
-                    if sig is not None:
-                        fresh.append(sig)
-                if fresh:
-                    view = SessionView(sid, sigsql.session_events(con, sid), origins.get(sid))
-                    for s in fresh:
-                        if s.kind != "positive_feedback":
-                            s.cost = cost_of(view, s)
-                sigs = sorted(keep + fresh, key=lambda s: (s.seq, s.kind))
-                sigsql.replace_signals(con, sid, sigs, 0, "", source="model")
-                written += len(fresh)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        existing = sigsql.signals_by_session(con, "model")
+        origins = sigsql.session_origins(con)
+        detected: list[tuple[str, list[Signal], int]] = []
+        for sid in sorted(set(by_session) | set(existing)):
+            msgs = {m.seq: m for m in by_session.get(sid, [])}
+            failed = {seq for seq, m in msgs.items() if labelled.get(f"{sid}#{seq}") is None}
+            keep = [s for s in existing.get(sid, []) if s.seq in failed]
+            fresh: list[Signal] = []
+            for seq, m in msgs.items():
+                label = labelled.get(f"{sid}#{seq}")
+                sig = model_signal_for(m, label) if label is not None else None
+                if sig is not None:
+                    fresh.append(sig)
+            if fresh:
+                view = SessionView(sid, sigsql.session_events(con, sid), origins.get(sid))
+                for s in fresh:
+                    if s.kind != "positive_feedback":
+                        s.cost = cost_of(view, s)
+            detected.append((sid, sorted(keep + fresh, key=lambda s: (s.seq, s.kind)), 0))
+            written += len(fresh)
+        sigsql.save_detections(con, detected, "", source="model")
     finally:
         con.close()
     return written
@@ -501,7 +521,7 @@ async def clusters(store: Store, settings: Settings | None = None) -> list[Clust
     Issues ranked since the last ``analyze`` that have no cluster yet appear as singleton clusters.
     """
     from ccl_tui.config.settings import load_settings
-    from ccl_tui.pipeline import Scope
+    from ccl_tui.scope import Scope
     from ccl_tui.semantic.cluster import cluster_impacts, fresh_id, rank_clusters
 
     settings = settings or load_settings()
@@ -532,21 +552,35 @@ async def clusters(store: Store, settings: Settings | None = None) -> list[Clust
     for cid, members in membership.items():
         row = meta[cid]
         name = row.name if row else members[0].title
-        out.append(Cluster(
-            id=cid, name=name, members=members, impact=impacts[cid], summary=row.summary if row else "",
-            model_derived=bool(row and row.model_derived), embedder=row.embedder if row else "",
-            signatures=[m.signature for m in members],
-        ))  # fmt: skip
+        out.append(
+            Cluster(
+                id=cid,
+                name=name,
+                members=members,
+                impact=impacts[cid],
+                summary=row.summary if row else "",
+                model_derived=bool(row and row.model_derived),
+                embedder=row.embedder if row else "",
+                signatures=[m.signature for m in members],
+            )
+        )
     return rank_clusters(out)
 
 
 def cluster_json(c: Cluster, members: int | None = None) -> dict[str, Any]:
     ms = c.members if members is None else c.members[:members]
     members_json = [
-        {"id": i.id, "rank": i.rank, "title": i.title, "signature": i.signature, "kind": i.kind,
-         "impact": i.impact.impact, "sessions": i.impact.sessions}
+        {
+            "id": i.id,
+            "rank": i.rank,
+            "title": i.title,
+            "signature": i.signature,
+            "kind": i.kind,
+            "impact": i.impact.impact,
+            "sessions": i.impact.sessions,
+        }
         for i in ms
-    ]  # fmt: skip
+    ]
     return {
         "rank": c.rank,
         "id": c.id,

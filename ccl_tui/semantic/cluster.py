@@ -20,21 +20,28 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from ccl_tui.issues.model import Impact, Issue
+from ccl_tui.model.issues import Impact, Issue
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ccl_tui.config.settings import ImpactWeights
-    from ccl_tui.issues.build import SessionInfo
-    from ccl_tui.signals.model import Signal
+    from ccl_tui.model.issues import SessionInfo
+    from ccl_tui.model.signals import Signal
 
 #: Issues are only merged within one family.
 FAMILIES: dict[str, str] = {
-    "command_failure": "failure", "retry_loop": "failure", "error": "failure", "patch_failure": "failure",
-    "timeout": "timeout", "denial": "denial", "approval_wait": "denial", "context_truncation": "context",
-    "interrupt": "interrupt", "user_pushback": "pushback",
-}  # fmt: skip
+    "command_failure": "failure",
+    "retry_loop": "failure",
+    "error": "failure",
+    "patch_failure": "failure",
+    "timeout": "timeout",
+    "denial": "denial",
+    "approval_wait": "denial",
+    "context_truncation": "context",
+    "interrupt": "interrupt",
+    "user_pushback": "pushback",
+}
 
 
 def family(kind: str) -> str:

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from ccl_tui.semantic import provider
 
 if TYPE_CHECKING:
     import numpy as np
@@ -187,8 +188,16 @@ class HashingEmbedder:
     #: on the demo corpus issues, where unrelated failures start to join from about 0.76.
     cluster_threshold = 0.72
 
-    def __init__(self, dim: int = 1024, *, word_weight: float = 1.0, char_weight: float = 1.0,
-                 boilerplate_weight: float = 0.1, char_content: bool = True, binary: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self,
+        dim: int = 1024,
+        *,
+        word_weight: float = 1.0,
+        char_weight: float = 1.0,
+        boilerplate_weight: float = 0.1,
+        char_content: bool = True,
+        binary: bool = False,
+    ) -> None:
         self.dim = dim
         self.word_weight = word_weight
         self.char_weight = char_weight
@@ -282,16 +291,26 @@ class OpenAIEmbedder:
     #: Not measured here (no network); typical paraphrase similarity of text-embedding-3-small is 0.55-0.8.
     cluster_threshold = 0.5
 
-    def __init__(self, *, model: str = OPENAI_EMBEDDING_MODEL, dim: int = 1536, api_key: str | None = None,
-                 base_url: str | None = None, batch_size: int = 256, timeout: float = 30.0,
-                 max_retries: int = 2, backoff: float = 1.0, client: Any = None,
-                 breaker: ProviderBreaker | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        model: str = OPENAI_EMBEDDING_MODEL,
+        dim: int = 1536,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        batch_size: int = 256,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        backoff: float = 1.0,
+        client: Any = None,
+        breaker: ProviderBreaker | None = None,
+    ) -> None:
         self.model = model
         self.dim = dim
         self.name = f"openai-{model}"
         self.batch_size = batch_size
-        self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
-        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self.api_key = provider.api_key(api_key)
+        self.base_url = provider.base_url(base_url)
         self.timeout = timeout
         self.max_retries = max(0, max_retries)
         self.backoff = backoff
@@ -306,8 +325,7 @@ class OpenAIEmbedder:
             from openai import OpenAI
 
             # max_retries=0: retries are ours, so the breaker sees (and counts) every request
-            self._client = OpenAI(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout,
-                                  max_retries=0)  # fmt: skip
+            self._client = OpenAI(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0)
         return self._client
 
     def estimate_cost(self, texts: Sequence[str]) -> float:
@@ -383,7 +401,7 @@ def choose(kind: str = "auto", **openai_kw: Any) -> Embedder:
     """``auto``: OpenAI when ``OPENAI_API_KEY`` is set, else local. ``local`` | ``hashing`` | ``openai``."""
     kind = (kind or "auto").lower()
     if kind == "auto":
-        kind = "openai" if os.environ.get("OPENAI_API_KEY") else "local"
+        kind = "openai" if provider.has_api_key() else "local"
     if kind in ("local", "hashing"):
         return HashingEmbedder()
     if kind == "openai":
@@ -393,6 +411,3 @@ def choose(kind: str = "auto", **openai_kw: Any) -> Embedder:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-EmbedFn = Callable[[Sequence[str]], "np.ndarray"]

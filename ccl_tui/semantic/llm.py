@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import random
 import threading
 import time
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ccl_tui.semantic import provider
 from ccl_tui.text.redact import redact
 
 if TYPE_CHECKING:
@@ -92,11 +92,18 @@ class ProviderBreaker:
     the rule results and the local embedder, and :attr:`reason` says why.
     """
 
-    def __init__(self, *, consecutive_failures: int = BREAKER_CONSECUTIVE_FAILURES,
-                 window: int = BREAKER_WINDOW, window_failures: int = BREAKER_WINDOW_FAILURES,
-                 failing_seconds: float = BREAKER_FAILING_SECONDS,
-                 max_retry_after: float = MAX_RETRY_AFTER_SECONDS, min_timeout: float = MIN_PROBE_TIMEOUT,
-                 clock: Callable[[], float] = time.monotonic, poll: float = 0.02) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        consecutive_failures: int = BREAKER_CONSECUTIVE_FAILURES,
+        window: int = BREAKER_WINDOW,
+        window_failures: int = BREAKER_WINDOW_FAILURES,
+        failing_seconds: float = BREAKER_FAILING_SECONDS,
+        max_retry_after: float = MAX_RETRY_AFTER_SECONDS,
+        min_timeout: float = MIN_PROBE_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+        poll: float = 0.02,
+    ) -> None:
         self.consecutive_failures = max(1, consecutive_failures)
         self.window_failures = max(1, window_failures)
         self.failing_seconds = failing_seconds
@@ -243,8 +250,10 @@ class ProviderBreaker:
         """One line for the summary: the provider was given up on, why, after how many requests."""
         if not self.reason:
             return ""
-        return (f"model provider given up on after {self.requests} request(s), {self.failed_requests} failed,"
-                f" in {self.opened_after:.1f} s: {self.reason}")  # fmt: skip
+        return (
+            f"model provider given up on after {self.requests} request(s), {self.failed_requests} failed,"
+            f" in {self.opened_after:.1f} s: {self.reason}"
+        )
 
 
 def is_transient(e: BaseException) -> bool:
@@ -355,8 +364,10 @@ class CostEstimate:
         return self.usd <= self.max_cost
 
     def describe(self) -> str:
-        return (f"{self.calls} {self.model} call(s) to make, {self.cached} cached: estimated ${self.usd:.4f}"
-                f" (max ${self.max_cost:.2f})")  # fmt: skip
+        return (
+            f"{self.calls} {self.model} call(s) to make, {self.cached} cached: estimated ${self.usd:.4f}"
+            f" (max ${self.max_cost:.2f})"
+        )
 
 
 @dataclass(slots=True)
@@ -410,8 +421,8 @@ class LLMClient:
     ) -> None:
         self.db = db
         self.model = model
-        self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
-        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self.api_key = provider.api_key(api_key)
+        self.base_url = provider.base_url(base_url)
         self.timeout = timeout
         self.retries = max(0, retries)
         self.backoff = backoff
@@ -437,8 +448,16 @@ class LLMClient:
         return bool(self._client or self.api_key)
 
     # ------------------------------------------------------------------ building tasks
-    def task(self, purpose: str, system: str, user: str, schema: type[BaseModel], *, meta: Any = None,
-             max_output_tokens: int = 120) -> LLMTask:  # fmt: skip
+    def task(
+        self,
+        purpose: str,
+        system: str,
+        user: str,
+        schema: type[BaseModel],
+        *,
+        meta: Any = None,
+        max_output_tokens: int = 120,
+    ) -> LLMTask:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": redact(user)}]
         schema_json = json.dumps(schema.model_json_schema(), sort_keys=True)
         material = json.dumps([self.model, purpose, schema_json, messages], sort_keys=True, ensure_ascii=False)
@@ -455,8 +474,9 @@ class LLMClient:
     def cluster_task(self, titles: Sequence[str], examples: Sequence[str], *, meta: Any = None) -> LLMTask:
         lines = ["Issues in the group:"] + [f"- {redact(t)[:200]}" for t in titles[:12]]
         lines += ["", "Example failure texts:"] + [f"- {redact(e)[:300]}" for e in examples[:6]]
-        return self.task("name_cluster", CLUSTER_SYSTEM, "\n".join(lines), ClusterName, meta=meta,
-                         max_output_tokens=150)  # fmt: skip
+        return self.task(
+            "name_cluster", CLUSTER_SYSTEM, "\n".join(lines), ClusterName, meta=meta, max_output_tokens=150
+        )
 
     # ------------------------------------------------------------------ estimate
     async def estimate(self, tasks: Sequence[LLMTask]) -> CostEstimate:
@@ -472,8 +492,9 @@ class LLMClient:
         return CostEstimate(len(todo), len(unique) - len(todo), round(usd, 6), self.max_cost, self.model)
 
     # ------------------------------------------------------------------ run
-    async def run(self, tasks: Sequence[LLMTask], report: LLMReport | None = None,
-                  progress: Progress | None = None) -> dict[str, BaseModel]:  # fmt: skip
+    async def run(
+        self, tasks: Sequence[LLMTask], report: LLMReport | None = None, progress: Progress | None = None
+    ) -> dict[str, BaseModel]:
         """Parsed results by task key; tasks that failed or were skipped are absent. Never raises."""
         from ccl_tui.store import semantic as ssql
 
@@ -493,8 +514,9 @@ class LLMClient:
             except Exception:
                 pass  # a stale cache entry: ask again
         todo = [t for k, t in unique.items() if k not in results]
-        report.estimated_usd += sum(estimate_call_cost(self.model, t.est_input_tokens, t.est_output_tokens)
-                                    for t in todo)  # fmt: skip
+        report.estimated_usd += sum(
+            estimate_call_cost(self.model, t.est_input_tokens, t.est_output_tokens) for t in todo
+        )
         done = len(results)
         total = len(unique)
         if progress:
@@ -528,8 +550,9 @@ class LLMClient:
 
             # max_retries=0: every retry is ours, goes through the breaker and is counted (the SDK's own
             # retries multiplied ours: 2,010 requests to a provider that always answered 429).
-            self._client = AsyncOpenAI(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout,
-                                       max_retries=0)  # fmt: skip
+            self._client = AsyncOpenAI(
+                api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
+            )
         return self._client
 
     async def _call(self, t: LLMTask, report: LLMReport) -> BaseModel | None:
@@ -564,10 +587,13 @@ class LLMClient:
                     return None
                 try:
                     resp = await client.chat.completions.parse(
-                        model=self.model, messages=t.messages, response_format=t.schema,
-                        max_completion_tokens=t.est_output_tokens * 2, temperature=0,
+                        model=self.model,
+                        messages=t.messages,
+                        response_format=t.schema,
+                        max_completion_tokens=t.est_output_tokens * 2,
+                        temperature=0,
                         timeout=self.breaker.timeout(self.timeout),
-                    )  # fmt: skip
+                    )
                 except Exception as e:
                     if is_transient(e):  # 429, 5xx, connection error, timeout
                         last = _reason(e)
@@ -585,8 +611,7 @@ class LLMClient:
                     self.breaker.record(sent)  # an answer: the provider is alive
                     report.failed += 1
                     report.note(_reason(e))
-                    if isinstance(e, (openai.AuthenticationError, openai.PermissionDeniedError,
-                                      openai.NotFoundError)):  # fmt: skip
+                    if isinstance(e, (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)):
                         self._disabled = _reason(e)
                         if isinstance(e, openai.AuthenticationError):  # the key is bad for embeddings too
                             self.breaker.trip(_reason(e))
@@ -606,8 +631,12 @@ class LLMClient:
                     return None
                 report.called += 1
                 try:
-                    await ssql.cache_put(self.db, ssql.CachedResponse(
-                        t.key, t.purpose, self.model, parsed.model_dump(mode="json"), pin, pout, charged))  # fmt: skip
+                    await ssql.cache_put(
+                        self.db,
+                        ssql.CachedResponse(
+                            t.key, t.purpose, self.model, parsed.model_dump(mode="json"), pin, pout, charged
+                        ),
+                    )
                 except Exception as e:
                     report.note(f"cache write failed: {type(e).__name__}")
                 return parsed

@@ -96,8 +96,14 @@ class VectorStore:
     def collection_names(self) -> list[str]:
         return sorted(c if isinstance(c, str) else c.name for c in self.client.list_collections())
 
-    def upsert(self, embedder: Embedder, ids: Sequence[str], vectors: np.ndarray | Sequence[Sequence[float]],
-               documents: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:  # fmt: skip
+    def upsert(
+        self,
+        embedder: Embedder,
+        ids: Sequence[str],
+        vectors: np.ndarray | Sequence[Sequence[float]],
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
         if not ids:
             return
         rows = [list(map(float, v)) for v in vectors]
@@ -106,8 +112,12 @@ class VectorStore:
         col = self.collection(embedder)
         step = 1000
         for i in range(0, len(ids), step):
-            col.upsert(ids=list(ids[i : i + step]), embeddings=rows[i : i + step],
-                       documents=list(documents[i : i + step]), metadatas=list(metadatas[i : i + step]))  # fmt: skip
+            col.upsert(
+                ids=list(ids[i : i + step]),
+                embeddings=rows[i : i + step],
+                documents=list(documents[i : i + step]),
+                metadatas=list(metadatas[i : i + step]),
+            )
 
     def get(self, embedder: Embedder, ids: Sequence[str]) -> dict[str, StoredVector]:
         if not ids:
@@ -131,14 +141,18 @@ class VectorStore:
             col.delete(ids=gone)
         return len(gone)
 
-    def query(self, embedder: Embedder, vectors: np.ndarray | Sequence[Sequence[float]],
-              n_results: int = 5) -> list[list[tuple[str, float]]]:  # fmt: skip
+    def query(
+        self, embedder: Embedder, vectors: np.ndarray | Sequence[Sequence[float]], n_results: int = 5
+    ) -> list[list[tuple[str, float]]]:
         """Nearest stored issues per query vector: ``[(id, cosine distance), ...]``."""
         col = self.collection(embedder)
-        res = col.query(query_embeddings=[list(map(float, v)) for v in vectors], n_results=n_results,
-                        include=["distances"])  # fmt: skip
-        return [list(zip(ids, map(float, dists), strict=True))
-                for ids, dists in zip(res["ids"], res["distances"], strict=True)]  # fmt: skip
+        res = col.query(
+            query_embeddings=[list(map(float, v)) for v in vectors], n_results=n_results, include=["distances"]
+        )
+        return [
+            list(zip(ids, map(float, dists), strict=True))
+            for ids, dists in zip(res["ids"], res["distances"], strict=True)
+        ]
 
     def count(self, embedder: Embedder) -> int:
         return int(self.collection(embedder).count())

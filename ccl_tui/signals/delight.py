@@ -7,17 +7,27 @@ session's text can be read: a session whose prompts or results a log scrubber re
 from __future__ import annotations
 
 from ccl_tui.config.settings import SignalThresholds
+from ccl_tui.model.events import EventKind
+from ccl_tui.model.signals import Signal, snippet
+from ccl_tui.model.signals import SignalKind as S
 from ccl_tui.signals.feedback import classify_feedback
 from ccl_tui.signals.friction import failed, is_timeout
-from ccl_tui.signals.model import Signal, snippet
-from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.signals.registry import DETECTORS, detector
 from ccl_tui.signals.session_view import SessionView
-from ccl_tui.sources.model import EventKind
 
 K = EventKind
-FRICTION = (S.COMMAND_FAILURE, S.DENIAL, S.APPROVAL_WAIT, S.CONTEXT_TRUNCATION, S.PATCH_FAILURE, S.TIMEOUT,
-            S.ERROR, S.INTERRUPT, S.USER_PUSHBACK, S.RETRY_LOOP)  # fmt: skip
+FRICTION = (
+    S.COMMAND_FAILURE,
+    S.DENIAL,
+    S.APPROVAL_WAIT,
+    S.CONTEXT_TRUNCATION,
+    S.PATCH_FAILURE,
+    S.TIMEOUT,
+    S.ERROR,
+    S.INTERRUPT,
+    S.USER_PUSHBACK,
+    S.RETRY_LOOP,
+)
 
 
 def _signal(
@@ -30,8 +40,17 @@ def _signal(
     call_id: str | None = None,
 ) -> Signal:
     ev = view.by_seq[evidence[0]]
-    return Signal(kind=str(kind), session_id=view.session_id, evidence=evidence, turn=ev.turn, severity=strength,
-                  signature=signature, detail=detail[:240], call_id=call_id, timestamp=ev.timestamp)  # fmt: skip
+    return Signal(
+        kind=str(kind),
+        session_id=view.session_id,
+        evidence=evidence,
+        turn=ev.turn,
+        severity=strength,
+        signature=signature,
+        detail=detail[:240],
+        call_id=call_id,
+        timestamp=ev.timestamp,
+    )
 
 
 def has_friction(view: SessionView, th: SignalThresholds) -> bool:

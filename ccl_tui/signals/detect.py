@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ccl_tui.config.settings import SignalThresholds
-from ccl_tui.signals.model import DELIGHT_KINDS, FRICTION_KINDS, Cost, Signal
-from ccl_tui.signals.model import SignalKind as S
+from ccl_tui.model.events import Event, EventKind
+from ccl_tui.model.signals import DELIGHT_KINDS, FRICTION_KINDS, Cost, Signal
+from ccl_tui.model.signals import SignalKind as S
 from ccl_tui.signals.registry import load_all
 from ccl_tui.signals.session_view import SessionView
-from ccl_tui.sources.model import Event, EventKind
 
 K = EventKind
 #: Bump when detector logic changes: stored signals of older versions are recomputed.

@@ -17,9 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ccl_tui.model.events import Event, EventKind
 from ccl_tui.signals.lexicon import REVERT, STOP, is_positive
 from ccl_tui.signals.session_view import SessionView
-from ccl_tui.sources.model import Event, EventKind
 from ccl_tui.sources.outcome import is_redacted
 
 K = EventKind
@@ -100,8 +100,15 @@ LABELS = {
     "repeat": "the user sent the same request again",
     "praise": "the user praised the work",
 }
-_SEVERITY = {"revert": 0.55, "correction": 0.5, "still failing": 0.5, "pasted error": 0.5, "stop": 0.45,
-             "repeat": 0.45, "praise": 0.0}  # fmt: skip
+_SEVERITY = {
+    "revert": 0.55,
+    "correction": 0.5,
+    "still failing": 0.5,
+    "pasted error": 0.5,
+    "stop": 0.45,
+    "repeat": 0.45,
+    "praise": 0.0,
+}
 
 
 def own_words(text: str) -> str:
@@ -174,12 +181,54 @@ def classify_feedback(text: str, earlier: Sequence[Event] = (), *, answered_ques
 
 # ---------------------------------------------------------------------------------------------- object
 #: Commands that only look: never what a user objects to.
-_READ_ONLY = frozenset({
-    "cat", "ls", "rg", "grep", "sed", "find", "head", "tail", "pwd", "echo", "wc", "nl", "tree", "which", "file",
-    "stat", "less", "awk", "jq", "git status", "git diff", "git log", "git show", "git branch", "git rev-parse",
-    "git grep", "git ls-files", "git remote", "printf", "type", "command", "fd", "du", "df", "env", "date",
-    "update_plan", "view_image", "list_mcp_resources", "write_stdin", "read_file", "sleep", "test", "[",
-})  # fmt: skip
+_READ_ONLY = frozenset(
+    {
+        "cat",
+        "ls",
+        "rg",
+        "grep",
+        "sed",
+        "find",
+        "head",
+        "tail",
+        "pwd",
+        "echo",
+        "wc",
+        "nl",
+        "tree",
+        "which",
+        "file",
+        "stat",
+        "less",
+        "awk",
+        "jq",
+        "git status",
+        "git diff",
+        "git log",
+        "git show",
+        "git branch",
+        "git rev-parse",
+        "git grep",
+        "git ls-files",
+        "git remote",
+        "printf",
+        "type",
+        "command",
+        "fd",
+        "du",
+        "df",
+        "env",
+        "date",
+        "update_plan",
+        "view_image",
+        "list_mcp_resources",
+        "write_stdin",
+        "read_file",
+        "sleep",
+        "test",
+        "[",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +250,14 @@ def object_of(view: SessionView, prompt: Event) -> Target:
         if not program or program in _READ_ONLY or c.is_verification:
             continue
         return Target(program, f"`{program}`", c.first.seq)
-    answer = next((e.seq for e in reversed(view.events[: view.index_of(prompt.seq)])
-                   if e.kind == K.ASSISTANT_MESSAGE and e.turn == turn), None)  # fmt: skip
+    answer = next(
+        (
+            e.seq
+            for e in reversed(view.events[: view.index_of(prompt.seq)])
+            if e.kind == K.ASSISTANT_MESSAGE and e.turn == turn
+        ),
+        None,
+    )
     if not calls and answer is None:
         done = next((e.seq for e in view.events if e.kind == K.TURN_COMPLETED and e.turn == turn), None)
         return Target("silence", "a turn that produced nothing", done)

@@ -11,14 +11,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from ccl_tui.config.settings import SignalThresholds
+from ccl_tui.model.events import Event, EventKind, ts_epoch
+from ccl_tui.model.signals import Signal, snippet
+from ccl_tui.model.signals import SignalKind as S
 from ccl_tui.signals.feedback import asked_question, classify_feedback, object_of
-from ccl_tui.signals.model import Signal, snippet
-from ccl_tui.signals.model import SignalKind as S
 from ccl_tui.signals.noise import is_benign_exit
 from ccl_tui.signals.registry import detector
 from ccl_tui.signals.session_view import Call, SessionView
 from ccl_tui.signals.signature import mask
-from ccl_tui.sources.model import Event, EventKind, ts_epoch
 from ccl_tui.sources.outcome import is_mcp
 from ccl_tui.text.redact import redact
 
@@ -34,8 +34,12 @@ _EXPECTS_FAILURE = re.compile(
     r"|\b(?:before|without) (?:the|my|a|any) (?:fix|change|implementation)\b",
     re.I,
 )
-_REJECTION_LABEL = {"user": "the user denied", "guardian": "the approval reviewer refused",
-                    "policy": "a policy blocked", "repeated": "asked again after a denial of"}  # fmt: skip
+_REJECTION_LABEL = {
+    "user": "the user denied",
+    "guardian": "the approval reviewer refused",
+    "policy": "a policy blocked",
+    "repeated": "asked again after a denial of",
+}
 
 
 def is_timeout(call: Call) -> bool:
@@ -56,12 +60,27 @@ def signature_of(call: Call) -> tuple[str, str]:
     return call.signature
 
 
-def _sig(view: SessionView, kind: str, evidence: list[int], severity: float, signature: str, detail: str,
-         call_id: str | None = None) -> Signal:  # fmt: skip
+def _sig(
+    view: SessionView,
+    kind: str,
+    evidence: list[int],
+    severity: float,
+    signature: str,
+    detail: str,
+    call_id: str | None = None,
+) -> Signal:
     ev = view.by_seq[evidence[0]]
-    return Signal(kind=str(kind), session_id=view.session_id, evidence=evidence, turn=ev.turn,
-                  severity=round(min(max(severity, 0.0), 1.0), 3), signature=signature,
-                  detail=redact(detail)[:240], call_id=call_id, timestamp=ev.timestamp)  # fmt: skip
+    return Signal(
+        kind=str(kind),
+        session_id=view.session_id,
+        evidence=evidence,
+        turn=ev.turn,
+        severity=round(min(max(severity, 0.0), 1.0), 3),
+        signature=signature,
+        detail=redact(detail)[:240],
+        call_id=call_id,
+        timestamp=ev.timestamp,
+    )
 
 
 def expected_failures(view: SessionView) -> dict[int, Event]:
@@ -114,11 +133,19 @@ def command_failures(view: SessionView, th: SignalThresholds) -> list[Signal]:
         if c.is_patch or is_mcp(c.tool) or not failed(c) or c.timed_out or c.first.seq in expected:
             continue  # patches and MCP tools have kinds of their own
         key, detail = signature_of(c)
-        sev = 0.6 if c.is_verification else 0.45
+        sev = th.severity.verification_failure if c.is_verification else th.severity.command_failure
         cmd = snippet(c.command or c.tool or "", 80)
-        out.append(_sig(view, S.COMMAND_FAILURE, [c.evidence_seq, c.first.seq], sev, key,
-                        f"`{cmd}` exited {c.exit_code}: {detail}" if c.exit_code is not None else f"{cmd}: {detail}",
-                        c.call_id))  # fmt: skip
+        out.append(
+            _sig(
+                view,
+                S.COMMAND_FAILURE,
+                [c.evidence_seq, c.first.seq],
+                sev,
+                key,
+                f"`{cmd}` exited {c.exit_code}: {detail}" if c.exit_code is not None else f"{cmd}: {detail}",
+                c.call_id,
+            )
+        )
     return out
 
 
@@ -129,9 +156,18 @@ def expected_failure_notes(view: SessionView, th: SignalThresholds) -> list[Sign
     by_first = {c.first.seq: c for c in view.calls}
     for seq, said in expected_failures(view).items():
         c = by_first[seq]
-        out.append(_sig(view, S.EXPECTED_FAILURE, [c.evidence_seq, seq, said.seq], 0.0, f"expected | {c.program}",
-                        f"`{snippet(c.command or c.program, 60)}` failed as the agent announced "
-                        f"(\u201c{snippet(said.text, 80)}\u201d), then passed", c.call_id))  # fmt: skip
+        out.append(
+            _sig(
+                view,
+                S.EXPECTED_FAILURE,
+                [c.evidence_seq, seq, said.seq],
+                0.0,
+                f"expected | {c.program}",
+                f"`{snippet(c.command or c.program, 60)}` failed as the agent announced "
+                f"(\u201c{snippet(said.text, 80)}\u201d), then passed",
+                c.call_id,
+            )
+        )
     return out
 
 
@@ -146,7 +182,7 @@ def timeouts(view: SessionView, th: SignalThresholds) -> list[Signal]:
                     view,
                     S.TIMEOUT,
                     [c.evidence_seq, c.first.seq],
-                    0.6,
+                    th.severity.timeout,
                     f"{program} | timeout",
                     f"`{snippet(c.command or program, 80)}` timed out",
                     c.call_id,
@@ -172,7 +208,7 @@ def patch_failures(view: SessionView, th: SignalThresholds) -> list[Signal]:
                     view,
                     S.PATCH_FAILURE,
                     [c.evidence_seq, c.first.seq],
-                    0.5,
+                    th.severity.patch_failure,
                     key,
                     f"patch failed to apply{where}: {detail}",
                     c.call_id,
@@ -192,12 +228,21 @@ def denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
         who = c.rejection or "user"
         program = c.program or c.tool or "command"
         what = snippet(c.command or program, 60)
-        sev = 0.4 + 0.1 * min(i, 4) + (0.1 if who == "repeated" else 0.0)
+        step = th.severity.denial_step
+        sev = th.severity.denial + step * min(i, 4) + (step if who == "repeated" else 0.0)
         n = f"; {len(refused)} refusal(s) in the session" if len(refused) > 1 else ""
         reason = snippet(c.denial.text, 100) if c.denial is not None and who != "user" else ""
-        out.append(_sig(view, S.DENIAL, [c.evidence_seq, c.first.seq], sev, f"denied | {program}",
-                        f"{_REJECTION_LABEL.get(who, who)} `{what}`" + (f": {reason}" if reason else "") + n,
-                        c.call_id))  # fmt: skip
+        out.append(
+            _sig(
+                view,
+                S.DENIAL,
+                [c.evidence_seq, c.first.seq],
+                sev,
+                f"denied | {program}",
+                f"{_REJECTION_LABEL.get(who, who)} `{what}`" + (f": {reason}" if reason else "") + n,
+                c.call_id,
+            )
+        )
     return out
 
 
@@ -228,7 +273,7 @@ def approval_waits(view: SessionView, th: SignalThresholds) -> list[Signal]:
             view,
             S.APPROVAL_WAIT,
             [c.evidence_seq, c.first.seq],
-            0.3 + min(minutes / 30, 0.4),
+            th.severity.approval_wait + min(minutes / 30, th.severity.approval_wait_max_extra),
             f"approval wait | {program}",
             f"`{snippet(c.command or program, 60)}` waited {minutes:.0f} min for a person{ended}",
             c.call_id,
@@ -248,7 +293,7 @@ def context_pressure(view: SessionView, th: SignalThresholds) -> list[Signal]:
                     view,
                     S.CONTEXT_TRUNCATION,
                     [e.seq],
-                    0.5,
+                    th.severity.compaction,
                     "context | compaction",
                     "history compacted: the agent lost detail of earlier turns",
                 )
@@ -259,16 +304,22 @@ def context_pressure(view: SessionView, th: SignalThresholds) -> list[Signal]:
                     view,
                     S.CONTEXT_TRUNCATION,
                     [e.seq],
-                    0.8,
+                    th.severity.context_exceeded,
                     "context | window exceeded",
                     f"context window exceeded: {snippet(e.text, 120)}",
                 )
             )
     peak = next(
-        (e for e in view.events if e.kind == K.TOKEN_COUNT and e.data.get("input") and e.data.get("window")
-         and e.data["input"] / e.data["window"] >= th.context_fill_threshold),
+        (
+            e
+            for e in view.events
+            if e.kind == K.TOKEN_COUNT
+            and e.data.get("input")
+            and e.data.get("window")
+            and e.data["input"] / e.data["window"] >= th.context_fill_threshold
+        ),
         None,
-    )  # fmt: skip
+    )
     if peak is not None:
         pct = 100 * peak.data["input"] / peak.data["window"]
         out.append(
@@ -276,7 +327,7 @@ def context_pressure(view: SessionView, th: SignalThresholds) -> list[Signal]:
                 view,
                 S.CONTEXT_TRUNCATION,
                 [peak.seq],
-                0.4,
+                th.severity.context_full,
                 f"context | window >= {round(th.context_fill_threshold * 100)}% full",
                 f"context window {pct:.0f}% full ({peak.data['input']:,} of {peak.data['window']:,} tokens)",
             )
@@ -287,9 +338,17 @@ def context_pressure(view: SessionView, th: SignalThresholds) -> list[Signal]:
         lost = sum(e.data["truncation"].get("omitted_lines", 0) for e in truncated)
         tokens = sum(e.data["truncation"].get("tokens_truncated", 0) for e in truncated)
         what = ", ".join(x for x in (f"{lost:,} lines" if lost else "", f"{tokens:,} tokens" if tokens else "") if x)
-        out.append(_sig(view, S.CONTEXT_TRUNCATION, [e.seq for e in truncated], 0.2, "context | tool output truncated",
-                        f"{len(truncated)} tool output(s) truncated before the model saw them"
-                        + (f" ({what} cut)" if what else "")))  # fmt: skip
+        out.append(
+            _sig(
+                view,
+                S.CONTEXT_TRUNCATION,
+                [e.seq for e in truncated],
+                th.severity.output_truncated,
+                "context | tool output truncated",
+                f"{len(truncated)} tool output(s) truncated before the model saw them"
+                + (f" ({what} cut)" if what else ""),
+            )
+        )
     return out
 
 
@@ -300,7 +359,11 @@ def errors(view: SessionView, th: SignalThresholds) -> list[Signal]:
     for e in view.events:
         if e.kind == K.ERROR and e.status != "context_window_exceeded":
             cls = e.status or mask(snippet(e.text, 60)).lower() or "error"
-            sev = 0.7 if e.status in ("usage_limit_exceeded", "unauthorized") else 0.6
+            sev = (
+                th.severity.account_error
+                if e.status in ("usage_limit_exceeded", "unauthorized")
+                else th.severity.codex_error
+            )
             out.append(
                 _sig(view, S.ERROR, [e.seq], sev, f"codex error | {cls}", f"Codex error: {snippet(e.text, 160)}")
             )
@@ -312,7 +375,7 @@ def errors(view: SessionView, th: SignalThresholds) -> list[Signal]:
                     view,
                     S.ERROR,
                     burst,
-                    0.3,
+                    th.severity.stream_error,
                     "stream error | reconnecting",
                     f"model stream dropped and reconnected {len(burst)}x",
                 )
@@ -328,7 +391,7 @@ def errors(view: SessionView, th: SignalThresholds) -> list[Signal]:
                 view,
                 S.ERROR,
                 [o.seq, c.first.seq],
-                0.4,
+                th.severity.mcp_error,
                 f"tool error | mcp {server}",
                 f"MCP tool {tool} failed: {snippet(o.text, 120)}",
                 c.call_id,
@@ -349,17 +412,18 @@ def interrupts(view: SessionView, th: SignalThresholds) -> list[Signal]:
                     view,
                     S.INTERRUPT,
                     stop.evidence,
-                    0.3,
+                    th.severity.turn_replaced,
                     "interrupt | replaced by a new prompt",
                     "a new prompt replaced the running turn",
                 )
             )
         elif stop.how == "interrupted":
-            out.append(_interrupt(view, stop.evidence, stop.running, "user interrupted the turn"))
+            out.append(_interrupt(view, th, stop.evidence, stop.running, "user interrupted the turn"))
         else:
             out.append(
                 _interrupt(
                     view,
+                    th,
                     stop.evidence,
                     stop.running,
                     "turn stopped while a call was running (no result; the user's next prompt followed)",
@@ -404,11 +468,13 @@ def stopped_turns(view: SessionView) -> list[Stop]:
     return stops
 
 
-def _interrupt(view: SessionView, evidence: list[int], running: Call | None, what: str) -> Signal:
+def _interrupt(view: SessionView, th: SignalThresholds, evidence: list[int], running: Call | None, what: str) -> Signal:
     program = running.program if running else ""
     sig = f"interrupt | during {program}" if program else "interrupt | while the agent was working"
     during = f" during `{snippet(running.command or program, 60)}`" if running else ""
-    return _sig(view, S.INTERRUPT, evidence, 0.6, sig, f"{what}{during}", running.call_id if running else None)
+    return _sig(
+        view, S.INTERRUPT, evidence, th.severity.interrupt, sig, f"{what}{during}", running.call_id if running else None
+    )
 
 
 def _running_call(view: SessionView, turn: int, before: int) -> Call | None:
@@ -442,9 +508,16 @@ def pushback(view: SessionView, th: SignalThresholds) -> list[Signal]:
         if fb is None or not fb.friction:
             continue
         obj = object_of(view, p)
-        out.append(_sig(view, S.USER_PUSHBACK, [p.seq, *([obj.seq] if obj.seq is not None else [])], fb.severity,
-                        f"pushback | {fb.category} | {obj.key}",
-                        f"{fb.label} after {obj.label}: \u201c{snippet(p.text, 140)}\u201d"))  # fmt: skip
+        out.append(
+            _sig(
+                view,
+                S.USER_PUSHBACK,
+                [p.seq, *([obj.seq] if obj.seq is not None else [])],
+                fb.severity,
+                f"pushback | {fb.category} | {obj.key}",
+                f"{fb.label} after {obj.label}: \u201c{snippet(p.text, 140)}\u201d",
+            )
+        )
     return out
 
 
@@ -467,16 +540,16 @@ def retry_loops(view: SessionView, th: SignalThresholds) -> list[Signal]:
     covered: list[set[int]] = []
     for key, calls in by_signature.items():
         if len(calls) >= th.retry_loop_min:
-            out.append(_loop(view, key, calls, f"the same failure {len(calls)}x in one session: {key}"))
+            out.append(_loop(view, th, key, calls, f"the same failure {len(calls)}x in one session: {key}"))
             covered.append({c.first.seq for c in calls})
     for command, calls in by_command.items():
         seqs = {c.first.seq for c in calls}
         if len(calls) >= th.retry_loop_min and not any(seqs <= done for done in covered):
             common = max({keys[s] for s in seqs}, key=lambda k: sum(keys[s] == k for s in seqs))
-            out.append(_loop(view, common, calls, f"`{snippet(command, 60)}` failed {len(calls)}x in one session"))
+            out.append(_loop(view, th, common, calls, f"`{snippet(command, 60)}` failed {len(calls)}x in one session"))
     return out
 
 
-def _loop(view: SessionView, key: str, calls: list[Call], detail: str) -> Signal:
-    sev = 0.5 + 0.1 * (len(calls) - 2)
+def _loop(view: SessionView, th: SignalThresholds, key: str, calls: list[Call], detail: str) -> Signal:
+    sev = th.severity.retry_loop + th.severity.retry_loop_step * (len(calls) - 2)
     return _sig(view, S.RETRY_LOOP, [c.evidence_seq for c in calls], sev, key, detail, calls[0].call_id)

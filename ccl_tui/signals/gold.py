@@ -21,14 +21,26 @@ from pathlib import Path
 from typing import Any
 
 from ccl_tui.config.settings import SignalThresholds
+from ccl_tui.model.events import Event, row_to_event
+from ccl_tui.model.signals import Signal
 from ccl_tui.signals.detect import detect_session
-from ccl_tui.signals.model import Signal
-from ccl_tui.sources.model import Event, row_to_event
 from ccl_tui.sources.parse import parse_file
 
 #: Kinds the real annotations determine (delight is a whole-session judgment: checked by tests, not scored).
-REAL_KINDS = ("command_failure", "timeout", "patch_failure", "denial", "approval_wait", "error", "interrupt",
-              "user_pushback", "context_truncation", "expected_failure", "positive_feedback", "unverifiable")  # fmt: skip
+REAL_KINDS = (
+    "command_failure",
+    "timeout",
+    "patch_failure",
+    "denial",
+    "approval_wait",
+    "error",
+    "interrupt",
+    "user_pushback",
+    "context_truncation",
+    "expected_failure",
+    "positive_feedback",
+    "unverifiable",
+)
 #: The context_truncation signals an annotation speaks to (window-fill estimates are not annotated).
 _SCORED_CONTEXT = ("context | compaction", "context | tool output truncated", "context | window exceeded")
 _PUSHBACK = {"correction", "complaint", "pasted_error", "repeat", "praise_with_complaint"}
@@ -262,10 +274,16 @@ def real_mismatches(annotation: Path, th: SignalThresholds | None = None) -> dic
     line_of = {e.seq: e.line for e in events}
     expected = expected_from_annotation(a, th)
     found = [(s.kind, _signal_key(s, line_of), s.detail) for s in signals if _scored(s)]
-    missing = [f"{x.kind} {x.key} ({x.why})" for x in expected
-               if not any(k == x.kind and _same(x.key, key, a) for k, key, _ in found)]  # fmt: skip
-    extra = [f"{k} {key}: {detail}" for k, key, detail in found
-             if not any(x.kind == k and _same(x.key, key, a) for x in expected)]  # fmt: skip
+    missing = [
+        f"{x.kind} {x.key} ({x.why})"
+        for x in expected
+        if not any(k == x.kind and _same(x.key, key, a) for k, key, _ in found)
+    ]
+    extra = [
+        f"{k} {key}: {detail}"
+        for k, key, detail in found
+        if not any(x.kind == k and _same(x.key, key, a) for x in expected)
+    ]
     return {"missing": missing, "extra": extra}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ccl_tui.config.settings import SignalThresholds
-from ccl_tui.signals.model import Signal
+from ccl_tui.model.signals import Signal
 from ccl_tui.signals.session_view import SessionView
 
 Detector = Callable[[SessionView, SignalThresholds], list[Signal]]

@@ -12,19 +12,49 @@ import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from ccl_tui.model.events import Event, EventKind, ts_epoch
 from ccl_tui.signals.signature import command_program, failure_signature
-from ccl_tui.sources.model import Event, EventKind, ts_epoch
 from ccl_tui.sources.outcome import is_redacted
 
 K = EventKind
 
 #: Programs whose run is a verification step (tests, builds, type checks, linters).
 VERIFY_PROGRAMS = (
-    "pytest", "tox", "nox", "npm test", "npm run test", "npm run build", "npm run lint", "npm run typecheck",
-    "yarn test", "pnpm test", "vitest", "jest", "tsc", "eslint", "ruff", "mypy", "pyright", "cargo test",
-    "cargo build", "cargo check", "cargo clippy", "go test", "go build", "go vet", "make test", "make build",
-    "make check", "make lint", "gradle test", "mvn test", "dotnet test", "bundle exec rspec", "rspec", "unittest",
-)  # fmt: skip
+    "pytest",
+    "tox",
+    "nox",
+    "npm test",
+    "npm run test",
+    "npm run build",
+    "npm run lint",
+    "npm run typecheck",
+    "yarn test",
+    "pnpm test",
+    "vitest",
+    "jest",
+    "tsc",
+    "eslint",
+    "ruff",
+    "mypy",
+    "pyright",
+    "cargo test",
+    "cargo build",
+    "cargo check",
+    "cargo clippy",
+    "go test",
+    "go build",
+    "go vet",
+    "make test",
+    "make build",
+    "make check",
+    "make lint",
+    "gradle test",
+    "mvn test",
+    "dotnet test",
+    "bundle exec rspec",
+    "rspec",
+    "unittest",
+)
 
 
 #: Kinds whose text friction and delight are read from.
@@ -79,8 +109,9 @@ class Call:
     def outcome(self) -> Event | None:
         """The authoritative result: exec_command_end / patch_apply_end first, else the last decisive one."""
         if not self._resolved:
-            decisive = [e for e in self.results
-                        if e.kind != K.DENIAL and (e.exit_code is not None or e.success is not None)]  # fmt: skip
+            decisive = [
+                e for e in self.results if e.kind != K.DENIAL and (e.exit_code is not None or e.success is not None)
+            ]
             self._outcome = next((e for e in decisive if e.raw_type in _AUTHORITATIVE), None) or (
                 decisive[-1] if decisive else None
             )
@@ -146,8 +177,9 @@ class Call:
     def signature(self) -> tuple[str, str]:
         """(grouping key, masked detail) of this call's failure."""
         if self._signature is None:
-            sig = failure_signature(self.command or self.tool or "", self.output, exit_code=self.exit_code,
-                                    tool=self.tool)  # fmt: skip
+            sig = failure_signature(
+                self.command or self.tool or "", self.output, exit_code=self.exit_code, tool=self.tool
+            )
             self._signature = (sig.key, sig.detail)
         return self._signature
 

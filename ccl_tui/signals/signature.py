@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ccl_tui.text.ansi import strip_control
+from ccl_tui.text.cut import clip
 from ccl_tui.text.shell import closing
 
 __all__ = [
@@ -134,7 +135,7 @@ def mask(text: str) -> str:
 
 
 def _clip(text: str, limit: int = DETAIL_MAX) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return clip(text, limit)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -340,21 +341,106 @@ def _pipelines(script: str) -> list[list[list[str]]]:
 # Commands that set up the environment or only inspect/print: never "the" command when another one exists.
 _TRIVIAL = frozenset(
     {
-        "", "cd", "pushd", "popd", "source", ".", "export", "set", "unset", "echo", "printf", "true", "false",
-        ":", "exit", "return", "sleep", "pwd", "ls", "cat", "clear", "wait", "trap", "ulimit", "umask", "shopt",
-        "alias", "read", "local", "declare", "typeset", "test", "[", "[[", "hash", "type", "which", "mkdir",
-        "rm", "cp", "mv", "touch", "chmod", "ln", "date", "head", "tail", "wc", "grep", "rg", "sed", "awk",
-        "find", "nl", "tree", "stat", "realpath", "dirname", "basename", "tee", "fi", "done", "esac", "for",
-        "case", "select", "function", "then", "else",
+        "",
+        "cd",
+        "pushd",
+        "popd",
+        "source",
+        ".",
+        "export",
+        "set",
+        "unset",
+        "echo",
+        "printf",
+        "true",
+        "false",
+        ":",
+        "exit",
+        "return",
+        "sleep",
+        "pwd",
+        "ls",
+        "cat",
+        "clear",
+        "wait",
+        "trap",
+        "ulimit",
+        "umask",
+        "shopt",
+        "alias",
+        "read",
+        "local",
+        "declare",
+        "typeset",
+        "test",
+        "[",
+        "[[",
+        "hash",
+        "type",
+        "which",
+        "mkdir",
+        "rm",
+        "cp",
+        "mv",
+        "touch",
+        "chmod",
+        "ln",
+        "date",
+        "head",
+        "tail",
+        "wc",
+        "grep",
+        "rg",
+        "sed",
+        "awk",
+        "find",
+        "nl",
+        "tree",
+        "stat",
+        "realpath",
+        "dirname",
+        "basename",
+        "tee",
+        "fi",
+        "done",
+        "esac",
+        "for",
+        "case",
+        "select",
+        "function",
+        "then",
+        "else",
     }
-)  # fmt: skip
+)
 # Right-hand sides of a pipe that only filter output: prefer the producing (left) side.
 _PIPE_FILTERS = frozenset(
     {
-        "tail", "head", "grep", "egrep", "fgrep", "rg", "tee", "sort", "uniq", "wc", "less", "more", "cat",
-        "cut", "tr", "awk", "sed", "jq", "column", "nl", "fold", "sponge", "ts", "fmt",
+        "tail",
+        "head",
+        "grep",
+        "egrep",
+        "fgrep",
+        "rg",
+        "tee",
+        "sort",
+        "uniq",
+        "wc",
+        "less",
+        "more",
+        "cat",
+        "cut",
+        "tr",
+        "awk",
+        "sed",
+        "jq",
+        "column",
+        "nl",
+        "fold",
+        "sponge",
+        "ts",
+        "fmt",
     }
-)  # fmt: skip
+)
 _KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}", "(", ")"})
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?\+?=")
 _DURATION = re.compile(r"^\d+(?:\.\d+)?[smhd]?$")
@@ -389,8 +475,24 @@ def _skip_flags(words: Sequence[str], i: int, value_flags: frozenset[str] = froz
 _SUDO_VALUES = frozenset({"-u", "-g", "-C", "-D", "-h", "-p", "-U", "-r", "-t", "--user", "--group"})
 _ENV_VALUES = frozenset({"-u", "-C", "-S", "--unset", "--chdir", "--split-string"})
 _TIMEOUT_VALUES = frozenset({"-s", "-k", "--signal", "--kill-after"})
-_XARGS_VALUES = frozenset({"-n", "-I", "-P", "-L", "-d", "-E", "-s", "-a", "--max-args", "--replace",
-                           "--max-procs", "--delimiter", "--arg-file", "--max-lines"})  # fmt: skip
+_XARGS_VALUES = frozenset(
+    {
+        "-n",
+        "-I",
+        "-P",
+        "-L",
+        "-d",
+        "-E",
+        "-s",
+        "-a",
+        "--max-args",
+        "--replace",
+        "--max-procs",
+        "--delimiter",
+        "--arg-file",
+        "--max-lines",
+    }
+)
 _SIMPLE_WRAPPERS = {
     "sudo": _SUDO_VALUES,
     "doas": _SUDO_VALUES,
@@ -533,8 +635,9 @@ def _h_powershell(prog: str, rest: list[str], depth: int) -> str:
     return prog
 
 
-_NPX_VALUES = frozenset({"-p", "--package", "--call", "--cache", "--node-options", "--from", "--with",
-                         "--python", "--spec", "--index-url"})  # fmt: skip
+_NPX_VALUES = frozenset(
+    {"-p", "--package", "--call", "--cache", "--node-options", "--from", "--with", "--python", "--spec", "--index-url"}
+)
 
 
 def _h_npx(_prog: str, rest: list[str], depth: int) -> str:
@@ -552,18 +655,18 @@ def _h_npx(_prog: str, rest: list[str], depth: int) -> str:
     return _program_of_words([_package_bin(rest[i]), *rest[i + 1 :]], depth + 1)
 
 
-_NPM_VALUES = frozenset({"--prefix", "-C", "-w", "--workspace", "--loglevel", "--cache", "--registry",
-                         "--userconfig"})  # fmt: skip
+_NPM_VALUES = frozenset({"--prefix", "-C", "-w", "--workspace", "--loglevel", "--cache", "--registry", "--userconfig"})
 _NPM_ALIASES = {
-    **dict.fromkeys(("install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal",
-                     "isntall", "add"), "install"),
+    **dict.fromkeys(
+        ("install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add"), "install"
+    ),
     # `npm ci` is the lockfile flavour of the same step: one root cause ("dependencies do not install").
     **dict.fromkeys(("ci", "clean-install", "ic", "install-clean", "isntall-clean"), "install"),
     **dict.fromkeys(("test", "t", "tst"), "test"),
     **dict.fromkeys(("uninstall", "unlink", "remove", "rm", "r", "un"), "uninstall"),
     **dict.fromkeys(("run", "run-script", "rum", "urn"), "run"),
     **dict.fromkeys(("exec", "x"), "exec"),
-}  # fmt: skip
+}
 
 
 def _script_name(prog: str, script: str) -> str:
@@ -587,12 +690,53 @@ def _h_npm(prog: str, rest: list[str], depth: int) -> str:
 _PNPM_VALUES = frozenset({"--filter", "-F", "-C", "--dir", "--reporter", "--loglevel", "--workspace-concurrency"})
 _PNPM_BUILTINS = frozenset(
     {
-        "add", "remove", "rm", "uninstall", "un", "update", "up", "upgrade", "list", "ls", "ll", "why", "audit",
-        "outdated", "publish", "pack", "link", "ln", "unlink", "store", "prune", "rebuild", "rb", "import",
-        "fetch", "install-test", "it", "patch", "patch-commit", "setup", "init", "env", "config", "root", "bin",
-        "licenses", "deploy", "server", "create", "dedupe", "start", "recursive", "m", "multi", "approve-builds",
+        "add",
+        "remove",
+        "rm",
+        "uninstall",
+        "un",
+        "update",
+        "up",
+        "upgrade",
+        "list",
+        "ls",
+        "ll",
+        "why",
+        "audit",
+        "outdated",
+        "publish",
+        "pack",
+        "link",
+        "ln",
+        "unlink",
+        "store",
+        "prune",
+        "rebuild",
+        "rb",
+        "import",
+        "fetch",
+        "install-test",
+        "it",
+        "patch",
+        "patch-commit",
+        "setup",
+        "init",
+        "env",
+        "config",
+        "root",
+        "bin",
+        "licenses",
+        "deploy",
+        "server",
+        "create",
+        "dedupe",
+        "start",
+        "recursive",
+        "m",
+        "multi",
+        "approve-builds",
     }
-)  # fmt: skip
+)
 
 
 def _h_pnpm(prog: str, rest: list[str], depth: int) -> str:
@@ -615,12 +759,47 @@ def _h_pnpm(prog: str, rest: list[str], depth: int) -> str:
 _YARN_VALUES = frozenset({"--cwd", "--mutex", "--cache-folder", "--modules-folder", "--network-timeout"})
 _YARN_BUILTINS = frozenset(
     {
-        "add", "remove", "upgrade", "up", "why", "info", "list", "audit", "cache", "config", "init", "global",
-        "link", "unlink", "outdated", "pack", "publish", "version", "node", "bin", "dedupe", "set", "plugin",
-        "constraints", "explain", "npm", "workspaces", "import", "licenses", "login", "logout", "owner",
-        "policies", "tag", "team", "upgrade-interactive", "autoclean", "check", "generate-lock-entry",
+        "add",
+        "remove",
+        "upgrade",
+        "up",
+        "why",
+        "info",
+        "list",
+        "audit",
+        "cache",
+        "config",
+        "init",
+        "global",
+        "link",
+        "unlink",
+        "outdated",
+        "pack",
+        "publish",
+        "version",
+        "node",
+        "bin",
+        "dedupe",
+        "set",
+        "plugin",
+        "constraints",
+        "explain",
+        "npm",
+        "workspaces",
+        "import",
+        "licenses",
+        "login",
+        "logout",
+        "owner",
+        "policies",
+        "tag",
+        "team",
+        "upgrade-interactive",
+        "autoclean",
+        "check",
+        "generate-lock-entry",
     }
-)  # fmt: skip
+)
 
 
 def _h_yarn(prog: str, rest: list[str], depth: int) -> str:
@@ -658,11 +837,33 @@ def _h_bun(prog: str, rest: list[str], depth: int) -> str:
 
 _RUNNER_VALUES = frozenset(
     {
-        "--with", "--python", "-p", "--extra", "--group", "--package", "--directory", "--project", "--env-file",
-        "--with-requirements", "--index", "--index-url", "--extra-index-url", "--from", "-n", "--name",
-        "--prefix", "--cwd", "-e", "--env", "--environment", "-C", "-P", "--spec", "--manifest-path",
+        "--with",
+        "--python",
+        "-p",
+        "--extra",
+        "--group",
+        "--package",
+        "--directory",
+        "--project",
+        "--env-file",
+        "--with-requirements",
+        "--index",
+        "--index-url",
+        "--extra-index-url",
+        "--from",
+        "-n",
+        "--name",
+        "--prefix",
+        "--cwd",
+        "-e",
+        "--env",
+        "--environment",
+        "-C",
+        "-P",
+        "--spec",
+        "--manifest-path",
     }
-)  # fmt: skip
+)
 _UV_TOP_VALUES = frozenset({"--directory", "--project", "--cache-dir", "--config-file", "--color"})
 
 
@@ -720,10 +921,28 @@ def _h_git(prog: str, rest: list[str], _depth: int) -> str:
 
 
 _DOCKER_VALUES = frozenset({"-H", "--host", "--context", "-c", "--config", "-l", "--log-level"})
-_DOCKER_GROUPS = frozenset({"compose", "buildx", "image", "container", "network", "volume", "system", "builder",
-                            "context", "manifest", "plugin", "trust", "swarm", "service", "stack"})  # fmt: skip
-_COMPOSE_VALUES = frozenset({"-f", "--file", "-p", "--project-name", "--profile", "--env-file",
-                             "--project-directory", "--ansi", "--progress"})  # fmt: skip
+_DOCKER_GROUPS = frozenset(
+    {
+        "compose",
+        "buildx",
+        "image",
+        "container",
+        "network",
+        "volume",
+        "system",
+        "builder",
+        "context",
+        "manifest",
+        "plugin",
+        "trust",
+        "swarm",
+        "service",
+        "stack",
+    }
+)
+_COMPOSE_VALUES = frozenset(
+    {"-f", "--file", "-p", "--project-name", "--profile", "--env-file", "--project-directory", "--ansi", "--progress"}
+)
 
 
 def _h_docker(prog: str, rest: list[str], _depth: int) -> str:
@@ -739,8 +958,23 @@ def _h_docker_compose(_prog: str, rest: list[str], _depth: int) -> str:
     return _with_sub("docker compose", rest, _COMPOSE_VALUES)
 
 
-_MAKE_VALUES = frozenset({"-C", "-f", "--file", "--makefile", "-I", "-o", "-W", "-l", "--directory",
-                          "--include-dir", "--old-file", "--what-if", "-d"})  # fmt: skip
+_MAKE_VALUES = frozenset(
+    {
+        "-C",
+        "-f",
+        "--file",
+        "--makefile",
+        "-I",
+        "-o",
+        "-W",
+        "-l",
+        "--directory",
+        "--include-dir",
+        "--old-file",
+        "--what-if",
+        "-d",
+    }
+)
 
 
 def _h_make(prog: str, rest: list[str], _depth: int) -> str:
@@ -1150,9 +1384,18 @@ def error_class(output: str, *, exit_code: int | None = None) -> tuple[str, str]
 
 #: Tools whose failures are described by their shell command rather than by the tool name.
 _SHELL_TOOLS = frozenset(
-    {"shell", "exec_command", "local_shell", "container.exec", "unified_exec", "shell_command", "exec", "bash",
-     "write_stdin"}
-)  # fmt: skip
+    {
+        "shell",
+        "exec_command",
+        "local_shell",
+        "container.exec",
+        "unified_exec",
+        "shell_command",
+        "exec",
+        "bash",
+        "write_stdin",
+    }
+)
 
 
 def failure_signature(

@@ -103,6 +103,8 @@ def discover(paths: Iterable[Path | str] | None = None) -> Discovery:
             else:
                 candidates = _walk(root, is_jsonl_name, found)
         else:
+            if paths:  # named by the user: say so (a missing default Codex home is normal)
+                found.skipped.append((_shown(str(root)), "no such file or folder"))
             continue
         for p in candidates:
             if not _usable(p, found):

@@ -257,8 +257,9 @@ def classify_output(raw: Any, tool: str | None = None) -> Outcome:
         u = _UNIFIED.match(s)
         if u is not None:
             code = int_text(u["code"]) if u["code"] is not None else None
-            out = Outcome(s, start=u.end(), exit_code=code, duration_ms=duration_to_ms(u["wall"] + "s"),
-                          process_id=u["proc"])  # fmt: skip
+            out = Outcome(
+                s, start=u.end(), exit_code=code, duration_ms=duration_to_ms(u["wall"] + "s"), process_id=u["proc"]
+            )
             if u["proc"]:
                 out.status, out.reason = Status.RUNNING, "unified exec: still running"
             else:
@@ -284,9 +285,13 @@ def classify_output(raw: Any, tool: str | None = None) -> Outcome:
     if m or running or head.startswith(("Chunk ID:", "Wall time:")):
         wall = _WALL_TIME.search(head)
         body = _OUTPUT_HEADER.search(s, 0, 800)
-        out = Outcome(s, start=body.end() if body else 0, exit_code=int_text(m[1]) if m else None,
-                      duration_ms=duration_to_ms(wall[1] + "s") if wall else None,
-                      process_id=running[1] if running else None)  # fmt: skip
+        out = Outcome(
+            s,
+            start=body.end() if body else 0,
+            exit_code=int_text(m[1]) if m else None,
+            duration_ms=duration_to_ms(wall[1] + "s") if wall else None,
+            process_id=running[1] if running else None,
+        )
         if out.exit_code is not None:
             _by_exit(out, "exit code header")
         elif running:

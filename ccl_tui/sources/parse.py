@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from ccl_tui.sources.model import Session
+from ccl_tui.model.events import Session
 from ccl_tui.sources.reader import MAX_LINE, BadLine, ReadResult, iter_lines, open_stream, parse_line
 from ccl_tui.sources.rollout import ParseState, RolloutParser
 
@@ -110,12 +110,23 @@ def to_wire(res: FileParse) -> bytes:
     """A parse result as one JSON blob: crossing a process boundary this way costs a fraction of pickle."""
     return orjson.dumps(
         {
-            "path": res.path, "size": res.size, "mtime_ns": res.mtime_ns, "head_hash": res.head_hash,
-            "compressed": res.compressed, "full": res.full, "session": res.session, "rows": res.rows,
-            "bad": res.bad, "end_offset": res.end_offset, "lines": res.lines, "pending_bytes": res.pending_bytes,
-            "state": res.state.decode(), "error": res.error, "skipped_replay": res.skipped_replay,
+            "path": res.path,
+            "size": res.size,
+            "mtime_ns": res.mtime_ns,
+            "head_hash": res.head_hash,
+            "compressed": res.compressed,
+            "full": res.full,
+            "session": res.session,
+            "rows": res.rows,
+            "bad": res.bad,
+            "end_offset": res.end_offset,
+            "lines": res.lines,
+            "pending_bytes": res.pending_bytes,
+            "state": res.state.decode(),
+            "error": res.error,
+            "skipped_replay": res.skipped_replay,
         }
-    )  # fmt: skip
+    )
 
 
 def from_wire(blob: bytes) -> FileParse:

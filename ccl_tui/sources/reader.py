@@ -144,7 +144,7 @@ def open_stream(path: Path) -> tuple[BinaryIO, str | None]:
     f.seek(0)
     kind = is_compressed(path, head)
     if kind == "zstd":
-        return ZstdStream(f), kind  # type: ignore[return-value]
+        return ZstdStream(f), kind  # type: ignore[return-value]  # a RawIOBase reader; typeshed does not call it BinaryIO
     if kind == "gzip":
         return GzipStream(f), kind  # type: ignore[return-value]
     return f, None

@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from ccl_tui.sources.model import EventKind, Session, origin_of, ts_epoch
+from ccl_tui.model.events import EventKind, Session, origin_of, ts_epoch
 from ccl_tui.sources.outcome import (
     Outcome,
     Rejection,
@@ -335,6 +335,8 @@ class RolloutParser:
     ) -> None:
         """Append one event as a store row (a tuple in EVENT_COLUMNS order: the hot path makes no objects)."""
         st = self.state
+        session = self.session
+        assert session is not None, "events are added after the session record"
         if ts is None and st.last_ts is not None:
             # No time on this record (legacy era): the last known time, marked as inferred in the data.
             ts = st.last_ts
@@ -347,11 +349,28 @@ class RolloutParser:
             exit_code = int64(exit_code)
         if duration_ms is not None:
             duration_ms = int64(duration_ms)
-        self.rows.append((
-            self.session.id, st.seq, kind, raw_type, line_no, ts, st.turn, call_id, tool, command,  # type: ignore[union-attr]
-            workdir, exit_code, duration_ms, None if success is None else int(success), status,
-            len(text) if size is None else size, _dump_data(data) if data else None, text,
-        ))  # fmt: skip
+        self.rows.append(
+            (
+                session.id,
+                st.seq,
+                kind,
+                raw_type,
+                line_no,
+                ts,
+                st.turn,
+                call_id,
+                tool,
+                command,
+                workdir,
+                exit_code,
+                duration_ms,
+                None if success is None else int(success),
+                status,
+                len(text) if size is None else size,
+                _dump_data(data) if data else None,
+                text,
+            )
+        )
         st.seq += 1
 
     def _other(self, line_no: int, ts: str | None, raw_type: str, payload: Any) -> None:
@@ -542,9 +561,20 @@ class RolloutParser:
             _trim(self.state.processes)
         self._result(K.TOOL_OUTPUT, raw_type, line_no, ts, out, effective_id, tool, command, workdir, data, files)
 
-    def _result(self, kind: str, raw_type: str, line_no: int, ts: str | None, out: Outcome, call_id: str | None,
-                tool: str | None, command: str | None, workdir: str | None, data: dict[str, Any],
-                files: list[str] | None = None) -> None:  # fmt: skip
+    def _result(
+        self,
+        kind: str,
+        raw_type: str,
+        line_no: int,
+        ts: str | None,
+        out: Outcome,
+        call_id: str | None,
+        tool: str | None,
+        command: str | None,
+        workdir: str | None,
+        data: dict[str, Any],
+        files: list[str] | None = None,
+    ) -> None:
         """Emit one result event from a decided :class:`Outcome` (every result shape comes through here)."""
         if out.reason:
             data["outcome"] = out.reason

@@ -16,11 +16,12 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from ccl_tui.issues.model import Issue, SessionInfo
-from ccl_tui.signals.model import Signal
-from ccl_tui.sources.model import EVENT_COLUMNS, Event, row_to_event
+from ccl_tui.model.events import EVENT_COLUMNS, Event, row_to_event
+from ccl_tui.model.issues import Issue, SessionInfo
+from ccl_tui.model.signals import Signal
 from ccl_tui.store import signals as sigsql
 from ccl_tui.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from ccl_tui.store.tx import atransaction
 
 
 @dataclass(slots=True)
@@ -140,11 +141,15 @@ def database_error(path: Path | str, exc: BaseException) -> StoreError:
     text = " ".join(str(exc).split())
     low = text.lower()
     if name == "SQLITE_NOTADB" or "not a database" in low:
-        return NotADatabase(f"{path} is not a SQLite database, or its header is damaged: ccl-tui leaves it as it is."
-                            " Move it away or use another --db.")  # fmt: skip
+        return NotADatabase(
+            f"{path} is not a SQLite database, or its header is damaged: ccl-tui leaves it as it is."
+            " Move it away or use another --db."
+        )
     if name.startswith("SQLITE_CORRUPT") or "malformed" in low:
-        return NotADatabase(f"{path} is damaged ({text}: truncated or overwritten?). Restore it from a backup,"
-                            " or move it away and run `ccl-tui ingest` to build a new one.")  # fmt: skip
+        return NotADatabase(
+            f"{path} is damaged ({text}: truncated or overwritten?). Restore it from a backup,"
+            " or move it away and run `ccl-tui ingest` to build a new one."
+        )
     if name.startswith("SQLITE_READONLY") or "readonly database" in low or "read-only" in low:
         return StoreReadOnly(f"{path} is read-only ({text}): make it writable or use another --db.")
     if name.startswith("SQLITE_BUSY") or "locked" in low:
@@ -154,8 +159,10 @@ def database_error(path: Path | str, exc: BaseException) -> StoreError:
     if name.startswith("SQLITE_CANTOPEN") or "unable to open" in low:
         return StoreError(f"cannot open {path} ({text}).")
     if "no such table" in low or "no such column" in low:
-        return StoreError(f"{path} lacks what this ccl-tui expects ({text}): it was written by another version"
-                          " and could not be upgraded (read-only?).")  # fmt: skip
+        return StoreError(
+            f"{path} lacks what this ccl-tui expects ({text}): it was written by another version"
+            " and could not be upgraded (read-only?)."
+        )
     if isinstance(exc, OSError):
         return StoreError(f"cannot use {path}: {exc.strerror or text}.")
     return StoreError(f"database error in {path}: {text}")
@@ -166,8 +173,9 @@ def check_path(path: Path, *, header: bool = True) -> None:
     (``header``) a file that is not SQLite's or was cut short."""
     try:
         if path.is_dir():
-            raise NotADatabase(f"{path} is a folder, not a database file. Give --db a file path,"
-                               f" e.g. {path / 'ccl.sqlite'}.")  # fmt: skip
+            raise NotADatabase(
+                f"{path} is a folder, not a database file. Give --db a file path, e.g. {path / 'ccl.sqlite'}."
+            )
         if path.exists() and not path.is_file():
             raise NotADatabase(f"{path} is not a regular file: ccl-tui keeps its database in a file.")
         if header and path.is_file():
@@ -193,11 +201,15 @@ def _check_header(path: Path) -> None:
     if not head:
         return
     if len(head) < _HEADER_SIZE and _MAGIC.startswith(head[: len(_MAGIC)]):
-        raise NotADatabase(f"{path} is damaged (truncated to {len(head)} bytes). Restore it from a backup,"
-                           " or move it away and run `ccl-tui ingest` to build a new one.")  # fmt: skip
+        raise NotADatabase(
+            f"{path} is damaged (truncated to {len(head)} bytes). Restore it from a backup,"
+            " or move it away and run `ccl-tui ingest` to build a new one."
+        )
     if not head.startswith(_MAGIC) or len(head) < _HEADER_SIZE:
-        raise NotADatabase(f"{path} is not a SQLite database, or its header is damaged: ccl-tui leaves it as it is."
-                           " Move it away or use another --db.")  # fmt: skip
+        raise NotADatabase(
+            f"{path} is not a SQLite database, or its header is damaged: ccl-tui leaves it as it is."
+            " Move it away or use another --db."
+        )
     # SQLite writes whole pages: a file that ends inside one was cut (SQLite would read the missing part as
     # zeros). Checked twice, a moment apart: a page being appended by another process is not a cut.
     page = int.from_bytes(head[16:18], "big")
@@ -208,8 +220,10 @@ def _check_header(path: Path) -> None:
             return
         if attempt == 0:
             time.sleep(0.05)
-    raise NotADatabase(f"{path} is damaged (truncated: {size} bytes is not a whole number of {page}-byte pages)."
-                       " Restore it from a backup, or move it away and run `ccl-tui ingest` to build a new one.")  # fmt: skip
+    raise NotADatabase(
+        f"{path} is damaged (truncated: {size} bytes is not a whole number of {page}-byte pages)."
+        " Restore it from a backup, or move it away and run `ccl-tui ingest` to build a new one."
+    )
 
 
 def read_only_reason(path: Path) -> str | None:
@@ -240,8 +254,9 @@ def require_writable(path: Path, command: str) -> None:
     reason = read_only_reason(path)
     if reason is not None:
         what = "the database" if path.exists() else "a new database"
-        raise StoreReadOnly(f"`{command}` writes to {what}, and {path} is read-only ({reason}). "
-                            "Make it writable or use another --db.")  # fmt: skip
+        raise StoreReadOnly(
+            f"`{command}` writes to {what}, and {path} is read-only ({reason}). Make it writable or use another --db."
+        )
 
 
 def _uri(path: Path, mode: str) -> str:
@@ -274,8 +289,9 @@ class Store:
     ``readonly`` stores (``store.readonly``) never write; ``store.readonly_note`` says why and what is skipped.
     """
 
-    def __init__(self, db: aiosqlite.Connection, path: Path, *, readonly: bool = False,
-                 readonly_note: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, db: aiosqlite.Connection, path: Path, *, readonly: bool = False, readonly_note: str | None = None
+    ) -> None:
         self.db = db
         self.path = path
         self.readonly = readonly
@@ -314,8 +330,10 @@ class Store:
             if reason and readonly is False:
                 raise StoreReadOnly(f"{path} is read-only ({reason}): make it writable or use another --db.")
         if reason and not path.exists():
-            raise StoreReadOnly(f"no database at {path}" + (f" ({reason})." if readonly else
-                                f", and none can be created there ({reason})."))  # fmt: skip
+            raise StoreReadOnly(
+                f"no database at {path}"
+                + (f" ({reason})." if readonly else f", and none can be created there ({reason}).")
+            )
         try:
             if reason:
                 return await cls._open_read_only(path, reason)
@@ -350,10 +368,11 @@ class Store:
         """``mode=ro``: SQLite refuses every write. ``immutable=1`` when nothing can change the file (``_frozen``),
         or when ``mode=ro`` cannot open a WAL database in a read-only folder."""
         frozen = _frozen(path, reason)
-        notes = [f"{path} is read-only ({reason}): showing what it holds, writing nothing"
-                 " (signals and the ranking are not brought up to date)"]  # fmt: skip
-        db = await aiosqlite.connect(_uri(path, "immutable=1" if frozen else "mode=ro"), isolation_level=None,
-                                     uri=True)  # fmt: skip
+        notes = [
+            f"{path} is read-only ({reason}): showing what it holds, writing nothing"
+            " (signals and the ranking are not brought up to date)"
+        ]
+        db = await aiosqlite.connect(_uri(path, "immutable=1" if frozen else "mode=ro"), isolation_level=None, uri=True)
         store = cls(db, path, readonly=True)
         try:
             await db.execute("PRAGMA busy_timeout = 10000")
@@ -391,17 +410,8 @@ class Store:
     async def _found(self) -> _Found:
         """Read in one transaction: one snapshot, not a version from before another process's migration and
         tables from after it."""
-        if self.db.in_transaction:
+        async with atransaction(self.db, "DEFERRED"):  # joins the migration's transaction when inside one
             return await self._read_found()
-        await self.db.execute("BEGIN")
-        try:
-            found = await self._read_found()
-        except BaseException:
-            if self.db.in_transaction:
-                await self.db.execute("ROLLBACK")
-            raise
-        await self.db.execute("COMMIT")
-        return found
 
     async def _read_found(self) -> _Found:
         async with self.db.execute("PRAGMA user_version") as cur:
@@ -438,18 +448,12 @@ class Store:
         """
         if self.readonly:
             raise StoreReadOnly(f"{self.path} is read-only: its schema cannot be upgraded.")
-        await self.db.execute("BEGIN IMMEDIATE")
-        try:
+        async with atransaction(self.db):
             found = await self._found()
             _verdict(self.path, found)
             for i in range(found.version, SCHEMA_VERSION):
                 await self._exec_script(MIGRATIONS[i])
                 await self.db.execute(f"PRAGMA user_version = {i + 1}")
-            await self.db.execute("COMMIT")
-        except BaseException:
-            if self.db.in_transaction:
-                await self.db.execute("ROLLBACK")
-            raise
         return SCHEMA_VERSION
 
     async def _exec_script(self, script: str) -> None:
@@ -594,8 +598,8 @@ class Store:
             return [sigsql.row_signal(r) for r in await cur.fetchall()]
 
     async def session_infos(self) -> dict[str, SessionInfo]:
-        async with self.db.execute("SELECT id, repo, origin, started_at FROM sessions") as cur:
-            return {r[0]: SessionInfo(r[1] or "(unknown)", r[2] or "other", r[3]) for r in await cur.fetchall()}
+        async with self.db.execute(sigsql.SESSION_INFO_SELECT) as cur:
+            return {r[0]: sigsql.session_info(r) for r in await cur.fetchall()}
 
     async def issues(self) -> list[Issue]:
         """The stored default-scope ranking (rebuilt by ``pipeline.refresh``)."""

@@ -20,7 +20,3 @@ class IngestProgress:
     @property
     def events_per_s(self) -> float:
         return self.events / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def mb_per_s(self) -> float:
-        return self.bytes_done / 1e6 / self.elapsed if self.elapsed > 0 else 0.0

@@ -8,18 +8,47 @@ from typing import Any
 import aiosqlite
 import orjson
 
-from ccl_tui.results.model import Fix, Run, Trial
+from ccl_tui.model.results import Fix, Run, Trial
 from ccl_tui.store.db import StoreError, scalar
+from ccl_tui.store.tx import atransaction
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
-_TRIAL_COLUMNS = ("trial_id", "trial_name", "task_name", "task_path", "task_checksum", "reward", "rewards",
-                  "exception_type", "exception_message", "agent", "agent_version", "model", "started_at",
-                  "finished_at", "cost_usd", "input_tokens", "output_tokens", "issue_id", "match")  # fmt: skip
+_TRIAL_COLUMNS = (
+    "trial_id",
+    "trial_name",
+    "task_name",
+    "task_path",
+    "task_checksum",
+    "reward",
+    "rewards",
+    "exception_type",
+    "exception_message",
+    "agent",
+    "agent_version",
+    "model",
+    "started_at",
+    "finished_at",
+    "cost_usd",
+    "input_tokens",
+    "output_tokens",
+    "issue_id",
+    "match",
+)
 
 
 def _run(row: Sequence[Any]) -> Run:
-    return Run(label=row[0], job_id=row[1], job_dir=row[2], started_at=row[3], finished_at=row[4], agent=row[5],
-               model=row[6], imported_at=row[7], trials=row[8], provenance=row[9])  # fmt: skip
+    return Run(
+        label=row[0],
+        job_id=row[1],
+        job_dir=row[2],
+        started_at=row[3],
+        finished_at=row[4],
+        agent=row[5],
+        model=row[6],
+        imported_at=row[7],
+        trials=row[8],
+        provenance=row[9],
+    )
 
 
 _RUN_SELECT = (
@@ -47,16 +76,22 @@ async def label_taken(db: aiosqlite.Connection, label: str) -> bool:
         return await cur.fetchone() is not None
 
 
-async def save_run(db: aiosqlite.Connection, label: str, job_id: str, job_dir: str, started_at: str | None,
-                   finished_at: str | None, trials: Iterable[Trial],
-                   provenance: str = "harbor") -> tuple[bool, int, int]:  # fmt: skip
+async def save_run(
+    db: aiosqlite.Connection,
+    label: str,
+    job_id: str,
+    job_dir: str,
+    started_at: str | None,
+    finished_at: str | None,
+    trials: Iterable[Trial],
+    provenance: str = "harbor",
+) -> tuple[bool, int, int]:
     """Insert the run (unless its job is there) and the trials not imported before, in one transaction.
 
     Returns (new run?, trials added, trials already present).
     """
     trials = list(trials)
-    await db.execute("BEGIN IMMEDIATE")
-    try:
+    async with atransaction(db):
         async with db.execute("SELECT id FROM runs WHERE job_id = ?", (job_id,)) as cur:
             row = await cur.fetchone()
         new = row is None
@@ -71,27 +106,46 @@ async def save_run(db: aiosqlite.Connection, label: str, job_id: str, job_dir: s
             run_id = cur2.lastrowid
         else:
             run_id = row[0]
-            await db.execute("UPDATE runs SET finished_at = COALESCE(?, finished_at), job_dir = ?, provenance = ?"
-                             " WHERE id = ?", (finished_at, job_dir, provenance, run_id))  # fmt: skip
+            await db.execute(
+                "UPDATE runs SET finished_at = COALESCE(?, finished_at), job_dir = ?, provenance = ? WHERE id = ?",
+                (finished_at, job_dir, provenance, run_id),
+            )
         before = await _count(db, run_id)
         await db.executemany(
             f"INSERT OR IGNORE INTO trials(run_id, {', '.join(_TRIAL_COLUMNS)})"
             f" VALUES (?, {', '.join('?' * len(_TRIAL_COLUMNS))})",
-            [(run_id, t.trial_id, t.trial_name, t.task_name, t.task_path, t.task_checksum, t.reward,
-              orjson.dumps(t.rewards).decode(), t.exception_type, t.exception_message, t.agent, t.agent_version,
-              t.model, t.started_at, t.finished_at, t.cost_usd, t.input_tokens, t.output_tokens, t.issue_id,
-              t.match) for t in trials],
-        )  # fmt: skip
+            [
+                (
+                    run_id,
+                    t.trial_id,
+                    t.trial_name,
+                    t.task_name,
+                    t.task_path,
+                    t.task_checksum,
+                    t.reward,
+                    orjson.dumps(t.rewards).decode(),
+                    t.exception_type,
+                    t.exception_message,
+                    t.agent,
+                    t.agent_version,
+                    t.model,
+                    t.started_at,
+                    t.finished_at,
+                    t.cost_usd,
+                    t.input_tokens,
+                    t.output_tokens,
+                    t.issue_id,
+                    t.match,
+                )
+                for t in trials
+            ],
+        )
         # trials imported before their issue was known (sessions ingested later) are linked now
         await db.executemany(
             "UPDATE trials SET issue_id = ?, match = ? WHERE trial_id = ? AND issue_id IS NULL",
             [(t.issue_id, t.match, t.trial_id) for t in trials if t.issue_id],
         )
         added = await _count(db, run_id) - before
-        await db.execute("COMMIT")
-    except BaseException:
-        await db.execute("ROLLBACK")
-        raise
     return new, added, len(trials) - added
 
 
@@ -101,17 +155,12 @@ async def _count(db: aiosqlite.Connection, run_id: int) -> int:
 
 
 async def delete_run(db: aiosqlite.Connection, label: str) -> bool:
-    await db.execute("BEGIN IMMEDIATE")
-    try:
+    async with atransaction(db):
         async with db.execute("SELECT id FROM runs WHERE label = ?", (label,)) as cur:
             row = await cur.fetchone()
         if row is not None:
             await db.execute("DELETE FROM trials WHERE run_id = ?", (row[0],))
             await db.execute("DELETE FROM runs WHERE id = ?", (row[0],))
-        await db.execute("COMMIT")
-    except BaseException:
-        await db.execute("ROLLBACK")
-        raise
     return row is not None
 
 
@@ -174,6 +223,7 @@ async def occurrences(db: aiosqlite.Connection, signatures: Iterable[str]) -> di
 
 async def session_ids_with_prefix(db: aiosqlite.Connection, prefix: str, limit: int = 2) -> list[str]:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    async with db.execute("SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
-                          (escaped + "%", limit)) as cur:  # fmt: skip
+    async with db.execute(
+        "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?", (escaped + "%", limit)
+    ) as cur:
         return [r[0] for r in await cur.fetchall()]

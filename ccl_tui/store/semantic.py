@@ -15,6 +15,8 @@ from typing import Any
 import aiosqlite
 import orjson
 
+from ccl_tui.store.tx import atransaction
+
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 
@@ -51,16 +53,8 @@ async def cache_put(db: aiosqlite.Connection, c: CachedResponse) -> None:
         f" VALUES (?,?,?,?,?,?,?,{_NOW}) ON CONFLICT(key) DO UPDATE SET response=excluded.response,"
         " input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens, cost_usd=excluded.cost_usd,"
         " created_at=excluded.created_at",
-        (c.key, c.purpose, c.model, orjson.dumps(c.response).decode(), c.input_tokens, c.output_tokens,
-         c.cost_usd),
-    )  # fmt: skip
-
-
-async def cache_stats(db: aiosqlite.Connection) -> dict[str, Any]:
-    async with db.execute(
-        "SELECT purpose, COUNT(*), COALESCE(SUM(cost_usd), 0) FROM llm_cache GROUP BY purpose"
-    ) as cur:
-        return {r[0]: {"entries": r[1], "cost_usd": r[2]} for r in await cur.fetchall()}
+        (c.key, c.purpose, c.model, orjson.dumps(c.response).decode(), c.input_tokens, c.output_tokens, c.cost_usd),
+    )
 
 
 # --------------------------------------------------------------------------------------------- clusters
@@ -94,16 +88,25 @@ async def load_clusters(db: aiosqlite.Connection) -> list[ClusterRow]:
 
 async def replace_clusters(db: aiosqlite.Connection, rows: Sequence[ClusterRow]) -> None:
     """Store a clustering (all or nothing) and write each member issue's ``cluster_id``."""
-    await db.execute("BEGIN IMMEDIATE")
-    try:
+    async with atransaction(db):
         await db.execute("DELETE FROM clusters")
         await db.execute("DELETE FROM cluster_members")
         await db.executemany(
             "INSERT INTO clusters(id, embedder, name, summary, model_derived, members, signatures, updated_at)"
             f" VALUES (?,?,?,?,?,?,?,{_NOW})",
-            [(c.id, c.embedder, c.name, c.summary, int(c.model_derived), orjson.dumps(c.members).decode(),
-              orjson.dumps(c.signatures).decode()) for c in rows],
-        )  # fmt: skip
+            [
+                (
+                    c.id,
+                    c.embedder,
+                    c.name,
+                    c.summary,
+                    int(c.model_derived),
+                    orjson.dumps(c.members).decode(),
+                    orjson.dumps(c.signatures).decode(),
+                )
+                for c in rows
+            ],
+        )
         await db.executemany(
             "INSERT OR REPLACE INTO cluster_members(issue_id, cluster_id, signature) VALUES (?,?,?)",
             [(iid, c.id, sig) for c in rows for iid, sig in zip(c.members, c.signatures, strict=True)],
@@ -111,10 +114,6 @@ async def replace_clusters(db: aiosqlite.Connection, rows: Sequence[ClusterRow])
         await db.execute(
             "UPDATE issues SET cluster_id = (SELECT cluster_id FROM cluster_members m WHERE m.issue_id = issues.id)"
         )
-        await db.execute("COMMIT")
-    except BaseException:
-        await db.execute("ROLLBACK")
-        raise
 
 
 def reapply_cluster_ids(con: sqlite3.Connection) -> None:
@@ -132,14 +131,6 @@ async def record_run(db: aiosqlite.Connection, embedder: str, llm: bool, summary
     )
 
 
-async def last_run(db: aiosqlite.Connection) -> dict[str, Any] | None:
-    async with db.execute("SELECT finished_at, summary FROM semantic_runs ORDER BY id DESC LIMIT 1") as cur:
-        row = await cur.fetchone()
-    if not row:
-        return None
-    return {"finished_at": row[0], **orjson.loads(row[1])}
-
-
 # --------------------------------------------------------------------------------------------- messages
 @dataclass(slots=True)
 class UserMessage:
@@ -151,8 +142,9 @@ class UserMessage:
     context: str  # the agent's last message before it (may be empty)
 
 
-async def unflagged_user_messages(db: aiosqlite.Connection, origins: Sequence[str], *,
-                                  min_turn: int = 2) -> list[UserMessage]:  # fmt: skip
+async def unflagged_user_messages(
+    db: aiosqlite.Connection, origins: Sequence[str], *, min_turn: int = 2
+) -> list[UserMessage]:
     """User prompts (after the first turn) in sessions of ``origins`` that no rule signal points at."""
     marks = ",".join("?" * len(origins))
     sql = f"""
@@ -167,8 +159,3 @@ async def unflagged_user_messages(db: aiosqlite.Connection, origins: Sequence[st
     """
     async with db.execute(sql, [min_turn, *origins]) as cur:
         return [UserMessage(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "") for r in await cur.fetchall()]
-
-
-async def model_signal_sessions(db: aiosqlite.Connection) -> list[str]:
-    async with db.execute("SELECT DISTINCT session_id FROM signals WHERE source = 'model' ORDER BY 1") as cur:
-        return [r[0] for r in await cur.fetchall()]

@@ -8,14 +8,30 @@ from dataclasses import asdict
 
 import orjson
 
-from ccl_tui.issues.model import Evidence, Impact, Issue
-from ccl_tui.signals.model import Cost, Signal
-from ccl_tui.sources.model import EVENT_COLUMNS, Event, row_to_event
+from ccl_tui.model.events import EVENT_COLUMNS, Event, row_to_event
+from ccl_tui.model.issues import Evidence, Impact, Issue, SessionInfo
+from ccl_tui.model.signals import Cost, Signal
+from ccl_tui.store.semantic import reapply_cluster_ids
+from ccl_tui.store.tx import transaction
 
 SIGNAL_COLUMNS = (
-    "session_id", "kind", "polarity", "seq", "evidence", "turn", "severity", "signature", "detail", "call_id",
-    "ts", "source", "cost_turns", "cost_seconds", "cost_tokens", "resolved",
-)  # fmt: skip
+    "session_id",
+    "kind",
+    "polarity",
+    "seq",
+    "evidence",
+    "turn",
+    "severity",
+    "signature",
+    "detail",
+    "call_id",
+    "ts",
+    "source",
+    "cost_turns",
+    "cost_seconds",
+    "cost_tokens",
+    "resolved",
+)
 _SELECT_SIGNALS = f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM signals"
 
 
@@ -45,26 +61,68 @@ def session_events(con: sqlite3.Connection, session_id: str) -> list[Event]:
 
 def signal_row(s: Signal) -> tuple:
     return (
-        s.session_id, s.kind, s.polarity, s.seq, orjson.dumps(s.evidence).decode(), s.turn, s.severity,
-        s.signature, s.detail, s.call_id, s.timestamp, s.source, s.cost.turns, s.cost.seconds, s.cost.tokens,
+        s.session_id,
+        s.kind,
+        s.polarity,
+        s.seq,
+        orjson.dumps(s.evidence).decode(),
+        s.turn,
+        s.severity,
+        s.signature,
+        s.detail,
+        s.call_id,
+        s.timestamp,
+        s.source,
+        s.cost.turns,
+        s.cost.seconds,
+        s.cost.tokens,
         int(s.cost.resolved),
-    )  # fmt: skip
+    )
 
 
 def row_signal(r: tuple | sqlite3.Row) -> Signal:
-    (session_id, kind, _pol, _seq, evidence, turn, severity, signature, detail, call_id, ts, source, turns,
-     seconds, tokens, resolved) = r  # fmt: skip
+    (
+        session_id,
+        kind,
+        _pol,
+        _seq,
+        evidence,
+        turn,
+        severity,
+        signature,
+        detail,
+        call_id,
+        ts,
+        source,
+        turns,
+        seconds,
+        tokens,
+        resolved,
+    ) = r
     return Signal(
-        kind=kind, session_id=session_id, evidence=orjson.loads(evidence), turn=turn, severity=severity,
-        signature=signature, detail=detail or "", call_id=call_id, timestamp=ts,
-        cost=Cost(turns=turns, seconds=seconds, tokens=tokens, resolved=bool(resolved)), source=source,
-    )  # fmt: skip
+        kind=kind,
+        session_id=session_id,
+        evidence=orjson.loads(evidence),
+        turn=turn,
+        severity=severity,
+        signature=signature,
+        detail=detail or "",
+        call_id=call_id,
+        timestamp=ts,
+        cost=Cost(turns=turns, seconds=seconds, tokens=tokens, resolved=bool(resolved)),
+        source=source,
+    )
 
 
 def replace_signals(
-    con: sqlite3.Connection, session_id: str, signals: Iterable[Signal], n_events: int, fingerprint: str,
-    *, source: str = "rule",
-) -> None:  # fmt: skip
+    con: sqlite3.Connection,
+    session_id: str,
+    signals: Iterable[Signal],
+    n_events: int,
+    fingerprint: str,
+    *,
+    source: str = "rule",
+) -> None:
     """Replace one session's signals of ``source`` (its own transaction is the caller's)."""
     con.execute("DELETE FROM signals WHERE session_id = ? AND source = ?", (session_id, source))
     con.executemany(
@@ -84,32 +142,128 @@ def all_signals(con: sqlite3.Connection) -> list[Signal]:
     return [row_signal(r) for r in con.execute(_SELECT_SIGNALS + " ORDER BY session_id, seq")]
 
 
+def signals_by_session(con: sqlite3.Connection, source: str) -> dict[str, list[Signal]]:
+    """Stored signals of one ``source`` ("rule" or "model"), per session, in event order."""
+    out: dict[str, list[Signal]] = {}
+    for r in con.execute(_SELECT_SIGNALS + " WHERE source = ? ORDER BY session_id, seq", (source,)):
+        s = row_signal(r)
+        out.setdefault(s.session_id, []).append(s)
+    return out
+
+
+def save_detections(
+    con: sqlite3.Connection,
+    detected: Iterable[tuple[str, list[Signal], int]],
+    fingerprint: str,
+    *,
+    source: str = "rule",
+) -> None:
+    """Replace the ``source`` signals of each ``(session id, signals, events seen)`` in one transaction."""
+    with transaction(con):
+        for sid, sigs, n_events in detected:
+            replace_signals(con, sid, sigs, n_events, fingerprint, source=source)
+
+
+#: The columns a SessionInfo is built from, shared by the sync and the async readers.
+SESSION_INFO_SELECT = "SELECT id, repo, origin, started_at FROM sessions"
+
+
+def session_info(r: tuple | sqlite3.Row) -> SessionInfo:
+    return SessionInfo(r[1] or "(unknown)", r[2] or "other", r[3])
+
+
+def session_infos(con: sqlite3.Connection) -> dict[str, SessionInfo]:
+    return {r[0]: session_info(r) for r in con.execute(SESSION_INFO_SELECT)}
+
+
+def session_origins(con: sqlite3.Connection) -> dict[str, str | None]:
+    return dict(con.execute("SELECT id, origin FROM sessions").fetchall())
+
+
+def issue_count(con: sqlite3.Connection) -> int:
+    return int(con.execute("SELECT COUNT(*) FROM issues").fetchone()[0])
+
+
 def issue_row(i: Issue) -> tuple:
     dumps = orjson.dumps
     return (
-        i.id, i.rank, i.signature, i.kind, i.title, dumps(asdict(i.impact)).decode(), i.impact.impact,
-        i.occurrences, i.first_seen, i.last_seen, dumps(i.repos).decode(), dumps(i.origins).decode(),
-        dumps(i.kinds).decode(), dumps(i.session_ids).decode(), dumps([asdict(e) for e in i.evidence]).decode(),
+        i.id,
+        i.rank,
+        i.signature,
+        i.kind,
+        i.title,
+        dumps(asdict(i.impact)).decode(),
+        i.impact.impact,
+        i.occurrences,
+        i.first_seen,
+        i.last_seen,
+        dumps(i.repos).decode(),
+        dumps(i.origins).decode(),
+        dumps(i.kinds).decode(),
+        dumps(i.session_ids).decode(),
+        dumps([asdict(e) for e in i.evidence]).decode(),
         i.cluster_id,
-    )  # fmt: skip
+    )
 
 
 ISSUE_COLUMNS = (
-    "id", "rank", "signature", "kind", "title", "impact", "score", "occurrences", "first_seen", "last_seen",
-    "repos", "origins", "kinds", "session_ids", "evidence", "cluster_id",
-)  # fmt: skip
+    "id",
+    "rank",
+    "signature",
+    "kind",
+    "title",
+    "impact",
+    "score",
+    "occurrences",
+    "first_seen",
+    "last_seen",
+    "repos",
+    "origins",
+    "kinds",
+    "session_ids",
+    "evidence",
+    "cluster_id",
+)
 
 
 def row_issue(r: tuple | sqlite3.Row) -> Issue:
-    (iid, rank, signature, kind, title, impact, _score, occurrences, first_seen, last_seen, repos, origins,
-     kinds, session_ids, evidence, cluster_id) = r  # fmt: skip
+    (
+        iid,
+        rank,
+        signature,
+        kind,
+        title,
+        impact,
+        _score,
+        occurrences,
+        first_seen,
+        last_seen,
+        repos,
+        origins,
+        kinds,
+        session_ids,
+        evidence,
+        cluster_id,
+    ) = r
     ev = [Evidence(**e) for e in orjson.loads(evidence)]
     return Issue(
-        id=iid, signature=signature, kind=kind, title=title, impact=Impact(**orjson.loads(impact)),
-        occurrences=occurrences, first_seen=first_seen, last_seen=last_seen, repos=orjson.loads(repos),
-        origins=orjson.loads(origins), kinds=orjson.loads(kinds), session_ids=orjson.loads(session_ids),
-        representative=ev[0] if ev else None, evidence=ev, rank=rank, cluster_id=cluster_id,
-    )  # fmt: skip
+        id=iid,
+        signature=signature,
+        kind=kind,
+        title=title,
+        impact=Impact(**orjson.loads(impact)),
+        occurrences=occurrences,
+        first_seen=first_seen,
+        last_seen=last_seen,
+        repos=orjson.loads(repos),
+        origins=orjson.loads(origins),
+        kinds=orjson.loads(kinds),
+        session_ids=orjson.loads(session_ids),
+        representative=ev[0] if ev else None,
+        evidence=ev,
+        rank=rank,
+        cluster_id=cluster_id,
+    )
 
 
 def ranking_inputs(con: sqlite3.Connection) -> str:
@@ -125,8 +279,18 @@ def get_meta(con: sqlite3.Connection, key: str) -> str | None:
 
 
 def set_meta(con: sqlite3.Connection, key: str, value: str) -> None:
-    con.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value))  # fmt: skip
+    con.execute(
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
+    )
+
+
+def save_ranking(con: sqlite3.Connection, issues: list[Issue], inputs: str) -> None:
+    """Store a new default-scope ranking and what it was computed from, in one transaction. Cluster ids from
+    the last ``analyze`` are restored onto the rebuilt issues."""
+    with transaction(con):
+        replace_issues(con, issues)
+        reapply_cluster_ids(con)
+        set_meta(con, "ranking_inputs", inputs)
 
 
 def replace_issues(con: sqlite3.Connection, issues: list[Issue]) -> None:

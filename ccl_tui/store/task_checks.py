@@ -11,8 +11,24 @@ from typing import Any
 import aiosqlite
 import orjson
 
-COLUMNS = ("checked_at", "task_name", "task_path", "issue_id", "session_id", "signal_seq", "class", "evidence",
-           "planned_class", "reason", "reward_before", "reward_after", "reproducible", "detail")  # fmt: skip
+from ccl_tui.store.tx import atransaction
+
+COLUMNS = (
+    "checked_at",
+    "task_name",
+    "task_path",
+    "issue_id",
+    "session_id",
+    "signal_seq",
+    "class",
+    "evidence",
+    "planned_class",
+    "reason",
+    "reward_before",
+    "reward_after",
+    "reproducible",
+    "detail",
+)
 
 
 def _value(row: dict[str, Any], key: str) -> Any:
@@ -35,21 +51,16 @@ async def save_task_checks(db: aiosqlite.Connection, rows: Iterable[dict[str, An
     values = [tuple(_value(r, k) for k in COLUMNS) for r in rows]
     if not values:
         return 0
-    await db.execute("BEGIN IMMEDIATE")
-    try:
+    async with atransaction(db):
         await db.executemany(
             f"INSERT INTO task_checks({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values
         )
-        await db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            await db.execute("ROLLBACK")
-        raise
     return len(values)
 
 
-async def task_checks(db: aiosqlite.Connection, *, issue_id: str | None = None, latest: bool = True,
-                      limit: int = 1000) -> list[dict[str, Any]]:  # fmt: skip
+async def task_checks(
+    db: aiosqlite.Connection, *, issue_id: str | None = None, latest: bool = True, limit: int = 1000
+) -> list[dict[str, Any]]:
     """Recorded checks, newest first; with ``latest`` only the newest per task path."""
     where = "WHERE issue_id = ?" if issue_id else ""
     args: list[Any] = [issue_id] if issue_id else []

@@ -16,15 +16,32 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from ccl_tui.sources.model import EVENT_COLUMNS, Session
+from ccl_tui.model.events import EVENT_COLUMNS, Session
 from ccl_tui.sources.parse import PARSER_VERSION, FileParse, from_wire, parse_file
 from ccl_tui.sources.reader import BadLine
+from ccl_tui.store.tx import transaction
 
 SESSION_COLUMNS = (
-    "id", "file", "era", "started_at", "ended_at", "cwd", "repo", "originator", "source", "origin",
-    "cli_version", "model", "model_provider", "git_commit", "git_branch", "git_repo_url", "forked_from",
-    "parent_id", "instructions_size",
-)  # fmt: skip
+    "id",
+    "file",
+    "era",
+    "started_at",
+    "ended_at",
+    "cwd",
+    "repo",
+    "originator",
+    "source",
+    "origin",
+    "cli_version",
+    "model",
+    "model_provider",
+    "git_commit",
+    "git_branch",
+    "git_repo_url",
+    "forked_from",
+    "parent_id",
+    "instructions_size",
+)
 _COL = {c: i for i, c in enumerate(EVENT_COLUMNS)}
 _INSERT_EVENTS = f"INSERT INTO events({','.join(EVENT_COLUMNS)}) VALUES ({','.join('?' * len(EVENT_COLUMNS))})"
 _UPSERT_SESSION = (
@@ -127,10 +144,10 @@ def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
     """Store a parse result atomically. A copy of a session (same id, other file) is recorded as a
     duplicate unless it is larger than the current owner or the owner file is gone, then it takes over."""
     s = parse.session
-    out = FileOutcome(parse.path, "", bad=parse.bad, pending_bytes=parse.pending_bytes,
-                      skipped_replay=parse.skipped_replay)  # fmt: skip
-    con.execute("BEGIN IMMEDIATE")
-    try:
+    out = FileOutcome(
+        parse.path, "", bad=parse.bad, pending_bytes=parse.pending_bytes, skipped_replay=parse.skipped_replay
+    )
+    with transaction(con):
         if s is None:
             out.status = file_status = "empty" if parse.lines == 0 else "unrecognized"
         else:
@@ -148,15 +165,22 @@ def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
         con.execute(
             _UPSERT_FILE,
             (
-                parse.path, s.id if s else None, file_status, parse.size, parse.mtime_ns, parse.head_hash,
-                parse.end_offset, parse.lines, malformed, parse.pending_bytes, parse.compressed, parse.state,
-                parse.error, PARSER_VERSION,
+                parse.path,
+                s.id if s else None,
+                file_status,
+                parse.size,
+                parse.mtime_ns,
+                parse.head_hash,
+                parse.end_offset,
+                parse.lines,
+                malformed,
+                parse.pending_bytes,
+                parse.compressed,
+                parse.state,
+                parse.error,
+                PARSER_VERSION,
             ),
-        )  # fmt: skip
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        )
     return out
 
 
@@ -196,11 +220,27 @@ def _write_session(con: sqlite3.Connection, parse: FileParse, s: Session, out: F
     con.execute(
         _UPSERT_SESSION,
         (
-            s.id, parse.path, s.era, s.started_at, s.ended_at or s.started_at, s.cwd, s.repo, s.originator,
-            s.source, s.origin, s.cli_version, s.model, s.model_provider, s.git_commit, s.git_branch,
-            s.git_repo_url, s.forked_from, s.parent_id, s.instructions_size,
+            s.id,
+            parse.path,
+            s.era,
+            s.started_at,
+            s.ended_at or s.started_at,
+            s.cwd,
+            s.repo,
+            s.originator,
+            s.source,
+            s.origin,
+            s.cli_version,
+            s.model,
+            s.model_provider,
+            s.git_commit,
+            s.git_branch,
+            s.git_repo_url,
+            s.forked_from,
+            s.parent_id,
+            s.instructions_size,
         ),
-    )  # fmt: skip
+    )
     sid = con.execute("SELECT sid FROM sessions WHERE id = ?", (s.id,)).fetchone()[0]
     if parse.full and owner is not None:
         con.execute("DELETE FROM events WHERE sid = ?", (sid,))

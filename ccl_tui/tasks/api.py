@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from ccl_tui.issues.model import Evidence, Issue
 from ccl_tui.locations import tasks_dir
-from ccl_tui.signals.model import DELIGHT_KINDS, Signal
+from ccl_tui.model.issues import Evidence, Issue
+from ccl_tui.model.signals import DELIGHT_KINDS, Signal
 from ccl_tui.store.db import Store
 from ccl_tui.tasks import contract
 from ccl_tui.tasks.build import BuiltTask, build_task
@@ -53,11 +53,19 @@ def find_issue(issues: list[Issue], issue_id: str) -> Issue:
 
 def issue_info(issue: Issue) -> IssueInfo:
     return IssueInfo(
-        id=issue.id, title=issue.title, kind=issue.kind, signature=issue.signature, impact=issue.impact.impact,
-        formula=issue.impact.formula(), sessions=issue.impact.sessions, session_ids=list(issue.session_ids),
-        evidence=[{"session_id": e.session_id, "seq": e.seq, "kind": e.kind, "detail": clean_line(e.detail, 240)}
-                  for e in issue.evidence],
-    )  # fmt: skip
+        id=issue.id,
+        title=issue.title,
+        kind=issue.kind,
+        signature=issue.signature,
+        impact=issue.impact.impact,
+        formula=issue.impact.formula(),
+        sessions=issue.impact.sessions,
+        session_ids=list(issue.session_ids),
+        evidence=[
+            {"session_id": e.session_id, "seq": e.seq, "kind": e.kind, "detail": clean_line(e.detail, 240)}
+            for e in issue.evidence
+        ],
+    )
 
 
 async def plan_for_signal(store: Store, session_id: str, seq: int, kind: str | None = None) -> tuple[Signal, TaskPlan]:
@@ -136,16 +144,28 @@ def _result(path: Path, name: str, plan: TaskPlan, built: BuiltTask, issue_id: s
     env = built.environment
     verdict = built.contract
     return TaskResult(
-        path=path, name=name, flavour=verdict.flavour if verdict is not None else plan.flavour,
+        path=path,
+        name=name,
+        flavour=verdict.flavour if verdict is not None else plan.flavour,
         environment_mode=env.mode,
-        needs_repository=env.mode == NEEDS_REPOSITORY, reason=env.reason, has_solution=built.has_solution,
-        solution_reason=built.solution_reason, verifier_command=built.command,
-        verifier_reason=clean_line(plan.verifier_reason, 500), files=sorted(built.files), valid=valid,
-        problems=problems if valid is not None else [], issue_id=issue_id, session_id=plan.session_id,
-        signal_seq=plan.signal_seq, contract=verdict, start_seq=plan.start_seq, start_state=plan.start_state,
+        needs_repository=env.mode == NEEDS_REPOSITORY,
+        reason=env.reason,
+        has_solution=built.has_solution,
+        solution_reason=built.solution_reason,
+        verifier_command=built.command,
+        verifier_reason=clean_line(plan.verifier_reason, 500),
+        files=sorted(built.files),
+        valid=valid,
+        problems=problems if valid is not None else [],
+        issue_id=issue_id,
+        session_id=plan.session_id,
+        signal_seq=plan.signal_seq,
+        contract=verdict,
+        start_seq=plan.start_seq,
+        start_state=plan.start_state,
         verifier_key=" ".join(plan.verifier.command.split()),
         network_mode=str(built.metadata.get("environment", {}).get("network_mode", "public")),
-    )  # fmt: skip
+    )
 
 
 #: Decides, from a task's contract (and its plan), whether it is written: None to write it, else why not. Called
@@ -154,12 +174,21 @@ Accept = Callable[[contract.Contract, TaskPlan], str | None]
 
 
 def _keep_green(verdict: contract.Contract | None) -> bool:
-    return verdict is not None and (verdict.cls == contract.KEEP_GREEN or
-                                    (verdict.cls == contract.UNPROVEN and verdict.planned == KEEP_GREEN))  # fmt: skip
+    return verdict is not None and (
+        verdict.cls == contract.KEEP_GREEN or (verdict.cls == contract.UNPROVEN and verdict.planned == KEEP_GREEN)
+    )
 
 
-def _write(plan: TaskPlan, info: IssueInfo | None, title: Callable[[bool], str], name: Callable[[bool], str],
-           out_dir: Path, force: bool, allow_local: bool, accept: Accept | None) -> TaskResult:  # fmt: skip
+def _write(
+    plan: TaskPlan,
+    info: IssueInfo | None,
+    title: Callable[[bool], str],
+    name: Callable[[bool], str],
+    out_dir: Path,
+    force: bool,
+    allow_local: bool,
+    accept: Accept | None,
+) -> TaskResult:
     if plan.contract is not None and plan.contract.cls == contract.REFUSED:
         raise TaskRefused(f"no task: {plan.contract.reason}", plan.contract.reason, plan.contract)
     if accept is not None and plan.contract is not None:  # building can only demote: reject early, cheaply
@@ -176,8 +205,9 @@ def _write(plan: TaskPlan, info: IssueInfo | None, title: Callable[[bool], str],
     return _result(path, task, plan, built, info.id if info else None)
 
 
-async def write_task_for_issue(store: Store, issue_id: str, out_dir: Path | str | None = None, *,
-                               force: bool = False, allow_local: bool = True) -> TaskResult:  # fmt: skip
+async def write_task_for_issue(
+    store: Store, issue_id: str, out_dir: Path | str | None = None, *, force: bool = False, allow_local: bool = True
+) -> TaskResult:
     """Write the Harbor task for an issue (its most representative signal). Raises TaskError (TaskRefused when
     the check depends on the host).
 
@@ -187,20 +217,41 @@ async def write_task_for_issue(store: Store, issue_id: str, out_dir: Path | str 
     return await write_issue_task(store, issue, out_dir, force=force, allow_local=allow_local)
 
 
-async def write_issue_task(store: Store, issue: Issue, out_dir: Path | str | None = None, *, force: bool = False,
-                           allow_local: bool = True, accept: Accept | None = None) -> TaskResult:  # fmt: skip
+async def write_issue_task(
+    store: Store,
+    issue: Issue,
+    out_dir: Path | str | None = None,
+    *,
+    force: bool = False,
+    allow_local: bool = True,
+    accept: Accept | None = None,
+) -> TaskResult:
     plan = await plan_for_issue(store, issue)
     info = issue_info(issue)
     out = Path(out_dir) if out_dir is not None else tasks_dir()
     return await asyncio.to_thread(
-        _write, plan, info, lambda kg: ("Keep green: " if kg else "Fix: ") + issue.title,
-        lambda kg: issue_task_name(issue, kg), out, force, allow_local, accept,
-    )  # fmt: skip
+        _write,
+        plan,
+        info,
+        lambda kg: ("Keep green: " if kg else "Fix: ") + issue.title,
+        lambda kg: issue_task_name(issue, kg),
+        out,
+        force,
+        allow_local,
+        accept,
+    )
 
 
-async def write_task_for_signal(store: Store, session_id: str, seq: int, out_dir: Path | str | None = None, *,
-                                force: bool = False, allow_local: bool = True,
-                                accept: Accept | None = None) -> TaskResult:  # fmt: skip
+async def write_task_for_signal(
+    store: Store,
+    session_id: str,
+    seq: int,
+    out_dir: Path | str | None = None,
+    *,
+    force: bool = False,
+    allow_local: bool = True,
+    accept: Accept | None = None,
+) -> TaskResult:
     """Write the Harbor task for one chosen signal (friction -> fix task, delight -> keep-green task)."""
     signal, plan = await plan_for_signal(store, session_id, seq)
     what = plan.repo_name or "session"

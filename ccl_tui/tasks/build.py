@@ -55,8 +55,9 @@ def _diff(refs: list[PatchRef], cwd: str | None, prefix: str, what: str, notes: 
     return diff
 
 
-def build_task(plan: TaskPlan, issue: IssueInfo | None, title: str | Callable[[TaskPlan], str], *,
-               allow_local: bool = True) -> BuiltTask:  # fmt: skip
+def build_task(
+    plan: TaskPlan, issue: IssueInfo | None, title: str | Callable[[TaskPlan], str], *, allow_local: bool = True
+) -> BuiltTask:
     """The task's files. ``title`` may depend on the task's final contract (a callable gets the plan)."""
     notes = list(plan.notes)
     local, local_reason = probe_local(plan.cwd, plan.commit, allow_local, plan.repo_url, plan.repo_name)
@@ -75,10 +76,15 @@ def build_task(plan: TaskPlan, issue: IssueInfo | None, title: str | Callable[[T
         notes.append("the check ran outside the session's working directory; the task runs it at the repository root")
     workdir = join_rel(prefix, rel)
     env = build_environment(
-        local=local, local_reason=local_reason, commit=plan.commit, repo_url=plan.repo_url,
+        local=local,
+        local_reason=local_reason,
+        commit=plan.commit,
+        repo_url=plan.repo_url,
         language_hint=(plan.programs, plan.touched_files, command_program(plan.verifier.command)),
-        setup=setup, verifier_command=plan.verifier.command, tool_versions=plan.tool_versions,
-    )  # fmt: skip
+        setup=setup,
+        verifier_command=plan.verifier.command,
+        tool_versions=plan.tool_versions,
+    )
     if plan.setup_patches and setup is None:
         notes.append("the task starts from the recorded commit without the agent's earlier edits")
         if plan.contract is not None:
@@ -88,9 +94,10 @@ def build_task(plan: TaskPlan, issue: IssueInfo | None, title: str | Callable[[T
     solution_reason = plan.solution_reason
     if plan.solution_patches and not has_solution:
         solution_reason = (
-            "the repository is needed first" if env.mode == NEEDS_REPOSITORY
+            "the repository is needed first"
+            if env.mode == NEEDS_REPOSITORY
             else "the session's edits could not be rebuilt as a diff"
-        ) + f" ({plan.solution_reason})"  # fmt: skip
+        ) + f" ({plan.solution_reason})"
 
     has_setup = any(name.startswith("setup") for name in env.files)
     heading = title(plan) if callable(title) else title
@@ -130,19 +137,38 @@ def _guard(files: dict[str, tuple[bytes, int]]) -> None:
 def _check_meta(check: Any) -> dict[str, Any] | None:
     if check is None:
         return None
-    return {"seq": check.seq, "command": clean_line(check.command, 500), "exit_code": check.exit_code,
-            "duration_ms": check.duration_ms}  # fmt: skip
+    return {
+        "seq": check.seq,
+        "command": clean_line(check.command, 500),
+        "exit_code": check.exit_code,
+        "duration_ms": check.duration_ms,
+    }
 
 
-def _metadata(plan: TaskPlan, issue: IssueInfo | None, env: Environment, command: str, workdir: str,
-              has_solution: bool, solution_reason: str, setup: Diff | None, solution: Diff | None,
-              notes: list[str]) -> dict[str, Any]:  # fmt: skip
+def _metadata(
+    plan: TaskPlan,
+    issue: IssueInfo | None,
+    env: Environment,
+    command: str,
+    workdir: str,
+    has_solution: bool,
+    solution_reason: str,
+    setup: Diff | None,
+    solution: Diff | None,
+    notes: list[str],
+) -> dict[str, Any]:
     verdict = plan.contract
     keep_green = verdict.cls == contract.KEEP_GREEN if verdict is not None else plan.flavour == KEEP_GREEN
     flavour = verdict.flavour if verdict is not None else plan.flavour
     sessions = issue.session_ids[:MAX_SESSIONS] if issue else [plan.session_id]
-    evidence = [{"session_id": plan.session_id, "seq": plan.signal_seq, "kind": plan.signal_kind,
-                 "detail": clean_line(plan.signal_detail, 240)}]  # fmt: skip
+    evidence = [
+        {
+            "session_id": plan.session_id,
+            "seq": plan.signal_seq,
+            "kind": plan.signal_kind,
+            "detail": clean_line(plan.signal_detail, 240),
+        }
+    ]
     for ev in issue.evidence if issue else []:
         if (ev["session_id"], ev["seq"]) != (plan.session_id, plan.signal_seq):
             evidence.append(ev)
@@ -151,8 +177,10 @@ def _metadata(plan: TaskPlan, issue: IssueInfo | None, env: Environment, command
     writes = [p for p in plan.setup_patches if p.writes is not None]
     start_state = "recorded commit"
     if setup is not None:
-        start_state += (f" + {len(patches)} apply_patch edit(s) and {len(writes)} shell write(s) the session made"
-                        " before " + ("the check ran" if keep_green else "the check failed"))  # fmt: skip
+        start_state += (
+            f" + {len(patches)} apply_patch edit(s) and {len(writes)} shell write(s) the session made"
+            " before " + ("the check ran" if keep_green else "the check failed")
+        )
     if plan.start_gaps:
         start_state += "; not replayed: " + "; ".join(plan.start_gaps[:3])
     network_reason = ""

@@ -50,14 +50,12 @@ from ccl_tui.tasks import contract
 from ccl_tui.tasks.contract import Contract
 from ccl_tui.tasks.diffs import GIT_APPLY_ARGS
 from ccl_tui.tasks.model import CLONE, SNAPSHOT
-from ccl_tui.tasks.paths import is_commit, path_refs, rel_path
+from ccl_tui.tasks.paths import SAFE_GIT, is_commit, path_refs, rel_path
 from ccl_tui.tasks.text import clean, clean_line
 
 VALIDITY_RULES = ("invalid-task-config", "unknown-config-field", "invalid-task-files")
 SCRIPT_TIMEOUT = 60
-_GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "commit.gpgsign=false",
-        "-c", "user.name=ccl-tui",
-        "-c", "user.email=ccl-tui@localhost")  # fmt: skip
+_GIT = (*SAFE_GIT, "-c", "commit.gpgsign=false", "-c", "user.name=ccl-tui", "-c", "user.email=ccl-tui@localhost")
 
 
 #: The outcome of ``tasks check --execute``, written beside task.toml.
@@ -224,13 +222,19 @@ def _remove_listed(listing: Path, app: Path) -> None:
 
 #: Places outside the temporary copy a check may name: devices, and system directories (only outside any git
 #: checkout, so a repository under /opt or /usr/local/src is still refused).
-DEVICES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout", "/dev/stderr",
-           "/dev/tty", "/dev/fd", "/proc/self")  # fmt: skip
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/nix", "/snap",
-               "/System", "/Library")  # fmt: skip
+DEVICES = contract.DEVICES
+SYSTEM_DIRS = contract.SYSTEM_DIRS
 #: Variables a verifier does not inherit: they could lead it back into the user's directories.
-DROPPED_ENV = ("OLDPWD", "CDPATH", "PWD", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-               "XDG_RUNTIME_DIR")  # fmt: skip
+DROPPED_ENV = (
+    "OLDPWD",
+    "CDPATH",
+    "PWD",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "XDG_RUNTIME_DIR",
+)
 
 
 def _under(path: str, root: str) -> bool:
@@ -257,8 +261,9 @@ def check_command(task_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def outside_paths(command: str, *, tmp: Path, app: Path, workdir: Path, env: dict[str, str],
-                  home: str | None = None) -> list[str]:  # fmt: skip
+def outside_paths(
+    command: str, *, tmp: Path, app: Path, workdir: Path, env: dict[str, str], home: str | None = None
+) -> list[str]:
     """Every path ``command`` names that resolves outside ``tmp`` (the run's temporary directory), as
     ``'spelling' (resolved)``. ``~`` and ``$HOME`` are the real home (``home``): what the session meant."""
     real_home = home if home is not None else os.path.expanduser("~")
@@ -377,17 +382,24 @@ def clone_archive(url: str, commit: str, opts: RunOptions) -> Path:
         raise RuntimeError(cached)
     work = Path(tempfile.mkdtemp(prefix="src-", dir=opts.cache_dir()))
     # https only (unless the user's own environment allows more), no prompts, no user config from a home
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "/bin/false", "HOME": str(work),
-           "GIT_ALLOW_PROTOCOL": os.environ.get("GIT_ALLOW_PROTOCOL", "https:http")}  # fmt: skip
+    env = {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "/bin/false",
+        "HOME": str(work),
+        "GIT_ALLOW_PROTOCOL": os.environ.get("GIT_ALLOW_PROTOCOL", "https:http"),
+    }
     archive = opts.cache_dir() / f"{hashlib.sha256(f'{safe}@{commit}'.encode()).hexdigest()[:16]}.tar.gz"
 
     def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = _run([*_GIT, *args], work, env, opts.clone_timeout)
         if check and proc.returncode != 0:
             said = clean_line((proc.stderr or proc.stdout).strip(), 300)
-            raise RuntimeError(f"cannot fetch {safe} at commit {commit} (git {args[0]}: {said}); offline? A clone"
-                               " needs network access to the repository: write the task where the checkout exists"
-                               " (snapshot mode) to check it offline")  # fmt: skip
+            raise RuntimeError(
+                f"cannot fetch {safe} at commit {commit} (git {args[0]}: {said}); offline? A clone"
+                " needs network access to the repository: write the task where the checkout exists"
+                " (snapshot mode) to check it offline"
+            )
         return proc
 
     try:
@@ -397,8 +409,11 @@ def clone_archive(url: str, commit: str, opts: RunOptions) -> Path:
             git("fetch", "-q", "origin")
         git("archive", "--format=tar.gz", "-o", str(archive), commit)
     except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
-        message = clean(str(exc), 600) if not isinstance(exc, subprocess.TimeoutExpired) else (
-            f"cannot fetch {safe} at commit {commit}: git timed out after {opts.clone_timeout:.0f}s")  # fmt: skip
+        message = (
+            clean(str(exc), 600)
+            if not isinstance(exc, subprocess.TimeoutExpired)
+            else (f"cannot fetch {safe} at commit {commit}: git timed out after {opts.clone_timeout:.0f}s")
+        )
         opts._archives[key] = message
         raise RuntimeError(message) from None
     finally:
@@ -433,8 +448,13 @@ def install_dependencies(root: Path, env: dict[str, str], timeout: float) -> lis
         if any(tool in group and done & group for group in _ONE_OF):
             continue
         done.add(tool)
-        step: dict[str, Any] = {"command": shown, "dir": str(root.name), "status": "skipped", "seconds": 0.0,
-                                "detail": ""}  # fmt: skip
+        step: dict[str, Any] = {
+            "command": shown,
+            "dir": str(root.name),
+            "status": "skipped",
+            "seconds": 0.0,
+            "detail": "",
+        }
         steps.append(step)
         if shutil.which(tool, path=env.get("PATH")) is None:
             step["detail"] = f"{tool} is not installed on this machine"
@@ -477,13 +497,16 @@ def execute(task_dir: Path, report: CheckReport, opts: RunOptions | None = None)
     has_snapshot = report.environment_mode == SNAPSHOT and (task_dir / "environment" / "repo.tar.gz").is_file()
     if not has_snapshot:
         if report.environment_mode != CLONE:
-            report.note = ("not executed: no local repository snapshot (environment mode"
-                           f" {report.environment_mode or '?'})")  # fmt: skip
+            report.note = (
+                f"not executed: no local repository snapshot (environment mode {report.environment_mode or '?'})"
+            )
             return
         url, commit = str(env_meta.get("clone_url") or ""), str(repo_meta.get("commit") or "")
         if not opts.clone:
-            report.note = (f"not executed: no local repository snapshot (environment mode clone); --clone fetches"
-                           f" {clean_line(url, 200)} at commit {commit[:12]} (needs network access)")  # fmt: skip
+            report.note = (
+                f"not executed: no local repository snapshot (environment mode clone); --clone fetches"
+                f" {clean_line(url, 200)} at commit {commit[:12]} (needs network access)"
+            )
             return
     timeout = _timeout(task_dir)
     tmp = Path(tempfile.mkdtemp(prefix="ccl-task-check-"))
@@ -544,11 +567,16 @@ def confinement_note(task_dir: Path, tmp: Path, app: Path, env: dict[str, str]) 
     )
 
 
-def _verify(task_dir: Path, env: dict[str, str], logs: Path, timeout: float, wrap: list[str] | None = None
-            ) -> float | None:  # fmt: skip
+def _verify(
+    task_dir: Path, env: dict[str, str], logs: Path, timeout: float, wrap: list[str] | None = None
+) -> float | None:
     try:
-        _run([*(wrap or []), "bash", str(task_dir / "tests" / "test.sh")], task_dir,
-             {**env, "CCL_VERIFIER_DIR": str(logs)}, timeout)  # fmt: skip
+        _run(
+            [*(wrap or []), "bash", str(task_dir / "tests" / "test.sh")],
+            task_dir,
+            {**env, "CCL_VERIFIER_DIR": str(logs)},
+            timeout,
+        )
     except subprocess.TimeoutExpired:
         return 0.0
     return _reward(logs)
@@ -570,8 +598,9 @@ def _verdict(r: CheckReport) -> bool | None:
         return None
     ok = after is not None and after >= 1
     if not ok:
-        r.note = r.note or (f"expected the check to fail before the solution and pass after it;"
-                            f" rewards were {before} and {after}")  # fmt: skip
+        r.note = r.note or (
+            f"expected the check to fail before the solution and pass after it; rewards were {before} and {after}"
+        )
     return ok
 
 
@@ -583,8 +612,9 @@ def _inconclusive(r: CheckReport) -> str:
         why.append("the task has no network in Harbor, but this machine could not run the check without network")
     failed = [s for s in r.install if s["status"] in ("failed", "timeout")]
     if not passed_before and failed:
-        why.append("dependencies could not be installed (" + "; ".join(f"{s['command']}: {s['status']}"
-                                                                        for s in failed) + ")")  # fmt: skip
+        why.append(
+            "dependencies could not be installed (" + "; ".join(f"{s['command']}: {s['status']}" for s in failed) + ")"
+        )
     return "; ".join(why)
 
 
@@ -601,9 +631,13 @@ def task_dirs(path: Path) -> list[Path]:
 def _legacy_contract(meta: dict[str, Any]) -> Contract:
     """The class of a task written before the contract existed: nothing proven."""
     flavour = str(meta.get("task_flavour") or "fix")
-    return Contract(contract.UNPROVEN, contract.NO_EVIDENCE, "written by a ccl-tui without the task contract:"
-                    " nothing says its check fails at the start; `tasks check --execute` can prove it",
-                    "keep-green" if flavour == "keep-green" else "fix")  # fmt: skip
+    return Contract(
+        contract.UNPROVEN,
+        contract.NO_EVIDENCE,
+        "written by a ccl-tui without the task contract:"
+        " nothing says its check fails at the start; `tasks check --execute` can prove it",
+        "keep-green" if flavour == "keep-green" else "fix",
+    )
 
 
 def read_record(task_dir: Path) -> dict[str, Any] | None:
@@ -631,12 +665,21 @@ def task_contract(task_dir: Path) -> tuple[Contract | None, dict[str, Any] | Non
 
 def _write_record(task_dir: Path, report: CheckReport, planned: Contract, refined: Contract) -> None:
     doc = {
-        "generator": "ccl-tui", "ccl_tui_version": __version__, "checked_at": report.checked_at,
-        "task": report.name, "executed": report.executed, "reward_before": report.reward_before,
-        "reward_after": report.reward_after, "reproducible": report.reproducible, "note": report.note,
-        "install": report.install, "network_mode": report.network_mode, "network_isolated": report.network_isolated,
-        "planned": planned.to_json(), "contract": refined.to_json(),
-    }  # fmt: skip
+        "generator": "ccl-tui",
+        "ccl_tui_version": __version__,
+        "checked_at": report.checked_at,
+        "task": report.name,
+        "executed": report.executed,
+        "reward_before": report.reward_before,
+        "reward_after": report.reward_after,
+        "reproducible": report.reproducible,
+        "note": report.note,
+        "install": report.install,
+        "network_mode": report.network_mode,
+        "network_isolated": report.network_isolated,
+        "planned": planned.to_json(),
+        "contract": refined.to_json(),
+    }
     path = task_dir / CHECK_RECORD
     tmp = path.with_name(f".{CHECK_RECORD}.tmp")
     tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -656,12 +699,17 @@ def check_task(task_dir: Path, *, run: bool = False, opts: RunOptions | None = N
     env_meta, sol_meta = _table(meta, "environment"), _table(meta, "solution")
     src_meta, issue_meta = _table(meta, "source"), _table(meta, "issue")
     report = CheckReport(
-        path=str(task_dir), name=task_dir.name, flavour=str(meta.get("task_flavour", "")),
-        environment_mode=str(env_meta.get("mode", "")), needs_repository=bool(meta.get("needs_repository")),
+        path=str(task_dir),
+        name=task_dir.name,
+        flavour=str(meta.get("task_flavour", "")),
+        environment_mode=str(env_meta.get("mode", "")),
+        needs_repository=bool(meta.get("needs_repository")),
         has_solution=bool(sol_meta.get("available")) and (task_dir / "solution" / "solve.sh").is_file(),
-        network_mode=_network_mode(task_dir), issue_id=issue_meta.get("id"),
-        session_id=src_meta.get("session_id"), signal_seq=src_meta.get("signal_seq"),
-    )  # fmt: skip
+        network_mode=_network_mode(task_dir),
+        issue_id=issue_meta.get("id"),
+        session_id=src_meta.get("session_id"),
+        signal_seq=src_meta.get("signal_seq"),
+    )
     report.valid, report.problems = harbor_problems(task_dir)
     report.scripts, report.script_errors = bash_syntax(task_dir)
     planned = Contract.from_json(meta.get("contract")) or _legacy_contract(meta)
@@ -695,8 +743,13 @@ def check_task(task_dir: Path, *, run: bool = False, opts: RunOptions | None = N
         execute(task_dir, report, opts)
         if report.executed:
             report.checked_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            refined = contract.refine(planned, before=report.reward_before, after=report.reward_after,
-                                      has_solution=report.has_solution, inconclusive=_inconclusive(report))  # fmt: skip
+            refined = contract.refine(
+                planned,
+                before=report.reward_before,
+                after=report.reward_after,
+                has_solution=report.has_solution,
+                inconclusive=_inconclusive(report),
+            )
             _apply(report, refined)
             try:
                 _write_record(task_dir, report, planned, refined)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ccl_tui.locations import bundled_demo_sessions, data_dir
-from ccl_tui.tasks.paths import is_commit
+from ccl_tui.tasks.paths import SAFE_GIT, is_commit
 from ccl_tui.tasks.snapshot import LocalRepo
 
 __all__ = ["ENV_ROOTS", "default_roots", "find_checkout", "local_checkout", "normalize_url"]
@@ -42,8 +42,7 @@ BUNDLE_SUFFIX = ".bundle"
 MAX_DEPTH = 2  # root/name and root/org/name
 MAX_ENTRIES = 5000  # directory entries looked at per root
 GIT_TIMEOUT = 300
-_GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "protocol.allow=never",
-        "-c", "protocol.file.allow=always", "-c", "advice.detachedHead=false")  # fmt: skip
+_GIT = (*SAFE_GIT, "-c", "protocol.allow=never", "-c", "protocol.file.allow=always", "-c", "advice.detachedHead=false")
 _SCP = re.compile(r"^(?:[\w.+-]+@)?(?P<host>[\w.-]+):(?!//)(?P<path>.+)$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d*)?(?P<path>/.*)?$", re.IGNORECASE)
 
@@ -94,15 +93,28 @@ def names_of(cwd: str | None, repo_url: str | None, repo_name: str | None) -> li
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_OPTIONAL_LOCKS="0", GIT_ALLOW_PROTOCOL="file", GIT_ASKPASS="/bin/false",
-               GIT_CONFIG_NOSYSTEM="1")  # fmt: skip
+    env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_OPTIONAL_LOCKS="0",
+        GIT_ALLOW_PROTOCOL="file",
+        GIT_ASKPASS="/bin/false",
+        GIT_CONFIG_NOSYSTEM="1",
+    )
     return env
 
 
 def _git(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str] | None:
     try:
-        return subprocess.run([*_GIT, *args], cwd=cwd, env=_env(), capture_output=True, text=True,
-                              timeout=GIT_TIMEOUT, check=False, stdin=subprocess.DEVNULL)  # fmt: skip
+        return subprocess.run(
+            [*_GIT, *args],
+            cwd=cwd,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
 
@@ -286,8 +298,15 @@ def _ordered(cands: list[Candidate], url: str | None, names: list[str]) -> list[
     return out
 
 
-def find_checkout(cwd: str | None, repo_url: str | None, repo_name: str | None, commit: str | None,
-                  roots: Iterable[Path | str] | None = None, *, cache: Path | None = None) -> Path | None:  # fmt: skip
+def find_checkout(
+    cwd: str | None,
+    repo_url: str | None,
+    repo_name: str | None,
+    commit: str | None,
+    roots: Iterable[Path | str] | None = None,
+    *,
+    cache: Path | None = None,
+) -> Path | None:
     """A local git repository containing ``commit`` for a session whose recorded cwd is not available, or None.
 
     ``roots``: folders holding checkouts or ``*.bundle`` files (default: :func:`default_roots`). A bundle is
@@ -321,8 +340,15 @@ def cwd_prefix(cwd: str | None, names: list[str], repo: Path, commit: str) -> st
     return ""
 
 
-def local_checkout(cwd: str | None, repo_url: str | None, repo_name: str | None, commit: str | None,
-                   roots: Iterable[Path | str] | None = None, *, cache: Path | None = None) -> LocalRepo | None:  # fmt: skip
+def local_checkout(
+    cwd: str | None,
+    repo_url: str | None,
+    repo_name: str | None,
+    commit: str | None,
+    roots: Iterable[Path | str] | None = None,
+    *,
+    cache: Path | None = None,
+) -> LocalRepo | None:
     """:func:`find_checkout` as the ``LocalRepo`` a snapshot is built from (top, cwd prefix, full commit)."""
     path = find_checkout(cwd, repo_url, repo_name, commit, roots, cache=cache)
     if path is None or commit is None:

@@ -89,49 +89,181 @@ class Contract:
             return None
         seq = doc.get("recorded_seq")
         return cls(
-            cls=str(doc["class"]), evidence=str(doc.get("evidence", NO_EVIDENCE)), reason=str(doc.get("reason", "")),
-            planned=str(doc.get("planned", "fix")), before=str(doc.get("before", UNKNOWN)),
-            after=str(doc.get("after", UNKNOWN)), recorded_seq=seq if isinstance(seq, int) else None,
-            notes=[str(n) for n in doc.get("notes", []) if isinstance(n, str)] if isinstance(doc.get("notes"), list)
+            cls=str(doc["class"]),
+            evidence=str(doc.get("evidence", NO_EVIDENCE)),
+            reason=str(doc.get("reason", "")),
+            planned=str(doc.get("planned", "fix")),
+            before=str(doc.get("before", UNKNOWN)),
+            after=str(doc.get("after", UNKNOWN)),
+            recorded_seq=seq if isinstance(seq, int) else None,
+            notes=[str(n) for n in doc.get("notes", []) if isinstance(n, str)]
+            if isinstance(doc.get("notes"), list)
             else [],
-        )  # fmt: skip
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------
 # Host dependency
 # ----------------------------------------------------------------------------------------------------------
 
-_PROCESS_PROGRAMS = frozenset({
-    "ps", "pgrep", "pkill", "kill", "killall", "pidof", "lsof", "fuser", "systemctl", "service", "launchctl",
-    "journalctl", "top", "htop", "ss", "netstat", "supervisorctl", "pm2", "tmux", "screen", "jobs", "fg", "bg",
-    "disown", "wait", "crontab", "loginctl", "sc", "tasklist", "taskkill",
-})  # fmt: skip
-_CONTAINER_PROGRAMS = frozenset({"docker", "podman", "docker-compose", "podman-compose", "kubectl", "minikube",
-                                 "kind", "k3d", "helm", "nerdctl", "colima", "vagrant"})  # fmt: skip
-_NETWORK_PROGRAMS = frozenset({
-    "curl", "wget", "http", "https", "xh", "httpie", "nc", "ncat", "netcat", "telnet", "ping", "ping6", "dig",
-    "nslookup", "host", "traceroute", "tracepath", "mtr", "ssh", "scp", "sftp", "ftp", "grpcurl", "websocat",
-    "nmap", "gh", "aws", "gcloud", "az", "heroku", "vercel", "netlify", "flyctl", "fly", "wrangler", "ngrok",
-    "httping", "ab", "hey", "wrk", "k6", "newman",
-})  # fmt: skip
+_PROCESS_PROGRAMS = frozenset(
+    {
+        "ps",
+        "pgrep",
+        "pkill",
+        "kill",
+        "killall",
+        "pidof",
+        "lsof",
+        "fuser",
+        "systemctl",
+        "service",
+        "launchctl",
+        "journalctl",
+        "top",
+        "htop",
+        "ss",
+        "netstat",
+        "supervisorctl",
+        "pm2",
+        "tmux",
+        "screen",
+        "jobs",
+        "fg",
+        "bg",
+        "disown",
+        "wait",
+        "crontab",
+        "loginctl",
+        "sc",
+        "tasklist",
+        "taskkill",
+    }
+)
+_CONTAINER_PROGRAMS = frozenset(
+    {
+        "docker",
+        "podman",
+        "docker-compose",
+        "podman-compose",
+        "kubectl",
+        "minikube",
+        "kind",
+        "k3d",
+        "helm",
+        "nerdctl",
+        "colima",
+        "vagrant",
+    }
+)
+_NETWORK_PROGRAMS = frozenset(
+    {
+        "curl",
+        "wget",
+        "http",
+        "https",
+        "xh",
+        "httpie",
+        "nc",
+        "ncat",
+        "netcat",
+        "telnet",
+        "ping",
+        "ping6",
+        "dig",
+        "nslookup",
+        "host",
+        "traceroute",
+        "tracepath",
+        "mtr",
+        "ssh",
+        "scp",
+        "sftp",
+        "ftp",
+        "grpcurl",
+        "websocat",
+        "nmap",
+        "gh",
+        "aws",
+        "gcloud",
+        "az",
+        "heroku",
+        "vercel",
+        "netlify",
+        "flyctl",
+        "fly",
+        "wrangler",
+        "ngrok",
+        "httping",
+        "ab",
+        "hey",
+        "wrk",
+        "k6",
+        "newman",
+    }
+)
 _GIT_NETWORK = frozenset({"clone", "fetch", "pull", "push", "ls-remote", "remote-update"})
-_NPM_NETWORK = frozenset({"view", "info", "show", "publish", "ping", "search", "whoami", "login", "adduser",
-                          "deprecate", "dist-tag", "owner", "access", "unpublish"})  # fmt: skip
-_TIME_PROGRAMS = frozenset({"sleep", "watch", "faketime", "timedatectl", "hwclock", "wait-on", "wait-for-it",
-                            "uptime"})  # fmt: skip
+_NPM_NETWORK = frozenset(
+    {
+        "view",
+        "info",
+        "show",
+        "publish",
+        "ping",
+        "search",
+        "whoami",
+        "login",
+        "adduser",
+        "deprecate",
+        "dist-tag",
+        "owner",
+        "access",
+        "unpublish",
+    }
+)
+_TIME_PROGRAMS = frozenset({"sleep", "watch", "faketime", "timedatectl", "hwclock", "wait-on", "wait-for-it", "uptime"})
 _TEST_PROGRAMS = frozenset({"[", "[[", "test", "expr", "let", "(("})
 _TIME_VARS = re.compile(r"\$\{?(EPOCHSECONDS|EPOCHREALTIME|SECONDS)\b")
 _LOOPBACK = re.compile(r"(?<![\w.-])(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1?\]|::1)(:\d{2,5})?(?![\w-])", re.I)
 _LOOPBACK_PORT = re.compile(r"(?<![\w.-])(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1?\])(:\d{2,5})", re.I)
 _URL = re.compile(r"\b(?:https?|wss?|ftp)://[^\s'\"`)]+", re.I)
-_CODE_NET = re.compile(r"urlopen|requests\.(get|post|put|head)|httpx\.|fetch\(|axios|http\.get|socket\.|"
-                       r"create_connection|aiohttp", re.I)  # fmt: skip
+_CODE_NET = re.compile(
+    r"urlopen|requests\.(get|post|put|head)|httpx\.|fetch\(|axios|http\.get|socket\.|"
+    r"create_connection|aiohttp",
+    re.I,
+)
 _SUBST = re.compile(r"\$\(|`")
-#: Absolute paths a check may name: devices and system directories (where tools live).
-SYSTEM_PREFIXES = ("/dev/null", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/stdin", "/dev/stdout",
-                   "/dev/stderr", "/dev/tty", "/dev/fd", "/proc/self", "/usr", "/bin", "/sbin", "/lib", "/lib32",
-                   "/lib64", "/libx32", "/etc", "/opt", "/nix", "/snap", "/System", "/Library",
-                   "/Applications")  # fmt: skip
+#: Devices a check may name.
+DEVICES = (
+    "/dev/null",
+    "/dev/zero",
+    "/dev/random",
+    "/dev/urandom",
+    "/dev/stdin",
+    "/dev/stdout",
+    "/dev/stderr",
+    "/dev/tty",
+    "/dev/fd",
+    "/proc/self",
+)
+#: System directories, where tools live.
+SYSTEM_DIRS = (
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc",
+    "/opt",
+    "/nix",
+    "/snap",
+    "/System",
+    "/Library",
+)
+#: Absolute paths a check may name: devices and system directories.
+SYSTEM_PREFIXES = (*DEVICES, *SYSTEM_DIRS, "/Applications")
 _SCRATCH = ("/tmp", "/var/tmp", "/private/tmp")
 _TOOL_DIR = re.compile(r"/(bin|sbin|shims|\.bin|Scripts)/[^/]+$")
 _REPO = "/ccl-repo"  # stands for the task's repository when paths are resolved
@@ -189,8 +321,9 @@ def _stage_reasons(st: Stage, in_test: bool, depth: int) -> list[str]:
             reasons += _reasons(script, depth + 1)
     for w in st.words:
         for inner in _inner_scripts(w):
-            reasons += _reasons(inner, depth + 1, in_test=in_test or prog in _TEST_PROGRAMS or
-                                bool(re.match(r"[A-Za-z_]\w*=", w.raw)))  # fmt: skip
+            reasons += _reasons(
+                inner, depth + 1, in_test=in_test or prog in _TEST_PROGRAMS or bool(re.match(r"[A-Za-z_]\w*=", w.raw))
+            )
     if prog in _PROCESS_PROGRAMS:
         reasons.append(f"reads or changes the host's processes (`{shown}`)")
     elif prog in _CONTAINER_PROGRAMS:
@@ -210,8 +343,9 @@ def _stage_reasons(st: Stage, in_test: bool, depth: int) -> list[str]:
         reasons.append(f"{what} (`{shown}`)")
     elif prog == "stat" and any(re.search(r"%[XYZWxyzw]", t) for t in texts) and in_test:
         reasons.append(f"compares file times (`{shown}`)")
-    elif prog == "find" and any(t in ("-newer", "-mmin", "-mtime", "-amin", "-atime", "-cmin", "-ctime")
-                                for t in texts):  # fmt: skip
+    elif prog == "find" and any(
+        t in ("-newer", "-mmin", "-mtime", "-amin", "-atime", "-cmin", "-ctime") for t in texts
+    ):
         reasons.append(f"selects files by time (`{shown}`)")
     elif prog in ("python", "python3", "node", "deno", "bun", "ruby", "perl", "php") and any(
         t in ("-c", "-e", "--eval", "-p") for t in texts
@@ -260,8 +394,17 @@ def _written_targets(command: str) -> list[str]:
                 m = re.match(r"(--[\w-]*(?:out|temp|dir|junitxml|report|log|cache)[\w-]*)=(/.+)", t)
                 if m:
                     out.append(m.group(2))
-                elif (t in ("-o", "--output", "--outdir", "--out-dir", "--basetemp", "--junitxml", "--target-dir",
-                            "--cache-dir", "--log-file") and k + 1 < len(texts)):  # fmt: skip
+                elif t in (
+                    "-o",
+                    "--output",
+                    "--outdir",
+                    "--out-dir",
+                    "--basetemp",
+                    "--junitxml",
+                    "--target-dir",
+                    "--cache-dir",
+                    "--log-file",
+                ) and k + 1 < len(texts):
                     out.append(texts[k + 1])
     return [posixpath.normpath(p) for p in out if p.startswith("/")]
 
@@ -350,19 +493,38 @@ def host_dependency(command: str, workdir_rel: str = ".") -> str | None:
 # ----------------------------------------------------------------------------------------------------------
 
 _NETWORK_FAILURES = (
-    r"\bEAI_AGAIN\b", r"\bENOTFOUND\b", r"\bENETUNREACH\b", r"\bEHOSTUNREACH\b",
-    r"Could not resolve host", r"Couldn'?t resolve host", r"Temporary failure in name resolution",
-    r"Name or service not known", r"nodename nor servname provided", r"[Nn]etwork is unreachable",
-    r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN|failed)", r"Failed to establish a new connection",
-    r"npm ERR! network", r"npm error network", r"ERR_PNPM_META_FETCH_FAIL", r"ERR_PNPM_FETCH_\w+",
-    r"\(from versions: none\)", r"spurious network error", r"failed to query replaced source registry",
-    r"failed to download from", r"dial tcp: lookup \S+", r"proxy\.golang\.org.*(?:timeout|refused|no such host)",
-    r"no such host", r"offline mode|--offline.*not (?:found|cached)|ERR_OFFLINE|ENOTCACHED",
+    r"\bEAI_AGAIN\b",
+    r"\bENOTFOUND\b",
+    r"\bENETUNREACH\b",
+    r"\bEHOSTUNREACH\b",
+    r"Could not resolve host",
+    r"Couldn'?t resolve host",
+    r"Temporary failure in name resolution",
+    r"Name or service not known",
+    r"nodename nor servname provided",
+    r"[Nn]etwork is unreachable",
+    r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN|failed)",
+    r"Failed to establish a new connection",
+    r"npm ERR! network",
+    r"npm error network",
+    r"ERR_PNPM_META_FETCH_FAIL",
+    r"ERR_PNPM_FETCH_\w+",
+    r"\(from versions: none\)",
+    r"spurious network error",
+    r"failed to query replaced source registry",
+    r"failed to download from",
+    r"dial tcp: lookup \S+",
+    r"proxy\.golang\.org.*(?:timeout|refused|no such host)",
+    r"no such host",
+    r"offline mode|--offline.*not (?:found|cached)|ERR_OFFLINE|ENOTCACHED",
     r"(?:ECONNREFUSED|ETIMEDOUT|ECONNRESET)\s+(?!127\.|::1|\[::1\]|localhost|0\.0\.0\.0)[\w.-]+",
-)  # fmt: skip
+)
 _NETWORK = re.compile("|".join(f"(?:{p})" for p in _NETWORK_FAILURES))
-_REGISTRY_REFUSED = re.compile(r"(registry\.npmjs\.org|registry\.yarnpkg\.com|pypi\.org|files\.pythonhosted\.org|"
-                               r"crates\.io|proxy\.golang\.org|github\.com|index\.crates\.io)", re.I)  # fmt: skip
+_REGISTRY_REFUSED = re.compile(
+    r"(registry\.npmjs\.org|registry\.yarnpkg\.com|pypi\.org|files\.pythonhosted\.org|"
+    r"crates\.io|proxy\.golang\.org|github\.com|index\.crates\.io)",
+    re.I,
+)
 
 
 def network_failure(*texts: str) -> str | None:
@@ -412,10 +574,22 @@ class Run:
     exit_code: int | None
 
 
-def classify(*, planned: str, command: str, host_reason: str | None, start_runs: list[Run],
-             start_gaps: list[str], strategy: str, later_pass: Run | None, failure: Run | None,
-             solution_complete: bool, has_solution_edits: bool, success: Run | None,
-             network_failure: str | None = None, success_command: str | None = None) -> Contract:  # fmt: skip
+def classify(
+    *,
+    planned: str,
+    command: str,
+    host_reason: str | None,
+    start_runs: list[Run],
+    start_gaps: list[str],
+    strategy: str,
+    later_pass: Run | None,
+    failure: Run | None,
+    solution_complete: bool,
+    has_solution_edits: bool,
+    success: Run | None,
+    network_failure: str | None = None,
+    success_command: str | None = None,
+) -> Contract:
     """The contract of a planned task.
 
     ``start_runs``: the session's finished runs of the verifier command at the task's start state (no edit in
@@ -433,57 +607,88 @@ def classify(*, planned: str, command: str, host_reason: str | None, start_runs:
     notes: list[str] = []
     if fails and passes and network_failure and failure is not None and failure in fails:
         # the same state failed without network and passed with it: the task keeps the network off
-        notes.append(f"it passed at event {passes[0].seq} in the same state once the network was back; the task's"
-                     " environment has no network")  # fmt: skip
+        notes.append(
+            f"it passed at event {passes[0].seq} in the same state once the network was back; the task's"
+            " environment has no network"
+        )
         passes = []
     if fails and passes:
-        return Contract(UNPROVEN, NO_EVIDENCE, (
-            f"the session recorded `{shown}` both failing (event {fails[0].seq}) and passing (event {passes[0].seq})"
-            " in the same state: a flaky check"), planned)  # fmt: skip
+        return Contract(
+            UNPROVEN,
+            NO_EVIDENCE,
+            (
+                f"the session recorded `{shown}` both failing (event {fails[0].seq}) and passing (event {passes[0].seq})"
+                " in the same state: a flaky check"
+            ),
+            planned,
+        )
     if (fails or passes) and start_gaps:
         seen = "failing" if fails else "passing"
         run = (fails or passes)[0]
-        return Contract(UNPROVEN, NO_EVIDENCE, (
-            f"the session recorded `{shown}` {seen} at event {run.seq}, but the task's start state is not exactly"
-            f" that state: {'; '.join(start_gaps[:3])}"), planned)  # fmt: skip
+        return Contract(
+            UNPROVEN,
+            NO_EVIDENCE,
+            (
+                f"the session recorded `{shown}` {seen} at event {run.seq}, but the task's start state is not exactly"
+                f" that state: {'; '.join(start_gaps[:3])}"
+            ),
+            planned,
+        )
     if fails:
         run = fails[-1]
-        reason = (f"the session recorded `{shown}` failing (exit {run.exit_code}) at event {run.seq}, in exactly"
-                  " this start state")  # fmt: skip
+        reason = (
+            f"the session recorded `{shown}` failing (exit {run.exit_code}) at event {run.seq}, in exactly"
+            " this start state"
+        )
         if run.exit_code == 124:
             reason += " (a timeout)"
         if success is not None and other:
-            reason += (f"; the session got past it at event {success.seq} with another command"
-                       f" (`{clean_line(success_command, 80)}`): whether this check passes after the solution is"
-                       " unknown")  # fmt: skip
+            reason += (
+                f"; the session got past it at event {success.seq} with another command"
+                f" (`{clean_line(success_command, 80)}`): whether this check passes after the solution is"
+                " unknown"
+            )
         elif success is not None:
-            reason += (f"; it passed at event {success.seq} after the solution's edits" if solution_complete else
-                       "; the session later got it to pass, but not only with edits ccl-tui can replay")  # fmt: skip
+            reason += (
+                f"; it passed at event {success.seq} after the solution's edits"
+                if solution_complete
+                else "; the session later got it to pass, but not only with edits ccl-tui can replay"
+            )
         else:
             reason += "; the session never got it to pass (no solution)"
         return Contract(PROVEN_FIX, RECORDED, reason, planned, FAILS, after, run.seq, notes)
     if passes:
         run = passes[-1]
-        return Contract(KEEP_GREEN, RECORDED, (
-            f"the session recorded `{shown}` passing at event {run.seq}, in exactly this start state: the task"
-            " guards that it stays green while the request is done"), planned, PASSES,
-            after if has_solution_edits else PASSES, run.seq)  # fmt: skip
+        return Contract(
+            KEEP_GREEN,
+            RECORDED,
+            (
+                f"the session recorded `{shown}` passing at event {run.seq}, in exactly this start state: the task"
+                " guards that it stays green while the request is done"
+            ),
+            planned,
+            PASSES,
+            after if has_solution_edits else PASSES,
+            run.seq,
+        )
     if failure is not None and failure.exit_code is None:
         why = f"`{shown}` did not finish at event {failure.seq} (interrupted or no exit status): it was never seen failing"
     elif later_pass is not None:
-        why = (f"the session never ran `{shown}` in this start state; it passed at event {later_pass.seq}, after"
-               " edits")  # fmt: skip
+        why = f"the session never ran `{shown}` in this start state; it passed at event {later_pass.seq}, after edits"
     else:
         why = f"the session never ran `{shown}` in this start state"
     if start_gaps:
         why += f"; and the start state is not exact: {'; '.join(start_gaps[:2])}"
-    why += (". Whether it fails at the start is unknown: `ccl-tui tasks check --execute` proves it (fails before,"
-            " passes after the solution) or shows it is keep-green")  # fmt: skip
+    why += (
+        ". Whether it fails at the start is unknown: `ccl-tui tasks check --execute` proves it (fails before,"
+        " passes after the solution) or shows it is keep-green"
+    )
     return Contract(UNPROVEN, NO_EVIDENCE, why, planned, UNKNOWN, after)
 
 
-def refine(planned: Contract, *, before: float | None, after: float | None, has_solution: bool,
-           inconclusive: str = "") -> Contract:  # fmt: skip
+def refine(
+    planned: Contract, *, before: float | None, after: float | None, has_solution: bool, inconclusive: str = ""
+) -> Contract:
     """The contract after ``--execute`` ran the verifier before (and after) the solution.
 
     ``inconclusive``: why this run cannot overrule the recorded evidence (dependencies not installed, the
@@ -493,13 +698,28 @@ def refine(planned: Contract, *, before: float | None, after: float | None, has_
         return planned
     b = None if before is None else (PASSES if before >= 1 else FAILS)
     a = None if after is None else (PASSES if after >= 1 else FAILS)
-    base = Contract(planned.cls, planned.evidence, planned.reason, planned.planned, planned.before, planned.after,
-                    planned.recorded_seq, list(planned.notes))  # fmt: skip
+    base = Contract(
+        planned.cls,
+        planned.evidence,
+        planned.reason,
+        planned.planned,
+        planned.before,
+        planned.after,
+        planned.recorded_seq,
+        list(planned.notes),
+    )
     if b == FAILS and a == PASSES:
         extra = " (as the session recorded)" if planned.cls == PROVEN_FIX and planned.evidence == RECORDED else ""
-        return Contract(PROVEN_FIX, EXECUTED, "ccl-tui ran the verifier: it failed before the solution and passed"
-                        f" after it{extra}", planned.planned, FAILS, PASSES, planned.recorded_seq,
-                        list(planned.notes))  # fmt: skip
+        return Contract(
+            PROVEN_FIX,
+            EXECUTED,
+            f"ccl-tui ran the verifier: it failed before the solution and passed after it{extra}",
+            planned.planned,
+            FAILS,
+            PASSES,
+            planned.recorded_seq,
+            list(planned.notes),
+        )
     if b is None:
         base.notes.append("the verifier gave no reward before the solution: nothing proven")
         return base
@@ -514,15 +734,26 @@ def refine(planned: Contract, *, before: float | None, after: float | None, has_
                 return base
         reason = "ccl-tui ran the verifier: it already passed before the solution"
         if planned.cls == PROVEN_FIX:
-            reason += (" although the session recorded it failing there: the failure depended on something outside"
-                       " the repository (environment, versions, services)")  # fmt: skip
-        return Contract(KEEP_GREEN, EXECUTED, reason, planned.planned, PASSES, a or UNKNOWN, planned.recorded_seq,
-                        list(planned.notes))  # fmt: skip
+            reason += (
+                " although the session recorded it failing there: the failure depended on something outside"
+                " the repository (environment, versions, services)"
+            )
+        return Contract(
+            KEEP_GREEN,
+            EXECUTED,
+            reason,
+            planned.planned,
+            PASSES,
+            a or UNKNOWN,
+            planned.recorded_seq,
+            list(planned.notes),
+        )
     # it fails before the solution
     if not has_solution:
         base.before = FAILS
-        base.notes.append("ccl-tui ran the verifier: it fails at the start state; there is no solution to show it"
-                          " can pass")  # fmt: skip
+        base.notes.append(
+            "ccl-tui ran the verifier: it fails at the start state; there is no solution to show it can pass"
+        )
         return base
     base.before, base.after = FAILS, FAILS
     base.notes.append("ccl-tui ran the verifier: it failed before and after the solution")
@@ -534,6 +765,16 @@ def inexact_start(c: Contract, why: str) -> Contract:
     if c.evidence != RECORDED or c.cls not in (PROVEN_FIX, KEEP_GREEN):
         return c
     seen = "failing" if c.cls == PROVEN_FIX else "passing"
-    return Contract(UNPROVEN, NO_EVIDENCE, (
-        f"the session recorded the check {seen} at event {c.recorded_seq}, but the task's start state is not"
-        f" exactly that state: {why}"), c.planned, UNKNOWN, c.after, c.recorded_seq, list(c.notes))  # fmt: skip
+    return Contract(
+        UNPROVEN,
+        NO_EVIDENCE,
+        (
+            f"the session recorded the check {seen} at event {c.recorded_seq}, but the task's start state is not"
+            f" exactly that state: {why}"
+        ),
+        c.planned,
+        UNKNOWN,
+        c.after,
+        c.recorded_seq,
+        list(c.notes),
+    )

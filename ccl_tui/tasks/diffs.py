@@ -405,8 +405,10 @@ def combine(refs: list[PatchRef], cwd: str | None, prefix: str = "") -> Diff:
                 path = _path(raw, cwd, prefix, ref.base_dir)
                 if append:
                     if path not in known:
-                        raise DiffError(f"edit at event {ref.seq}: a shell write appends to {path}, whose content at"
-                                        " that point was not recorded")  # fmt: skip
+                        raise DiffError(
+                            f"edit at event {ref.seq}: a shell write appends to {path}, whose content at"
+                            " that point was not recorded"
+                        )
                     content = known[path] + content
                 _write(out, path, content, ref.seq, lines)
                 known[path] = content

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ccl_tui import __version__
-from ccl_tui.pipeline import USER_ORIGINS
-from ccl_tui.signals.model import Signal, SignalKind
+from ccl_tui.model.signals import Signal, SignalKind
+from ccl_tui.scope import USER_ORIGINS
 from ccl_tui.store.db import Store
 from ccl_tui.tasks import contract
 from ccl_tui.tasks.api import issue_task_name, signal_task_name, write_issue_task, write_task_for_signal
@@ -32,8 +32,12 @@ from ccl_tui.tasks.text import clean_line
 MANIFEST = "ccl-tui-dataset.json"
 EXISTS = "already exists in the folder (use --force to replace it)"
 #: Which delight signal makes the best keep-green task, best first.
-DELIGHT_PREFERENCE = (SignalKind.FIRST_ATTEMPT_SUCCESS, SignalKind.FAST_COMPLETION, SignalKind.POSITIVE_FEEDBACK,
-                      SignalKind.ZERO_DENIALS)  # fmt: skip
+DELIGHT_PREFERENCE = (
+    SignalKind.FIRST_ATTEMPT_SUCCESS,
+    SignalKind.FAST_COMPLETION,
+    SignalKind.POSITIVE_FEEDBACK,
+    SignalKind.ZERO_DENIALS,
+)
 
 
 @dataclass(slots=True)
@@ -78,8 +82,10 @@ class _Policy:
         if c.cls == contract.KEEP_GREEN and not self.keep_green:
             return f"keep-green ({c.evidence}): {c.reason}. Export it with --include-keep-green"
         if c.cls == contract.UNPROVEN and not self.unproven:
-            return (f"unproven {c.planned}: {c.reason}. Write it with --include-unproven, then prove it with"
-                    " `ccl-tui tasks check --execute`")  # fmt: skip
+            return (
+                f"unproven {c.planned}: {c.reason}. Write it with --include-unproven, then prove it with"
+                " `ccl-tui tasks check --execute`"
+            )
         return None
 
     def wrote(self, result: TaskResult) -> TaskResult:
@@ -108,9 +114,17 @@ def _existing(out_dir: Path, names: list[str]) -> Path | None:
     return next((out_dir / n for n in names if (out_dir / n).exists()), None)
 
 
-async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_delight: bool = False,
-                       include_keep_green: bool = False, include_unproven: bool = False, force: bool = False,
-                       allow_local: bool = True) -> ExportReport:  # fmt: skip
+async def export_tasks(
+    store: Store,
+    out_dir: Path | str,
+    top: int,
+    *,
+    include_delight: bool = False,
+    include_keep_green: bool = False,
+    include_unproven: bool = False,
+    force: bool = False,
+    allow_local: bool = True,
+) -> ExportReport:
     """Write proven fix tasks for the ``top`` highest-impact issues that have one, up to ``top`` of the
     sessions' recorded red -> green loops, and with ``include_keep_green`` (alias ``include_delight``) keep-green
     tasks (from the issues, and up to ``top`` from delight signals). ``include_unproven`` also writes tasks
@@ -133,28 +147,47 @@ async def export_tasks(store: Store, out_dir: Path | str, top: int, *, include_d
             existing, _record = await asyncio.to_thread(task_contract, found)
             if existing is None or existing.cls == contract.PROVEN_FIX:
                 present += 1
-            report.skipped.append({"issue_id": issue.id, "title": clean_line(issue.title, 200), "reason": EXISTS,
-                                   "class": existing.cls if existing is not None else None})  # fmt: skip
+            report.skipped.append(
+                {
+                    "issue_id": issue.id,
+                    "title": clean_line(issue.title, 200),
+                    "reason": EXISTS,
+                    "class": existing.cls if existing is not None else None,
+                }
+            )
             continue
         try:
-            report.tasks.append(policy.wrote(await write_issue_task(store, issue, report.out_dir, force=force,
-                                                                    allow_local=allow_local,
-                                                                    accept=policy.accept)))  # fmt: skip
+            report.tasks.append(
+                policy.wrote(
+                    await write_issue_task(
+                        store, issue, report.out_dir, force=force, allow_local=allow_local, accept=policy.accept
+                    )
+                )
+            )
         except TaskError as exc:
             refused, entry = _not_written(exc, {"issue_id": issue.id, "title": clean_line(issue.title, 200)})
             (report.refused if refused else report.skipped).append(entry)
     # The sessions' own red -> green loops (a check the agent announced would fail, then made pass): not
     # friction, but the best-proven fix tasks there are, since the session recorded both states.
-    await _export_signals(store, report, (SignalKind.EXPECTED_FAILURE,), top, policy, force=force,
-                          allow_local=allow_local)  # fmt: skip
+    await _export_signals(
+        store, report, (SignalKind.EXPECTED_FAILURE,), top, policy, force=force, allow_local=allow_local
+    )
     if policy.keep_green:
         await _export_signals(store, report, DELIGHT_PREFERENCE, top, policy, force=force, allow_local=allow_local)
     await asyncio.to_thread(_write_manifest, report)
     return report
 
 
-async def _export_signals(store: Store, report: ExportReport, kinds: tuple[str, ...], top: int, policy: _Policy, *,
-                          force: bool, allow_local: bool) -> None:  # fmt: skip
+async def _export_signals(
+    store: Store,
+    report: ExportReport,
+    kinds: tuple[str, ...],
+    top: int,
+    policy: _Policy,
+    *,
+    force: bool,
+    allow_local: bool,
+) -> None:
     """Up to ``top`` tasks written from signals of ``kinds`` (one per session, see :func:`_candidates`); tasks
     already in the folder count towards ``top``."""
     written = 0
@@ -167,10 +200,19 @@ async def _export_signals(store: Store, report: ExportReport, kinds: tuple[str, 
             report.skipped.append({"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind, "reason": EXISTS})
             continue
         try:
-            report.tasks.append(policy.wrote(await write_task_for_signal(store, sig.session_id, sig.seq,
-                                                                         report.out_dir, force=force,
-                                                                         allow_local=allow_local,
-                                                                         accept=policy.accept)))  # fmt: skip
+            report.tasks.append(
+                policy.wrote(
+                    await write_task_for_signal(
+                        store,
+                        sig.session_id,
+                        sig.seq,
+                        report.out_dir,
+                        force=force,
+                        allow_local=allow_local,
+                        accept=policy.accept,
+                    )
+                )
+            )
             written += 1
         except TaskError as exc:
             refused, entry = _not_written(exc, {"session_id": sig.session_id, "seq": sig.seq, "kind": sig.kind})
@@ -225,17 +267,22 @@ def _entry(task: Path, valid: dict[str, bool | None]) -> dict[str, Any] | None:
 
     current, record = task_contract(task)
     planned = contract.Contract.from_json(meta.get("contract"))
-    return {"name": task.name, "issue_id": table("issue").get("id"), "session_id": table("source").get("session_id"),
-            "flavour": current.flavour if current is not None else meta.get("task_flavour"),
-            "class": current.cls if current is not None else None,
-            "evidence": current.evidence if current is not None else None,
-            "reason": current.reason if current is not None else "",
-            "planned_class": planned.cls if planned is not None else None,
-            "checked": record is not None,
-            "environment_mode": table("environment").get("mode"),
-            "network_mode": table("environment").get("network_mode", "public"),
-            "needs_repository": meta.get("needs_repository"), "has_solution": table("solution").get("available"),
-            "valid": valid.get(task.name)}  # fmt: skip
+    return {
+        "name": task.name,
+        "issue_id": table("issue").get("id"),
+        "session_id": table("source").get("session_id"),
+        "flavour": current.flavour if current is not None else meta.get("task_flavour"),
+        "class": current.cls if current is not None else None,
+        "evidence": current.evidence if current is not None else None,
+        "reason": current.reason if current is not None else "",
+        "planned_class": planned.cls if planned is not None else None,
+        "checked": record is not None,
+        "environment_mode": table("environment").get("mode"),
+        "network_mode": table("environment").get("network_mode", "public"),
+        "needs_repository": meta.get("needs_repository"),
+        "has_solution": table("solution").get("available"),
+        "valid": valid.get(task.name),
+    }
 
 
 def _write_manifest(report: ExportReport) -> None:

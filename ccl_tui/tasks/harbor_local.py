@@ -80,7 +80,7 @@ from harbor.models.task.config import NetworkMode, NetworkPolicy
 from ccl_tui.tasks.check import prepare_repo, run_env
 from ccl_tui.tasks.environment import APP, clone_url
 from ccl_tui.tasks.model import CLONE, NEEDS_REPOSITORY, SNAPSHOT
-from ccl_tui.tasks.paths import is_commit
+from ccl_tui.tasks.paths import SAFE_GIT, is_commit
 
 __all__ = ["IMPORT_PATH", "TRUSTED_AGENTS", "LocalEnvironment"]
 
@@ -104,7 +104,7 @@ _CONTAINER_PATH = re.compile(r"(?<![\w.~$}/@-])/(" + "|".join(MAPPED_ROOTS) + r"
 #: Characters a host path may have to be substituted unquoted into a command.
 _SHELL_SAFE = re.compile(r"[A-Za-z0-9._/+-]+")
 _WORKDIR = re.compile(r"^\s*WORKDIR\s+(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
-_GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "advice.detachedHead=false")
+_GIT = (*SAFE_GIT, "-c", "advice.detachedHead=false")
 
 
 def _flag(value: Any) -> bool:
@@ -221,8 +221,9 @@ class LocalEnvironment(BaseEnvironment):
     def preflight(cls) -> None:
         from harbor.utils.logger import logger
 
-        logger.warning(WARNING.format(what="every trial of this job", user=_user(),
-                                      where="one temporary working copy per trial"))  # fmt: skip
+        logger.warning(
+            WARNING.format(what="every trial of this job", user=_user(), where="one temporary working copy per trial")
+        )
 
     @property
     def task_dir(self) -> Path:
@@ -293,8 +294,10 @@ class LocalEnvironment(BaseEnvironment):
         self._check_agent()
         root = (self._root or Path(tempfile.gettempdir())).resolve()
         if not _SHELL_SAFE.fullmatch(str(root)):
-            raise ValueError(f"working copies need a plain folder path (letters, digits, ._+-/): {root}."
-                             " Pass --ek root=/some/plain/folder")  # fmt: skip
+            raise ValueError(
+                f"working copies need a plain folder path (letters, digits, ._+-/): {root}."
+                " Pass --ek root=/some/plain/folder"
+            )
         root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="ccl-harbor-local-", dir=root))
         self._work = work
@@ -334,12 +337,15 @@ class LocalEnvironment(BaseEnvironment):
 
     def _write_marker(self) -> None:
         doc = {
-            "environment": IMPORT_PATH, "isolated": False, "runs_as": _user(), "work_dir": str(self._work),
+            "environment": IMPORT_PATH,
+            "isolated": False,
+            "runs_as": _user(),
+            "work_dir": str(self._work),
             "network_policy": self._network_policy.network_mode.value,
             "network_policy_enforced": self._network_policy.network_mode == NetworkMode.PUBLIC,
             "resource_limits_enforced": False,
             "note": "Commands ran on the host with bash; for trusted agents (oracle, nop) and local checks only.",
-        }  # fmt: skip
+        }
         with contextlib.suppress(OSError):
             self.trial_paths.trial_dir.mkdir(parents=True, exist_ok=True)
             (self.trial_paths.trial_dir / MARKER).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
@@ -359,8 +365,15 @@ class LocalEnvironment(BaseEnvironment):
         url, commit = self._clone_url or "", self._commit or ""
 
         def git(step: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-            proc = subprocess.run([*_GIT, *args], cwd=staged, env=git_env, capture_output=True, text=True,
-                                  timeout=self._clone_timeout, check=False)  # fmt: skip
+            proc = subprocess.run(
+                [*_GIT, *args],
+                cwd=staged,
+                env=git_env,
+                capture_output=True,
+                text=True,
+                timeout=self._clone_timeout,
+                check=False,
+            )
             if check and proc.returncode != 0:
                 said = " ".join((proc.stderr or proc.stdout).split())[-300:]
                 raise RuntimeError(
@@ -446,9 +459,16 @@ class LocalEnvironment(BaseEnvironment):
         for key, value in (self._merge_env(env) or {}).items():
             variables[key] = self.translate(str(value))
         proc = await asyncio.create_subprocess_exec(
-            "bash", "-c", self.translate(command), cwd=directory, env=variables, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-        )  # fmt: skip
+            "bash",
+            "-c",
+            self.translate(command),
+            cwd=directory,
+            env=variables,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
         self._pgids.add(proc.pid)
         try:
             if timeout_sec:

@@ -280,8 +280,9 @@ class PathRef:
     def spelling(self, command: str) -> str:
         return command[self.start : self.end]
 
-    def expand(self, var: Callable[[str], str | None], home: Callable[[str], str | None], upto: int | None = None
-               ) -> str | None:  # fmt: skip
+    def expand(
+        self, var: Callable[[str], str | None], home: Callable[[str], str | None], upto: int | None = None
+    ) -> str | None:
         """The path with ``~``/variables replaced (None when one cannot be known)."""
         out: list[str] = []
         for cell in self.cells[:upto]:
@@ -443,3 +444,7 @@ def portable_command(command: str, cwd: str | None, var: str = "CCL_REPO_ROOT") 
     for s, e, text in sorted(edits, reverse=True):
         out = out[:s] + text + out[e:]
     return out
+
+
+#: git with the repository's own hooks and fsmonitor switched off: a checkout ccl-tui touches never runs its code.
+SAFE_GIT = ("git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")

@@ -25,9 +25,9 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from ccl_tui.signals.model import DELIGHT_KINDS, Signal, SignalKind
+from ccl_tui.model.events import Event, EventKind
+from ccl_tui.model.signals import DELIGHT_KINDS, Signal, SignalKind
 from ccl_tui.signals.session_view import Call, SessionView
-from ccl_tui.sources.model import Event, EventKind
 from ccl_tui.store.db import SessionSummary
 from ccl_tui.tasks import contract
 from ccl_tui.tasks.model import FIX, KEEP_GREEN, Check, PatchRef, TaskError, TaskPlan
@@ -39,10 +39,37 @@ K = EventKind
 #: Signals raised by something the user said after the agent's work (the check to re-run came before it).
 USER_RAISED = frozenset({SignalKind.USER_PUSHBACK, SignalKind.INTERRUPT})
 #: Programs that only inspect the tree: re-running them proves nothing, so they never become a verifier.
-READ_ONLY = frozenset({
-    "cat", "nl", "sed", "awk", "head", "tail", "less", "ls", "find", "fd", "rg", "grep", "ag", "wc", "tree", "echo",
-    "pwd", "which", "file", "stat", "git status", "git diff", "git log", "git show", "git branch", "git grep", "jq",
-})  # fmt: skip
+READ_ONLY = frozenset(
+    {
+        "cat",
+        "nl",
+        "sed",
+        "awk",
+        "head",
+        "tail",
+        "less",
+        "ls",
+        "find",
+        "fd",
+        "rg",
+        "grep",
+        "ag",
+        "wc",
+        "tree",
+        "echo",
+        "pwd",
+        "which",
+        "file",
+        "stat",
+        "git status",
+        "git diff",
+        "git log",
+        "git show",
+        "git branch",
+        "git grep",
+        "jq",
+    }
+)
 
 
 def norm_command(command: str) -> str:
@@ -92,16 +119,19 @@ def _is_check(call: Call) -> bool:
 def _rerunnable(call: Call) -> bool:
     """A failed non-check command that may serve as a verifier if the session later re-ran it successfully."""
     program = call.program
-    return (call.ok is False and call.exit_code not in (None, 0) and program not in READ_ONLY
-            and program.split(" ", 1)[0] not in READ_ONLY)  # fmt: skip
+    return (
+        call.ok is False
+        and call.exit_code not in (None, 0)
+        and program not in READ_ONLY
+        and program.split(" ", 1)[0] not in READ_ONLY
+    )
 
 
 def _later_success(view: SessionView, failing: Call) -> Call | None:
     """The first later passing run of the same command; else (for checks) of the same verification program."""
     key = norm_command(failing.command or "")
     after = failing.first.seq
-    passed = [c for c in view.calls
-              if c.first.seq > after and c.ok is True and c.command and not c.is_patch]  # fmt: skip
+    passed = [c for c in view.calls if c.first.seq > after and c.ok is True and c.command and not c.is_patch]
     same = next((c for c in passed if norm_command(c.command or "") == key), None)
     if same is not None or not _is_check(failing):
         return same
@@ -119,8 +149,14 @@ def _patch_ref(call: Call, cwd: str | None) -> PatchRef:
     # possibly after ``cd DIR &&``); the parser marks every form tool="apply_patch" with the patch text.
     if call.call is not None and call.call.tool == "apply_patch" and "*** Begin Patch" in call.call.text:
         text, truncated = call.call.text, call.call.truncated
-    changes = next((e.data["changes"] for e in call.results
-                    if e.kind == K.PATCH_APPLY and isinstance(e.data.get("changes"), dict)), None)  # fmt: skip
+    changes = next(
+        (
+            e.data["changes"]
+            for e in call.results
+            if e.kind == K.PATCH_APPLY and isinstance(e.data.get("changes"), dict)
+        ),
+        None,
+    )
     base = _call_dir(call)
     # ``cd DIR && apply_patch <<'EOF'``: the patch's paths are relative to DIR. The call record keeps only the
     # patch; the shell command survives in exec_command_end (2026 rollouts).
@@ -208,13 +244,15 @@ def session_edits(view: SessionView, cwd: str | None) -> list[Edit]:
                     continue
             gaps.append(clean_line(c.what, 80))
         if writes:
-            ref = PatchRef(call.first.seq, call.evidence_seq, call.call_id, None, False, None, writes=writes,
-                           what="shell write")  # fmt: skip
+            ref = PatchRef(
+                call.first.seq, call.evidence_seq, call.call_id, None, False, None, writes=writes, what="shell write"
+            )
             out.append(Edit(call.first.seq, ref=ref))
         if gaps:
             shown = clean_line(cmd, 100)
-            out.append(Edit(call.first.seq, gap=f"{', '.join(dict.fromkeys(gaps))} (`{shown}` at event"
-                                                f" {call.evidence_seq})"))  # fmt: skip
+            out.append(
+                Edit(call.first.seq, gap=f"{', '.join(dict.fromkeys(gaps))} (`{shown}` at event {call.evidence_seq})")
+            )
     return out
 
 
@@ -224,8 +262,9 @@ def _same_check(call: Call, key: str, workdir: str | None, cwd: str | None) -> b
     return workdir_rel(_call_dir(call), cwd) == workdir_rel(workdir, cwd)
 
 
-def _runs(view: SessionView, verifier: Check, start_seq: int, edits: list[Edit], cwd: str | None
-          ) -> tuple[list[contract.Run], contract.Run | None]:  # fmt: skip
+def _runs(
+    view: SessionView, verifier: Check, start_seq: int, edits: list[Edit], cwd: str | None
+) -> tuple[list[contract.Run], contract.Run | None]:
     """The finished runs of the verifier command in exactly the start state (no edit between them and the
     start), and the first passing run after edits."""
     key = norm_command(verifier.command)
@@ -237,8 +276,14 @@ def _runs(view: SessionView, verifier: Check, start_seq: int, edits: list[Edit],
     at = version(start_seq)
     same = [c for c in view.calls if _same_check(c, key, verifier.workdir, cwd) and c.exit_code is not None]
     start = [contract.Run(c.evidence_seq, c.exit_code) for c in same if version(c.first.seq) == at]
-    later = next((contract.Run(c.evidence_seq, c.exit_code) for c in same
-                  if c.first.seq > start_seq and c.exit_code == 0 and version(c.first.seq) != at), None)  # fmt: skip
+    later = next(
+        (
+            contract.Run(c.evidence_seq, c.exit_code)
+            for c in same
+            if c.first.seq > start_seq and c.exit_code == 0 and version(c.first.seq) != at
+        ),
+        None,
+    )
     return start, later
 
 
@@ -296,8 +341,13 @@ def _choose_failing(view: SessionView, signal: Signal, anchor: Call | None) -> _
     before = [c for c in in_turn if c.first.seq <= signal.seq]
     pick = before[-1] if before else (in_turn[0] if in_turn else None)
     if pick is not None:
-        return _Choice(pick, pick, _later_success(view, pick), "failed-check-in-turn",
-                       "re-runs the check that failed in the signal's turn")  # fmt: skip
+        return _Choice(
+            pick,
+            pick,
+            _later_success(view, pick),
+            "failed-check-in-turn",
+            "re-runs the check that failed in the signal's turn",
+        )
     later_ok = [c for c in view.calls if _is_check(c) and c.ok is True and c.first.seq > signal.seq]
     if later_ok:
         return _Choice(
@@ -320,8 +370,11 @@ def _choose_last_success(view: SessionView, signal: Signal, keep_green: bool) ->
         raise TaskError(
             f"session {view.session_id} records no check (test, build, lint or type-check run) to verify a task with"
         )
-    reason = ("keep-green: the session's final success check must still pass" if keep_green
-              else "no failing check was recorded; uses the session's last successful check")  # fmt: skip
+    reason = (
+        "keep-green: the session's final success check must still pass"
+        if keep_green
+        else "no failing check was recorded; uses the session's last successful check"
+    )
     return _Choice(passed[-1], None, passed[-1], "last-success-check", reason)
 
 
@@ -375,11 +428,15 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
         solution = [p for p in patches if start_seq < p.call_seq < success.first.seq]
         solution_gaps = [e.gap for e in edits if e.gap is not None and start_seq < e.call_seq < success.first.seq]
         if solution:
-            solution_reason = (f"{len(solution)} edit(s) the agent made after event {start_seq} until the check"
-                               f" passed at event {success.evidence_seq}")  # fmt: skip
+            solution_reason = (
+                f"{len(solution)} edit(s) the agent made after event {start_seq} until the check"
+                f" passed at event {success.evidence_seq}"
+            )
         else:
-            solution_reason = (f"the check passed again at event {success.evidence_seq} without file edits"
-                               " (the session changed the command or the environment, not the code)")  # fmt: skip
+            solution_reason = (
+                f"the check passed again at event {success.evidence_seq} without file edits"
+                " (the session changed the command or the environment, not the code)"
+            )
         if solution_gaps:
             solution_reason += f"; also changed files in ways ccl-tui cannot replay: {'; '.join(solution_gaps[:2])}"
     start_runs, later_pass = _runs(view, check, start_seq, edits, session.cwd)
@@ -393,11 +450,20 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
         *(c.output for c in (failing, anchor) if c is not None and c.ok is False)
     )
     verdict = contract.classify(
-        planned=planned, command=check.command, host_reason=host, start_runs=start_runs, start_gaps=start_gaps,
-        strategy=strategy, later_pass=later_pass, failure=fail_run, solution_complete=not solution_gaps,
-        has_solution_edits=bool(solution), success=success_run, network_failure=recorded_network,
+        planned=planned,
+        command=check.command,
+        host_reason=host,
+        start_runs=start_runs,
+        start_gaps=start_gaps,
+        strategy=strategy,
+        later_pass=later_pass,
+        failure=fail_run,
+        solution_complete=not solution_gaps,
+        has_solution_edits=bool(solution),
+        success=success_run,
+        network_failure=recorded_network,
         success_command=success.command if success is not None else None,
-    )  # fmt: skip
+    )
 
     failure = check_of(failing) if failing is not None else None
     if failure is None and verdict.cls == contract.PROVEN_FIX:  # e.g. a delight turn that began with a failing run

@@ -30,11 +30,31 @@ from dataclasses import dataclass, field
 from ccl_tui.text.shell import closing
 
 #: Directory names whose content is never part of a repository's tracked state.
-IGNORED_DIRS = frozenset({
-    "node_modules", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox",
-    "dist", "build", "target", "coverage", ".coverage", ".next", ".turbo", ".cache", ".parcel-cache", "htmlcov",
-    ".gradle", ".eggs",
-})  # fmt: skip
+IGNORED_DIRS = frozenset(
+    {
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".tox",
+        ".nox",
+        "dist",
+        "build",
+        "target",
+        "coverage",
+        ".coverage",
+        ".next",
+        ".turbo",
+        ".cache",
+        ".parcel-cache",
+        "htmlcov",
+        ".gradle",
+        ".eggs",
+    }
+)
 #: Output files whose content does not matter to a check (logs a command's output was saved to).
 LOG_SUFFIXES = (".log", ".out")
 
@@ -43,8 +63,20 @@ _KEYWORDS_OPEN = frozenset({"if", "for", "while", "until", "case", "select"})
 _KEYWORDS_CLOSE = frozenset({"fi", "done", "esac"})
 _KEYWORDS_PASS = frozenset({"then", "else", "elif", "do", "!", "{", "}", "in"})
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
-_WRAPPERS = {"sudo": 0, "doas": 0, "env": 0, "nice": 0, "nohup": 0, "time": 0, "command": 0, "builtin": 0,
-             "exec": 0, "stdbuf": 0, "timeout": 1, "xargs": 0}  # fmt: skip
+_WRAPPERS = {
+    "sudo": 0,
+    "doas": 0,
+    "env": 0,
+    "nice": 0,
+    "nohup": 0,
+    "time": 0,
+    "command": 0,
+    "builtin": 0,
+    "exec": 0,
+    "stdbuf": 0,
+    "timeout": 1,
+    "xargs": 0,
+}
 
 
 @dataclass(slots=True)
@@ -263,8 +295,20 @@ class _Lexer:
         return Word("".join(out), literal, s[start : self.i])
 
 
-_ANSI_C = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f",
-           "v": "\v", "e": "\x1b", "E": "\x1b"}  # fmt: skip
+_ANSI_C = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "e": "\x1b",
+    "E": "\x1b",
+}
 
 
 def _unquoted_heredoc(body: str) -> str | None:
@@ -289,8 +333,18 @@ def _unquoted_heredoc(body: str) -> str | None:
 # Content producers
 # ----------------------------------------------------------------------------------------------------------
 
-_PRINTF_ESC = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f",
-               "v": "\v"}  # fmt: skip
+_PRINTF_ESC = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+}
 
 
 def _escapes(text: str) -> str | None:
@@ -393,11 +447,38 @@ def _produced(cmd: _Simple, prog: str, args: list[Word]) -> tuple[bool, str | No
 # Commands that change files without leaving their content in the log
 # ----------------------------------------------------------------------------------------------------------
 
-_FILE_PROGRAMS = {"rm": "rm", "mv": "mv", "cp": "cp", "ln": "ln", "touch": "touch", "truncate": "truncate",
-                  "chmod": "chmod", "install": "install", "patch": "patch", "unzip": "unzip",
-                  "rsync": "rsync", "dd": "dd"}  # fmt: skip
-_GIT_MUTATING = frozenset({"checkout", "restore", "stash", "apply", "am", "merge", "rebase", "pull", "cherry-pick",
-                           "revert", "switch", "mv", "rm", "clean"})  # fmt: skip
+_FILE_PROGRAMS = {
+    "rm": "rm",
+    "mv": "mv",
+    "cp": "cp",
+    "ln": "ln",
+    "touch": "touch",
+    "truncate": "truncate",
+    "chmod": "chmod",
+    "install": "install",
+    "patch": "patch",
+    "unzip": "unzip",
+    "rsync": "rsync",
+    "dd": "dd",
+}
+_GIT_MUTATING = frozenset(
+    {
+        "checkout",
+        "restore",
+        "stash",
+        "apply",
+        "am",
+        "merge",
+        "rebase",
+        "pull",
+        "cherry-pick",
+        "revert",
+        "switch",
+        "mv",
+        "rm",
+        "clean",
+    }
+)
 _FORMATTERS = {  # program -> (flags that make it write, flags that make it read-only); () = writes by default
     "black": ((), ("--check", "--diff")),
     "isort": ((), ("--check", "--check-only", "-c", "--diff")),
@@ -412,10 +493,17 @@ _FORMATTERS = {  # program -> (flags that make it write, flags that make it read
     "stylua": ((), ("--check",)),
     "shfmt": (("-w",), ()),
 }
-_MANIFEST_EDITS = {"npm": ("install", "i", "add", "uninstall", "remove", "rm", "un", "version"),
-                   "yarn": ("add", "remove", "upgrade"), "pnpm": ("add", "remove", "rm", "up", "update"),
-                   "bun": ("add", "remove"), "uv": ("add", "remove", "lock"), "poetry": ("add", "remove", "lock"),
-                   "cargo": ("add", "remove", "fmt"), "go": ("get", "fmt"), "pipenv": ("install", "uninstall")}  # fmt: skip
+_MANIFEST_EDITS = {
+    "npm": ("install", "i", "add", "uninstall", "remove", "rm", "un", "version"),
+    "yarn": ("add", "remove", "upgrade"),
+    "pnpm": ("add", "remove", "rm", "up", "update"),
+    "bun": ("add", "remove"),
+    "uv": ("add", "remove", "lock"),
+    "poetry": ("add", "remove", "lock"),
+    "cargo": ("add", "remove", "fmt"),
+    "go": ("get", "fmt"),
+    "pipenv": ("install", "uninstall"),
+}
 _RUNNERS = {"npx": 0, "bunx": 0, "pnpx": 0, "uvx": 0}
 
 
@@ -437,8 +525,12 @@ def _program(words: list[Word]) -> tuple[str, list[Word]]:
             i += 1
             while i < len(words) and words[i].text.startswith("-"):
                 i += 1
-        elif w.literal and name in ("uv", "poetry", "pdm", "pipenv", "hatch") and i + 1 < len(words) \
-                and words[i + 1].text == "run":  # fmt: skip
+        elif (
+            w.literal
+            and name in ("uv", "poetry", "pdm", "pipenv", "hatch")
+            and i + 1 < len(words)
+            and words[i + 1].text == "run"
+        ):
             i += 2
             while i < len(words) and words[i].text.startswith("-"):
                 i += 1
@@ -466,8 +558,9 @@ def _mutation(prog: str, args: list[Word]) -> Change | None:
     operands = [a for a in args if not (a.literal and a.text.startswith("-"))]
     paths = [a.text for a in operands if a.literal]
     known = all(a.literal for a in operands)
-    if prog == "sed" and any(t == "--in-place" or t.startswith("--in-place=") or re.fullmatch(r"-[a-zA-Z]*i.*", t)
-                             for t in opts):  # fmt: skip
+    if prog == "sed" and any(
+        t == "--in-place" or t.startswith("--in-place=") or re.fullmatch(r"-[a-zA-Z]*i.*", t) for t in opts
+    ):
         files = paths[1:] if not any(t in ("-e", "-f") or t.startswith(("-e", "--expression")) for t in opts) else paths
         return Change("sed -i", files, known_paths=known)
     if prog == "perl" and any(re.fullmatch(r"-[a-zA-Z]*i.*", t) for t in opts):
@@ -492,8 +585,11 @@ def _mutation(prog: str, args: list[Word]) -> Change | None:
             return None
         if sub == "reset":
             return Change("git reset --hard", [], known_paths=False)
-        if sub in ("checkout", "switch") and any(t in ("-b", "-B", "-c", "-C", "--orphan") for t in rest) and \
-                len([t for t in rest if not t.startswith("-")]) <= 2:  # fmt: skip
+        if (
+            sub in ("checkout", "switch")
+            and any(t in ("-b", "-B", "-c", "-C", "--orphan") for t in rest)
+            and len([t for t in rest if not t.startswith("-")]) <= 2
+        ):
             return None  # a new branch at the same commit: the tree does not change
         if sub == "stash" and rest[:1] in (["list"], ["show"]):
             return None
@@ -610,8 +706,9 @@ def shell_effects(command: str, _depth: int = 0) -> Effects:
     return fx
 
 
-def _pipeline(stages: list[_Simple], fx: Effects, base: str, conditional: bool, leading: bool,
-              depth: int) -> tuple[str, bool]:  # fmt: skip
+def _pipeline(
+    stages: list[_Simple], fx: Effects, base: str, conditional: bool, leading: bool, depth: int
+) -> tuple[str, bool]:
     last = len(stages) - 1
     content: str | None = None
     produced = False
@@ -673,8 +770,16 @@ def _pipeline(stages: list[_Simple], fx: Effects, base: str, conditional: bool, 
                 value = (text if final else "") if is_producer else None
                 if r.op in ("&>", "&>>") and prog not in ("", ":", "true"):
                     value = None
-                _record(fx, r.target, value, r.op in (">>", "&>>"), base, conditional, leading,
-                        f"output of {prog or 'a command'}")  # fmt: skip
+                _record(
+                    fx,
+                    r.target,
+                    value,
+                    r.op in (">>", "&>>"),
+                    base,
+                    conditional,
+                    leading,
+                    f"output of {prog or 'a command'}",
+                )
             for r in errs:
                 if r.target is not None:
                     _record(fx, r.target, None, r.op == ">>", base, conditional, leading, f"errors of {prog}")
@@ -705,8 +810,9 @@ def _join(base: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(base, path))
 
 
-def _record(fx: Effects, target: Word, content: str | None, append: bool, base: str, conditional: bool,
-            leading: bool, what: str) -> None:  # fmt: skip
+def _record(
+    fx: Effects, target: Word, content: str | None, append: bool, base: str, conditional: bool, leading: bool, what: str
+) -> None:
     if not target.literal:
         if not target.raw.startswith(("/dev/", "&")):
             fx.changes.append(Change(f"{what} written to a computed path", [], base, known_paths=False))
@@ -749,9 +855,16 @@ def pipelines(command: str) -> list[list[Stage]]:
         if not stages:
             continue
         nxt = parts[k + 1][0] if k + 1 < len(parts) else ""
-        out.append([Stage(st.words, [r.target for r in st.redirs if r.target is not None and
-                                      r.op not in ("<<", "<<-", "<<<")], nxt == "&")
-                    for st in stages])  # fmt: skip
+        out.append(
+            [
+                Stage(
+                    st.words,
+                    [r.target for r in st.redirs if r.target is not None and r.op not in ("<<", "<<-", "<<<")],
+                    nxt == "&",
+                )
+                for st in stages
+            ]
+        )
     return out
 
 

@@ -41,12 +41,43 @@ GIT_TIMEOUT = 120
 
 #: File names never copied into a task (matched case-insensitively against the base name).
 SECRET_FILES = (
-    ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx",
-    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".npmrc", ".pypirc", ".netrc", "_netrc", ".git-credentials",
-    "credentials", "credentials.json", "service-account*.json", "secrets.json", "secrets.yml", "secrets.yaml",
-    "*.tfvars", "*.tfstate", "*.tfstate.backup", ".htpasswd", "*.ppk", ".pgpass", ".my.cnf", ".s3cfg", "*.keytab",
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "*.kdbx",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".npmrc",
+    ".pypirc",
+    ".netrc",
+    "_netrc",
+    ".git-credentials",
+    "credentials",
+    "credentials.json",
+    "service-account*.json",
+    "secrets.json",
+    "secrets.yml",
+    "secrets.yaml",
+    "*.tfvars",
+    "*.tfstate",
+    "*.tfstate.backup",
+    ".htpasswd",
+    "*.ppk",
+    ".pgpass",
+    ".my.cnf",
+    ".s3cfg",
+    "*.keytab",
     ".dockercfg",
-)  # fmt: skip
+)
 #: What a task's metadata says about credentials in the snapshot (see the module docstring).
 SECRETS_POLICY = (
     "secret files (.env*, private keys, credential stores) are left out; credential values found in other text"
@@ -85,8 +116,12 @@ def _git(args: list[str], cwd: str, data: bytes | None = None) -> bytes:
     try:
         proc = subprocess.run(
             ["git", "-c", "core.fsmonitor=false", "-C", cwd, *args],
-            input=data, capture_output=True, timeout=GIT_TIMEOUT, env=env, check=False,
-        )  # fmt: skip
+            input=data,
+            capture_output=True,
+            timeout=GIT_TIMEOUT,
+            env=env,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SnapshotError(f"git failed: {exc}") from exc
     if proc.returncode != 0:

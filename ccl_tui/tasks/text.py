@@ -9,7 +9,7 @@ recognised, and its visible part would leak. Every excerpt of session text in cc
 from __future__ import annotations
 
 from ccl_tui.text.ansi import strip_control
-from ccl_tui.text.cut import shorten
+from ccl_tui.text.cut import clip, shorten
 from ccl_tui.text.redact import redact
 
 
@@ -18,9 +18,7 @@ def clean(text: str | None, limit: int | None = None) -> str:
     if not text:
         return ""
     out = redact(strip_control(text))
-    if limit is not None and len(out) > limit:
-        out = out[: max(limit - 1, 0)].rstrip() + "…"
-    return out
+    return out if limit is None else clip(out, limit)
 
 
 def clean_line(text: str | None, limit: int = 300) -> str:

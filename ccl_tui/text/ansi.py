@@ -82,10 +82,6 @@ def has_unsafe_line(text: str) -> bool:
     return bool(_LINE_UNSAFE.search(text))
 
 
-def has_control(text: str) -> bool:
-    return bool(_HAS_SPECIAL.search(text.replace("\r\n", "\n")))
-
-
 _FAST_MARKERS = ("\x1b", "\r", "\x08", "\x00")
 
 

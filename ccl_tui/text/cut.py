@@ -1,4 +1,5 @@
-"""Shorten text for a title or a line: at a word boundary, with an ellipsis, never mid-word when avoidable."""
+"""Shorten text for a title, a line or a cell, ended with an ellipsis: at a word boundary (:func:`shorten`) or
+exactly at the width (:func:`clip`)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,13 @@ def shorten(text: str, width: int) -> str:
     if space >= (width * 2) // 3:
         head = head[:space]
     return head.rstrip(" ,;:-(") + "…"
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut exactly at the limit (for table cells and fixed columns,
+    where a word-boundary cut would waste room) and ended with "…"."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    return text[: width - 1].rstrip() + "…"

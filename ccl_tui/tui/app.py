@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -15,6 +16,9 @@ from textual.worker import Worker, WorkerState
 
 from ccl_tui.tui.hub import Hub, LoadState, Source
 from ccl_tui.tui.widgets.safety import TerminalSafeFilter
+
+if TYPE_CHECKING:
+    from ccl_tui.tasks.model import TaskResult
 
 HIGH_CONTRAST = Theme(
     name="ccl-high-contrast",
@@ -39,14 +43,27 @@ class CclApp(App[None]):
     TITLE = "ccl-tui"
     SUB_TITLE = "Codex Closed Loop"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("ctrl+t", "cycle_theme", "Theme", id="app.theme"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+        Binding("question_mark", "help", "Help", tooltip="This help: the keys and the impact formula", id="app.help"),
+        Binding(
+            "ctrl+t",
+            "cycle_theme",
+            "Theme",
+            tooltip="Switch theme (dark, light, high contrast, nord)",
+            id="app.theme",
+        ),
     ]
 
-    def __init__(self, source: Source, *, mode: str = "triage", auto: float | None = None,
-                 theme: str | None = None, load: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self,
+        source: Source,
+        *,
+        mode: str = "triage",
+        auto: float | None = None,
+        theme: str | None = None,
+        load: bool = True,
+    ) -> None:
         super().__init__()
         self.hub = Hub(source)
         self.mode = mode
@@ -82,15 +99,22 @@ class CclApp(App[None]):
         """App-lifetime loader: ingest and detection run in the core's workers; this only awaits them."""
         state = await self.hub.load(self._publish)
         if state.phase == "error" and not self.hub.is_open:  # the database could not be opened
-            self.notify(state.error or "the database could not be opened", title="database", severity="error",
-                        markup=False, timeout=30)  # fmt: skip
+            self.notify(
+                state.error or "the database could not be opened",
+                title="database",
+                severity="error",
+                markup=False,
+                timeout=30,
+            )
         elif self.hub.is_open and self.hub.store.readonly_note:
-            self.notify(self.hub.store.readonly_note, title="read-only database", severity="warning", markup=False,
-                        timeout=12)  # fmt: skip
+            self.notify(
+                self.hub.store.readonly_note, title="read-only database", severity="warning", markup=False, timeout=12
+            )
         problems = state.summary.problems() if state.summary else []
         if problems:
-            self.notify("\n".join(problems), title="while reading sessions", severity="warning", markup=False,
-                        timeout=12)  # fmt: skip
+            self.notify(
+                "\n".join(problems), title="while reading sessions", severity="warning", markup=False, timeout=12
+            )
         return state
 
     def _publish(self, state: LoadState) -> None:
@@ -98,8 +122,13 @@ class CclApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.notify(f"{type(event.worker.error).__name__}: {event.worker.error}", title="error",
-                        severity="error", markup=False, timeout=10)  # fmt: skip
+            self.notify(
+                f"{type(event.worker.error).__name__}: {event.worker.error}",
+                title="error",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
 
     async def on_unmount(self) -> None:
         await self.hub.close()
@@ -138,8 +167,11 @@ class CclApp(App[None]):
         """Cluster look-alike issues (semantic layer) and refresh the screens."""
         self.notify("clustering issues…", timeout=2)
         summary = await self.hub.analyze()
-        self.notify(f"{getattr(summary, 'clusters', '?')} cluster(s) from {getattr(summary, 'issues', '?')} issue(s)"
-                    f" with the {getattr(summary, 'embedder', '?')} embedder", markup=False, timeout=5)  # fmt: skip
+        self.notify(
+            f"{summary.clusters} cluster(s) from {summary.issues} issue(s) with the {summary.embedder} embedder",
+            markup=False,
+            timeout=5,
+        )
         self._publish(self.hub.state)
         if then is not None:
             then()
@@ -157,13 +189,14 @@ class CclApp(App[None]):
         result = await self.hub.write_task_for_signal(session_id, seq)
         self._announce_task(result, label or f"the task of the signal at event #{seq}")
 
-    def _announce_task(self, result: object, label: str) -> None:
-        path = getattr(result, "path", result)
-        note = ""
-        if getattr(result, "needs_repository", False):
-            note = f"\nneeds the repository: {getattr(result, 'reason', '')}"
-        self.notify(f"{label[:1].upper()}{label[1:]}: written to {path}{note}", title="task ready", markup=False,
-                    timeout=8)  # fmt: skip
+    def _announce_task(self, result: TaskResult, label: str) -> None:
+        note = f"\nneeds the repository: {result.reason}" if result.needs_repository else ""
+        self.notify(
+            f"{label[:1].upper()}{label[1:]}: written to {result.path}{note}",
+            title="task ready",
+            markup=False,
+            timeout=8,
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -171,10 +204,14 @@ class CclApp(App[None]):
         yield SystemCommand("Switch theme", "Cycle dark / light / high contrast / nord", self.action_cycle_theme)
         yield SystemCommand("Help", "Keys and the impact formula", self.action_help)
         yield SystemCommand("Clusters", "Issues that mean the same, ranked by cluster impact", self.action_clusters)
-        yield SystemCommand("Improvement", "Did the fixes work? Pass rate per Harbor run, recurrence around each fix",
-                            self.action_improvement)  # fmt: skip
-        yield SystemCommand("Analyze", "Cluster look-alike issues (offline embedder unless OPENAI_API_KEY is set)",
-                            self.run_analyze)  # fmt: skip
+        yield SystemCommand(
+            "Improvement",
+            "Did the fixes work? Pass rate per Harbor run, recurrence around each fix",
+            self.action_improvement,
+        )
+        yield SystemCommand(
+            "Analyze", "Cluster look-alike issues (offline embedder unless OPENAI_API_KEY is set)", self.run_analyze
+        )
         write = getattr(screen, "action_write_task", None)
         if write is not None:
             yield SystemCommand("Write Harbor task", "Materialize the selected issue as a Harbor task", write)
@@ -183,9 +220,16 @@ class CclApp(App[None]):
             yield SystemCommand("Reload issues", "Re-read the ranked issues", reload_)
 
 
-def make_app(sessions: list[str] | None = None, db: str | None = None, *, demo: bool = False,
-             auto: float | None = None, theme: str | None = None, source: Source | None = None,
-             load: bool = True) -> CclApp:  # fmt: skip
+def make_app(
+    sessions: list[str] | None = None,
+    db: str | None = None,
+    *,
+    demo: bool = False,
+    auto: float | None = None,
+    theme: str | None = None,
+    source: Source | None = None,
+    load: bool = True,
+) -> CclApp:
     """Build the app: the CLI, tests and the screenshot script all come through here."""
     from ccl_tui.tui.launch import choose_source
 

@@ -21,16 +21,19 @@ from ccl_tui.store.progress import IngestProgress
 # The core is imported when the hub first needs it, not at startup: the first frame must not wait for it.
 if TYPE_CHECKING:
     from ccl_tui.config.settings import Settings
-    from ccl_tui.issues.model import Issue
-    from ccl_tui.issues.trend import Improvement
+    from ccl_tui.issues.trend import ChangePoint
+    from ccl_tui.model.events import Event
+    from ccl_tui.model.issues import Issue
+    from ccl_tui.model.results import Fix, Week
+    from ccl_tui.model.signals import Signal
     from ccl_tui.pipeline import DetectSummary
     from ccl_tui.results.api import ImprovementReport as ResultsReport
-    from ccl_tui.results.model import Fix, ImportReport, Week
-    from ccl_tui.signals.model import Signal
-    from ccl_tui.sources.model import Event
+    from ccl_tui.semantic.analyze import AnalyzeSummary
+    from ccl_tui.semantic.cluster import Cluster
     from ccl_tui.stats import Overview
     from ccl_tui.store.db import SessionSummary, Store
     from ccl_tui.store.ingest import IngestSummary
+    from ccl_tui.tasks.model import TaskResult
 
 
 @dataclass(slots=True)
@@ -180,13 +183,18 @@ class Hub:
     async def _detect(self, on_change: Callable[[LoadState], Any]) -> None:
         from ccl_tui.pipeline import refresh
 
-        d = await refresh(self.store)
-        self._issues.clear()
+        d = await refresh(self.store, self.settings)
+        self.clear_issue_cache()
         st = self.state
         if st.detected is None or d.sessions_detected:
             st.detected = d
         st.refreshes += 1
         on_change(st)
+
+    def clear_issue_cache(self) -> None:
+        """Forget the rankings read so far (per scope), so the next :meth:`issues` reads them from the store
+        again: after a detection pass, a clustering run, or when the user asks to reload."""
+        self._issues.clear()
 
     # ---------------------------------------------------------------- queries
     async def issues(self, scope: Scope | None = None) -> list[Issue]:
@@ -194,7 +202,7 @@ class Hub:
 
         scope = scope or Scope()
         if scope not in self._issues:
-            self._issues[scope] = await ranked_issues(self.store, scope)
+            self._issues[scope] = await ranked_issues(self.store, scope, self.settings)
         return self._issues[scope]
 
     async def issue(self, issue_id: str, scope: Scope | None = None) -> Issue | None:
@@ -205,14 +213,14 @@ class Hub:
 
         return await overview(self.store)
 
-    async def improvements(self, scope: Scope | None = None) -> list[Improvement]:
+    async def change_points(self, scope: Scope | None = None) -> list[ChangePoint]:
         """Change points: issues whose rate fell significantly, found from the data alone."""
-        from ccl_tui.issues.trend import find_improvements
+        from ccl_tui.issues.trend import find_change_points
 
         scope = scope or Scope()
         issues = await self.issues(scope)
         infos = await self.store.session_infos()
-        return find_improvements(issues, infos, origins=scope.origins)
+        return find_change_points(issues, infos, origins=scope.origins)
 
     async def weekly(self, issue_id: str, scope: Scope | None = None) -> list[Week]:
         """Per week: the issue's sessions at risk (same repositories and origins) and how many it hit."""
@@ -235,8 +243,7 @@ class Hub:
         from ccl_tui.results.api import improvement
 
         scope = scope or Scope()
-        return await improvement(self.store, await self.issues(scope), scope, issue_ids=issue_ids,
-                                 only_tracked=False)  # fmt: skip
+        return await improvement(self.store, await self.issues(scope), scope, issue_ids=issue_ids, only_tracked=False)
 
     async def mark_fix(self, issue_id: str, day: str | None = None, note: str = "") -> Fix:
         """Record the first day with the fix (YYYY-MM-DD; today when None). Raises ValueError on a bad date."""
@@ -248,13 +255,6 @@ class Hub:
         from ccl_tui.results.api import clear_fix
 
         return await clear_fix(self.store, issue_id)
-
-    async def import_results(self, path: str, label: str | None = None) -> list[ImportReport]:
-        """Import a Harbor job folder. Raises NotAJob / JobImportError (ValueErrors) with a message."""
-        from ccl_tui.locations import tasks_dir
-        from ccl_tui.results.api import import_jobs
-
-        return await import_jobs(self.store, path, label, [tasks_dir()])
 
     async def task_files(self, task_dir: Path) -> list[tuple[tuple[str, ...], int | None]]:
         """A written task's tree as (path parts, size; None for folders), folders before their files."""
@@ -306,29 +306,29 @@ class Hub:
         infos = await self.store.session_infos()
         return sorted({i.repo for i in infos.values()}), sorted({i.origin for i in infos.values()})
 
-    async def clusters(self) -> list[Any]:
+    async def clusters(self) -> list[Cluster]:
         """Issue clusters from the last ``analyze`` (singletons for issues not analyzed yet)."""
         from ccl_tui.semantic.analyze import clusters
 
-        return await clusters(self.store)
+        return await clusters(self.store, self.settings)
 
     # ---------------------------------------------------------------- actions
-    async def analyze(self, progress: Callable[[str, int, int], Any] | None = None) -> Any:
+    async def analyze(self, progress: Callable[[str, int, int], Any] | None = None) -> AnalyzeSummary:
         """Cluster the issues with the embedder the environment allows (offline unless a key is set)."""
         from ccl_tui.semantic.analyze import analyze
 
-        summary = await analyze(self.store, progress=progress)
-        self._issues.clear()
+        summary = await analyze(self.store, progress=progress, settings=self.settings)
+        self.clear_issue_cache()
         self.state.refreshes += 1
         return summary
 
-    async def write_task(self, issue_id: str, *, force: bool = True) -> Any:
+    async def write_task(self, issue_id: str, *, force: bool = True) -> TaskResult:
         """Write the Harbor task for an issue; returns the core's TaskResult."""
         from ccl_tui.tasks.api import write_task_for_issue
 
         return await write_task_for_issue(self.store, issue_id, force=force)
 
-    async def demo_task(self, issues: list[Any], look: int = 10) -> tuple[Any, Any, list[tuple[Any, str]]]:
+    async def demo_task(self, issues: list[Issue], look: int = 10) -> tuple[Issue, TaskResult, list[tuple[Issue, str]]]:
         """The demo's task: the highest-ranked of the first ``look`` issues whose task is a proven fix (planned
         first, without writing), written; else the top issue's. Returns (issue, TaskResult, passed over: the
         higher-ranked issues with why their task is not a proven fix)."""
@@ -336,7 +336,7 @@ class Hub:
         from ccl_tui.tasks.api import plan_for_issue, write_task_for_issue
         from ccl_tui.tasks.model import TaskError
 
-        passed: list[tuple[Any, str]] = []
+        passed: list[tuple[Issue, str]] = []
         chosen = issues[0]
         for issue in issues[:look]:
             try:
@@ -353,7 +353,7 @@ class Hub:
             passed = []
         return chosen, await write_task_for_issue(self.store, chosen.id, force=True), passed
 
-    async def write_task_for_signal(self, session_id: str, seq: int) -> Any:
+    async def write_task_for_signal(self, session_id: str, seq: int) -> TaskResult:
         from ccl_tui.tasks.api import write_task_for_signal
 
         return await write_task_for_signal(self.store, session_id, seq)

@@ -35,8 +35,14 @@ def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = Fa
         return Source(tuple(Path(p).expanduser() for p in sessions), Path(db) if db else default_db())
     if demo:
         corpus = demo_corpus()
-        return Source((corpus,), Path(db) if db else demo_db(), note=None, fresh_db=db is None,
-                      jobs=demo_jobs(corpus), generated=True)  # fmt: skip
+        return Source(
+            (corpus,),
+            Path(db) if db else demo_db(),
+            note=None,
+            fresh_db=db is None,
+            jobs=demo_jobs(corpus),
+            generated=True,
+        )
     home = codex_home()
     if has_rollouts(home):
         return Source((home,), Path(db) if db else default_db())

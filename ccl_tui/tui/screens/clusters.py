@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -12,17 +12,23 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.tui.base import CclAccess
+
+if TYPE_CHECKING:
+    from ccl_tui.semantic.cluster import Cluster
 
 
-class ClustersScreen(Screen[None]):
+class ClustersScreen(CclAccess, Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="clusters.back"),
-        Binding("a", "analyze", "Re-cluster", id="clusters.analyze"),
+        Binding("a", "analyze", "Re-cluster", tooltip="(Re)cluster with the semantic layer", id="clusters.analyze"),
     ]
+    #: What the help lists besides the bindings.
+    HELP_GESTURES = (("enter", "Open the top member issue"),)
 
     def __init__(self) -> None:
         super().__init__()
-        self._clusters: list[Any] = []
+        self._clusters: list[Cluster] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -41,8 +47,7 @@ class ClustersScreen(Screen[None]):
 
     @work(exclusive=True, group="clusters")
     async def load(self) -> None:
-        hub = self.app.hub  # type: ignore[attr-defined]
-        clusters = await hub.clusters()
+        clusters = await self.hub.clusters()
         analyzed = any(c.embedder for c in clusters)
         self._clusters = clusters
         note = (
@@ -54,11 +59,19 @@ class ClustersScreen(Screen[None]):
         self.query_one("#clusters-note", Static).update(note)
         table = self.query_one("#clusters-table", DataTable)
         table.clear()
-        table.add_rows([
-            (Text(str(c.rank)), Text(f"{c.impact.impact:.1f}"), Text(terminal_safe(c.name)), Text(str(len(c.members))),
-             Text(str(c.impact.sessions)), Text("model" if c.model_derived else "rules"))
-            for c in clusters
-        ])  # fmt: skip
+        table.add_rows(
+            [
+                (
+                    Text(str(c.rank)),
+                    Text(f"{c.impact.impact:.1f}"),
+                    Text(terminal_safe(c.name)),
+                    Text(str(len(c.members))),
+                    Text(str(c.impact.sessions)),
+                    Text("model" if c.model_derived else "rules"),
+                )
+                for c in clusters
+            ]
+        )
         self._show_members()
         table.focus()
 
@@ -86,4 +99,4 @@ class ClustersScreen(Screen[None]):
             self.app.push_screen(IssueScreen(self._clusters[row].members[0].id))
 
     def action_analyze(self) -> None:
-        self.app.run_analyze(then=self.load)  # type: ignore[attr-defined]
+        self.ccl.run_analyze(then=self.load)

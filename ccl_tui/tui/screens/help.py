@@ -1,37 +1,115 @@
-"""Keys, the impact formula and what the app is doing, in one modal."""
+"""Keys, the impact formula and what the app is doing, in one modal.
+
+Nothing here is kept by hand, so it cannot drift from the app: the keys are the ``BINDINGS`` of the app and of
+each screen (and of the widgets a screen relies on for its keys), every binding that has a description,
+explained by its ``tooltip`` when it has one. A screen's ``HELP_GESTURES`` adds what its widgets handle
+without a binding of the screen (Enter on a table row, a click). The formula shows the weights the app ranks
+with: the user's config file over the defaults.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
+from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from ccl_tui.tui.base import CclAccess
+from ccl_tui.tui.screens.clusters import ClustersScreen
+from ccl_tui.tui.screens.demo import DemoScreen
+from ccl_tui.tui.screens.improvement import ImprovementScreen
+from ccl_tui.tui.screens.issue import IssueScreen
+from ccl_tui.tui.screens.issues import IssuesScreen
+from ccl_tui.tui.screens.transcript import TranscriptScreen
+from ccl_tui.tui.widgets.transcript_view import TranscriptView
 
 if TYPE_CHECKING:
     from ccl_tui.config.settings import ImpactWeights
 
-KEYS = [
-    ("everywhere", [("?", "this help"), ("ctrl+p", "command palette"), ("ctrl+t", "switch theme (dark, light, "
-                    "high contrast)"), ("q / ctrl+q", "quit")]),
-    ("issues", [("↑ ↓ / mouse", "move"), ("enter", "open the issue"), ("/", "search title, signature, id"),
-                ("s / click a header", "sort"), ("t", "write the Harbor task for the issue"), ("c", "clusters of look-alike issues"),
-                ("i", "improvement: did the fixes work?"), ("d", "guided demo")]),
-    ("clusters", [("a", "(re)cluster with the semantic layer"), ("enter", "open the top member issue")]),
-    ("improvement", [("f", "mark the day the fix went in (a suggested date is prefilled)"),
-                     ("x", "clear the fix mark"), ("enter", "open the issue"), ("esc", "back")]),
-    ("issue", [("enter", "open the transcript at the evidence event"), ("t", "write the Harbor task"),
-               ("esc", "back")]),
-    ("transcript", [("↑ ↓ pgup pgdn home end", "move between events"), ("n / p", "next / previous signal"),
-                    ("enter / click", "expand or fold a long output"), ("a", "show every record (token counts, "
-                    "context)"), ("t", "write the Harbor task for the signal under the cursor"), ("esc", "back")]),
-    ("guided demo", [("enter / →", "next stage"), ("backspace / ←", "previous stage"), ("1-7", "jump to a stage"),
-                     ("esc", "leave the demo")]),
-]  # fmt: skip
+#: The help's sections after "everywhere" (the app's own keys): a title and the classes whose keys it lists.
+SECTIONS: tuple[tuple[str, tuple[type[DOMNode], ...]], ...] = (
+    ("issues", (IssuesScreen,)),
+    ("clusters", (ClustersScreen,)),
+    ("improvement", (ImprovementScreen,)),
+    ("issue", (IssueScreen,)),
+    ("transcript", (TranscriptScreen, TranscriptView)),
+    ("guided demo", (DemoScreen,)),
+)
+
+#: Key names as the help spells them (Textual's own names elsewhere: ``ctrl+t``, ``pgup``, ``?``).
+KEY_NAMES = {
+    "escape": "esc",
+    "enter": "enter",
+    "backspace": "backspace",
+    "space": "space",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+}
+
+Row = tuple[str, str]  # (keys, what they do)
+
+
+def key_name(binding: Binding) -> str:
+    """How the help shows a binding's key: its ``key_display`` when it has one, else e.g. ``ctrl+t``, ``↑``, ``?``."""
+    if binding.key_display:
+        return binding.key_display
+    *modifiers, key = binding.key.split("+")
+    return "+".join([*modifiers, KEY_NAMES.get(key) or format_key(key)])
+
+
+def binding_rows(bindings: Iterable[BindingType]) -> list[Row]:
+    """A row per thing the bindings do, for every binding with a description: the tooltip (else the description)
+    with all the keys that do it ("esc / backspace")."""
+    rows: dict[str, list[str]] = {}
+    for binding in Binding.make_bindings(bindings):
+        if not binding.description or binding.system:
+            continue
+        keys = rows.setdefault(binding.tooltip or binding.description, [])
+        name = key_name(binding)
+        if name not in keys:
+            keys.append(name)
+    return [(" / ".join(keys), what) for what, keys in rows.items()]
+
+
+def class_rows(classes: Sequence[type[DOMNode]]) -> list[Row]:
+    """What the help lists for these classes: their gestures, then their own ``BINDINGS`` (not inherited ones)."""
+    rows: list[Row] = []
+    for cls in classes:
+        rows.extend(getattr(cls, "HELP_GESTURES", ()))
+    for cls in classes:
+        rows.extend(binding_rows(vars(cls).get("BINDINGS", ())))
+    return rows
+
+
+def app_rows(app: App[object]) -> list[Row]:
+    """The keys that work everywhere: the app's own bindings and the command palette's."""
+    bindings: list[BindingType] = list(vars(type(app)).get("BINDINGS", ()))
+    if app.ENABLE_COMMAND_PALETTE:
+        bindings.append(
+            Binding(
+                app.COMMAND_PALETTE_BINDING,
+                "command_palette",
+                "Command palette",
+                key_display=app.COMMAND_PALETTE_DISPLAY,
+                tooltip="Command palette: every action, searchable",
+            )
+        )
+    return binding_rows(bindings)
+
+
+def help_sections(app: App[object]) -> list[tuple[str, list[Row]]]:
+    """Every section of the help, in order, with its rows."""
+    return [("everywhere", app_rows(app))] + [(title, class_rows(classes)) for title, classes in SECTIONS]
 
 
 def formula(w: ImpactWeights) -> str:
@@ -42,13 +120,14 @@ def formula(w: ImpactWeights) -> str:
         "  severity  worst occurrence per session, 0-1, averaged\n"
         "  cost      turn equivalents lost per session until the failing step succeeded:\n"
         f"            1 + extra prompts x {w.cost_per_turn:g} + minutes x {w.cost_per_minute:g}"
-        f" + million uncached tokens x {w.cost_per_million_tokens:g} (+{w.unresolved_penalty:g} if never resolved)\n"
+        f" + million uncached tokens x {w.cost_per_million_tokens:g}\n"
+        f"            (+{w.unresolved_penalty:g} if it never succeeded)\n"
         f"  recency   halves every {w.recency_half_life_days:g} days since last seen (floor {w.recency_floor:g})\n"
         "Weights and thresholds: [impact] / [signals] in the config file (see README)."
     )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(CclAccess, ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
     def compose(self) -> ComposeResult:
@@ -58,12 +137,9 @@ class HelpScreen(ModalScreen[None]):
             t.add_column(style="bold")
             t.add_column(style="cyan", no_wrap=True)
             t.add_column()
-            for section, keys in KEYS:
-                for i, (key, what) in enumerate(keys):
-                    t.add_row(Text(section if i == 0 else ""), Text(key), Text(what))
-            yield Static(t)
-            yield Static(Text(formula(self.app.hub.settings.impact)), id="help-formula")  # type: ignore[attr-defined]
+            for section, rows in help_sections(self.app):
+                for i, (keys, what) in enumerate(rows):
+                    t.add_row(Text(section if i == 0 else ""), Text(keys), Text(what))
+            yield Static(t, id="help-keys")
+            yield Static(Text(formula(self.hub.settings.impact)), id="help-formula")
             yield Static(Text("esc closes", style="dim"))
-
-    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
-        self.dismiss(result)

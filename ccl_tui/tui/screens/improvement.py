@@ -16,13 +16,16 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.text.cut import clip
+from ccl_tui.text.numbers import pct
+from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import BarChart
 
 if TYPE_CHECKING:
-    from ccl_tui.issues.trend import Improvement
+    from ccl_tui.issues.trend import ChangePoint
+    from ccl_tui.model.results import Fix, IssueImprovement
     from ccl_tui.results.api import ImprovementReport as ResultsReport
-    from ccl_tui.results.model import Fix, IssueImprovement
 
 EMPTY = (
     "Nothing to measure yet: no issue has Harbor results or a fix mark, and no issue's rate dropped "
@@ -36,18 +39,14 @@ EMPTY = (
 VERDICT_STYLE = {"dropped": "bold green", "rose": "bold red", "no significant change": "bold yellow"}
 
 
-def pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
 def clean(text: str) -> str:
     """Untrusted text for one line: no control codes, no line breaks."""
     return " ".join(terminal_safe(text).split())
 
 
 def short(text: str, width: int) -> str:
-    text = clean(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """Untrusted text for one cell of ``width`` columns."""
+    return clip(clean(text), width)
 
 
 @dataclass(slots=True)
@@ -58,7 +57,7 @@ class Row:
     title: str
     rank: int
     entry: IssueImprovement | None
-    suggestion: Improvement | None
+    suggestion: ChangePoint | None
 
     @property
     def fix(self) -> Fix | None:
@@ -69,7 +68,7 @@ class Row:
         return self.entry is not None and (self.entry.fix is not None or bool(self.entry.runs))
 
 
-class FixDialog(ModalScreen["Fix | None"]):
+class FixDialog(CclAccess, ModalScreen["Fix | None"]):
     """Mark the first day with an issue's fix; enter saves, a bad date is shown here, escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="fix.cancel")]
@@ -106,7 +105,7 @@ class FixDialog(ModalScreen["Fix | None"]):
         day = self.query_one("#fix-date", Input).value.strip() or None
         note = self.query_one("#fix-note", Input).value
         try:
-            fix = await self.app.hub.mark_fix(self.issue_id, day, note)  # type: ignore[attr-defined]
+            fix = await self.hub.mark_fix(self.issue_id, day, note)
         except ValueError as exc:
             self.query_one("#fix-error", Static).update(Text(clean(str(exc))))
             self.query_one("#fix-date", Input).focus()
@@ -117,13 +116,21 @@ class FixDialog(ModalScreen["Fix | None"]):
         self.dismiss(None)
 
 
-class ImprovementScreen(Screen[None]):
+class ImprovementScreen(CclAccess, Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="improvement.back"),
-        Binding("f", "mark_fix", "Mark fix", id="improvement.fix"),
-        Binding("x", "clear_fix", "Clear fix", id="improvement.clear"),
-        Binding("r", "reload", "Reload", show=False, id="improvement.reload"),
+        Binding(
+            "f",
+            "mark_fix",
+            "Mark fix",
+            tooltip="Mark the day the fix went in (a suggested date is prefilled)",
+            id="improvement.fix",
+        ),
+        Binding("x", "clear_fix", "Clear fix", tooltip="Clear the fix mark", id="improvement.clear"),
+        Binding("r", "reload", "Reload", tooltip="Re-read the results", show=False, id="improvement.reload"),
     ]
+    #: What the help lists besides the bindings.
+    HELP_GESTURES = (("enter", "Open the issue"),)
 
     def __init__(self) -> None:
         super().__init__()
@@ -143,12 +150,23 @@ class ImprovementScreen(Screen[None]):
             yield Static("", id="imp-title", markup=False)
             with Horizontal(id="imp-panels"):
                 with VerticalScroll(id="imp-runs-panel"):
-                    yield BarChart("pass rate per run (passed/graded)", id="imp-runs", label_width=36, show_share=False,
-                                   unit="%", maximum=100)  # fmt: skip
+                    yield BarChart(
+                        "pass rate per run (passed/graded)",
+                        id="imp-runs",
+                        label_width=36,
+                        show_share=False,
+                        unit="%",
+                        maximum=100,
+                    )
                     yield Static("", id="imp-runs-text", markup=False)
                 with VerticalScroll(id="imp-weeks-panel"):
-                    yield BarChart("share of sessions hit per week (hit/at risk)", id="imp-weeks", label_width=44,
-                                   show_share=False, unit="%")  # fmt: skip
+                    yield BarChart(
+                        "share of sessions hit per week (hit/at risk)",
+                        id="imp-weeks",
+                        label_width=44,
+                        show_share=False,
+                        unit="%",
+                    )
                     yield Static("", id="imp-weeks-text", markup=False)
         yield Footer()
 
@@ -159,23 +177,23 @@ class ImprovementScreen(Screen[None]):
         table = self.query_one("#imp-table", DataTable)
         for label in ("#", "issue", "fix", "recurrence", "pass rate", "n"):
             table.add_column(label)
-        self.app.data_changed.subscribe(self, self.on_data_changed)  # type: ignore[attr-defined]
-        self.on_data_changed(self.app.hub.state)  # type: ignore[attr-defined]
+        self.ccl.data_changed.subscribe(self, self.on_data_changed)
+        self.on_data_changed(self.hub.state)
         table.focus()
 
     # ------------------------------------------------------------------ data
     def on_data_changed(self, state: LoadState) -> None:
-        if state.refreshes != self._last_refresh and self.app.hub.is_open:  # type: ignore[attr-defined]
+        if state.refreshes != self._last_refresh and self.hub.is_open:
             self._last_refresh = state.refreshes
             self.load()
 
     @work(exclusive=True, group="improvement", exit_on_error=False)
     async def load(self) -> None:
-        hub = self.app.hub  # type: ignore[attr-defined]
+        hub = self.hub
         if not hub.is_open:
             return
         report = await hub.results()
-        suggestions = await hub.improvements()
+        suggestions = await hub.change_points()
         tracked = {e.issue_id for e in report.issues}
         fixed = {e.issue_id for e in report.issues if e.fix is not None}
         suggested = {s.issue_id: s for s in suggestions if s.issue_id not in fixed}
@@ -245,7 +263,7 @@ class ImprovementScreen(Screen[None]):
         suggested = sum(r.suggestion is not None for r in self._rows)
         text.append(f"\n{tracked} tracked issue(s), {suggested} suggested fix date(s)")
         text.append("  ·  enter opens the issue, f marks its fix, x clears it", style="dim")
-        if self.app.hub.state.loading:  # type: ignore[attr-defined]
+        if self.hub.state.loading:
             text.append("  ·  still loading…", style="italic")
         self.query_one("#imp-note", Static).update(text)
 
@@ -296,13 +314,15 @@ class ImprovementScreen(Screen[None]):
         t = Text()
         if not runs:
             t.append("No Harbor trials for this issue yet.\n", style="dim")
-            t.append("Write its task (t on the issues screen), run it with Harbor, then:\n"
-                     "  ccl-tui results import JOB_DIR")  # fmt: skip
+            t.append(
+                "Write its task (t on the issues screen), run it with Harbor, then:\n  ccl-tui results import JOB_DIR"
+            )
         for x in runs:
             t.append(clean(x.describe()), style="bold")
             t.append(f": pass rate {x.passed.describe()}\n")
-            t.append(f"  n = {x.passed.n} graded of {x.trials} trial(s); {x.errors} with errors, "
-                     f"{x.ungraded} ungraded\n")  # fmt: skip
+            t.append(
+                f"  n = {x.passed.n} graded of {x.trials} trial(s); {x.errors} with errors, {x.ungraded} ungraded\n"
+            )
         if e is not None and e.run_change is not None and e.baseline and e.after:
             c = e.run_change
             t.append(f"\n{clean(e.baseline)} → {clean(e.after)}: ", style="bold")
@@ -326,12 +346,15 @@ class ImprovementScreen(Screen[None]):
         weeks = e.weeks if e is not None else []
         chart = self.query_one("#imp-weeks", BarChart)
         chart.set_class(not weeks, "hidden")
-        chart.set_data([
-            (f"week of {w.week}  {w.hits}/{w.sessions}"
-             + (f"  {mark}" if w.contains(mark_day) else ""),
-             round(100 * w.rate))
-            for w in weeks
-        ])  # fmt: skip
+        chart.set_data(
+            [
+                (
+                    f"week of {w.week}  {w.hits}/{w.sessions}" + (f"  {mark}" if w.contains(mark_day) else ""),
+                    round(100 * w.rate),
+                )
+                for w in weeks
+            ]
+        )
         t = Text()
         rec = e.recurrence if e is not None else None
         if fix is not None and rec is not None:
@@ -350,13 +373,16 @@ class ImprovementScreen(Screen[None]):
             if s is not None:
                 t.append("Suggested fix date ", style="bold")
                 t.append(s.split, style="bold")
-                t.append(f": the share of sessions hit fell from {pct(s.before_rate)} ({s.before_hits}/"
-                         f"{s.before_sessions}) to {pct(s.after_rate)} ({s.after_hits}/{s.after_sessions}) "
-                         f"(z = {s.z:.1f}), found from the data alone.\n")  # fmt: skip
+                t.append(
+                    f": the share of sessions hit fell from {pct(s.before_rate)} ({s.before_hits}/"
+                    f"{s.before_sessions}) to {pct(s.after_rate)} ({s.after_hits}/{s.after_sessions}) "
+                    f"(z = {s.z:.1f}), found from the data alone.\n"
+                )
                 t.append("Press f to mark it as the fix date and measure the recurrence.", style="italic")
             else:
-                t.append("No fix marked: press f to mark the first day with the fix and measure the recurrence.",
-                         style="dim")  # fmt: skip
+                t.append(
+                    "No fix marked: press f to mark the first day with the fix and measure the recurrence.", style="dim"
+                )
         self.query_one("#imp-weeks-text", Static).update(t)
 
     # ------------------------------------------------------------------ actions
@@ -399,7 +425,7 @@ class ImprovementScreen(Screen[None]):
 
     @work(group="improvement-fix", exit_on_error=False)
     async def _clear(self, issue_id: str) -> None:
-        await self.app.hub.clear_fix(issue_id)  # type: ignore[attr-defined]
+        await self.hub.clear_fix(issue_id)
         self.notify(f"fix mark removed from {issue_id}", markup=False, timeout=3)
         self.load()
 

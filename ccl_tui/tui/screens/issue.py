@@ -10,17 +10,26 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from ccl_tui.issues.model import Evidence, Issue
+from ccl_tui.model.issues import Evidence, Issue
 from ccl_tui.scope import Scope
 from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.widgets.score import ScoreBreakdown
 
 
-class IssueScreen(Screen[None]):
+class IssueScreen(CclAccess, Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="issue.back"),
-        Binding("t", "write_task", "Harbor task (evidence)", id="issue.task"),
+        Binding(
+            "t",
+            "write_task",
+            "Harbor task (evidence)",
+            tooltip="Write the Harbor task for the highlighted evidence",
+            id="issue.task",
+        ),
     ]
+    #: What the help lists besides the bindings.
+    HELP_GESTURES = (("enter", "Open the transcript at the evidence event"),)
 
     def __init__(self, issue_id: str, scope: Scope | None = None) -> None:
         super().__init__()
@@ -36,8 +45,9 @@ class IssueScreen(Screen[None]):
             yield Static("", id="issue-meta", markup=False)
         with Horizontal(id="issue-body"):
             yield ScoreBreakdown(id="issue-score")
-        yield Static("Sessions and evidence (Enter opens the transcript at the evidence event)", id="issue-hint",
-                     markup=False)  # fmt: skip
+        yield Static(
+            "Sessions and evidence (Enter opens the transcript at the evidence event)", id="issue-hint", markup=False
+        )
         table: DataTable[Text] = DataTable(id="issue-sessions", cursor_type="row", zebra_stripes=True)
         yield table
         yield Footer()
@@ -50,7 +60,7 @@ class IssueScreen(Screen[None]):
 
     @work(exclusive=True)
     async def load(self) -> None:
-        hub = self.app.hub  # type: ignore[attr-defined]
+        hub = self.hub
         issue = await hub.issue(self.issue_id, self.scope)
         if issue is None:
             self.query_one("#issue-title", Static).update(f"issue {self.issue_id} is no longer in scope")
@@ -116,6 +126,6 @@ class IssueScreen(Screen[None]):
         """The task for the highlighted evidence (that session's failure); the issue's own without one."""
         e = self.selected
         if e is not None:
-            self.app.write_task_for_signal(e.session_id, e.seq)  # type: ignore[attr-defined]
+            self.ccl.write_task_for_signal(e.session_id, e.seq)
         else:
-            self.app.write_task(self.issue_id)  # type: ignore[attr-defined]
+            self.ccl.write_task(self.issue_id)

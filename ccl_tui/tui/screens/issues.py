@@ -7,14 +7,16 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
-from ccl_tui.issues.model import Issue
+from ccl_tui.model.issues import Issue
+from ccl_tui.model.signals import FRICTION_KINDS
 from ccl_tui.scope import ALL_ORIGINS, Scope, scope_from
-from ccl_tui.signals.model import FRICTION_KINDS
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.text.cut import shorten
+from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import LoadStatus
 from ccl_tui.tui.widgets.score import ScoreBreakdown
@@ -34,22 +36,35 @@ def scope_for(origin: str, kind: str | None, repo: str | None) -> Scope:
     return scope_from(None if origin == "user" else origin, kind=kind, repo=repo)
 
 
-class IssuesScreen(Screen[None]):
+class IssuesScreen(CclAccess, Screen[None]):
     BINDINGS = [
-        Binding("slash", "search", "Search", id="issues.search"),
-        Binding("escape", "clear_search", "Clear", show=False),
-        Binding("s", "cycle_sort", "Sort", id="issues.sort"),
-        Binding("t", "write_task", "Harbor task", id="issues.task"),
-        Binding("r", "reload", "Reload", show=False),
-        Binding("c", "app.clusters", "Clusters", id="issues.clusters"),
-        Binding("i", "app.improvement", "Improvement", id="issues.improvement"),
-        Binding("d", "app.demo", "Demo", id="issues.demo"),
+        Binding("slash", "search", "Search", tooltip="Search title, signature, id", id="issues.search"),
+        Binding("escape", "clear_search", "Clear", tooltip="Clear the search", show=False),
+        Binding(
+            "s", "cycle_sort", "Sort", tooltip="Sort by impact, sessions, last seen, kind or title", id="issues.sort"
+        ),
+        Binding("t", "write_task", "Harbor task", tooltip="Write the Harbor task for the issue", id="issues.task"),
+        Binding("r", "reload", "Reload", tooltip="Re-read the ranked issues", show=False),
+        Binding("c", "app.clusters", "Clusters", tooltip="Clusters of look-alike issues", id="issues.clusters"),
+        Binding(
+            "i", "app.improvement", "Improvement", tooltip="Improvement: did the fixes work?", id="issues.improvement"
+        ),
+        Binding("d", "app.demo", "Demo", tooltip="The guided demo", id="issues.demo"),
     ]
+    #: What the help lists besides the bindings: keys and clicks the table handles.
+    HELP_GESTURES = (
+        ("↑ ↓ / mouse", "Move between issues"),
+        ("enter", "Open the issue"),
+        ("click a header", "Sort by that column"),
+    )
+
+    #: The column the list is sorted by (a key of ``SORTS``).
+    sort_key: var[str] = var("impact", init=False)
+    #: The search: issues whose title, signature or id contain it (any case).
+    query_text: var[str] = var("", init=False)
 
     def __init__(self) -> None:
         super().__init__()
-        self.sort_key = "impact"
-        self.query_text = ""
         self._issues: list[Issue] = []
         self._shown: list[Issue] = []
         self._last_refresh = -1
@@ -61,7 +76,7 @@ class IssuesScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        note = self.app.hub.source.note  # type: ignore[attr-defined]
+        note = self.hub.source.note
         yield Static(note or "", id="source-note", markup=False, classes="" if note else "hidden")
         yield LoadStatus(id="load-status")
         with Horizontal(id="filters"):
@@ -71,6 +86,7 @@ class IssuesScreen(Screen[None]):
             yield Input(placeholder="search title, signature, id…", id="search", classes="hidden")
         table: DataTable[Text] = DataTable(id="issues-table", cursor_type="row", zebra_stripes=True)
         yield table
+        yield Static("", id="issues-empty", markup=False, classes="hidden")
         yield ScoreBreakdown(id="issues-score")
         yield Static("", id="issues-summary", markup=False)
         yield Footer()
@@ -113,14 +129,14 @@ class IssuesScreen(Screen[None]):
         self.sub_title = "issues ranked by impact"
         table = self.query_one("#issues-table", DataTable)
         self._add_columns(table, self.app.size.width)
-        self.app.data_changed.subscribe(self, self.on_data_changed)  # type: ignore[attr-defined]
-        self.on_data_changed(self.app.hub.state)  # type: ignore[attr-defined]
+        self.ccl.data_changed.subscribe(self, self.on_data_changed)
+        self.on_data_changed(self.hub.state)
         table.focus()
 
     # ------------------------------------------------------------------ data
     def on_data_changed(self, state: LoadState) -> None:
         self.query_one(LoadStatus).update_state(state)
-        if state.refreshes != self._last_refresh and self.app.hub.is_open:  # type: ignore[attr-defined]
+        if state.refreshes != self._last_refresh and self.hub.is_open:
             self._last_refresh = state.refreshes
             self.load_issues()
 
@@ -137,7 +153,7 @@ class IssuesScreen(Screen[None]):
 
     @work(exclusive=True, group="issues")
     async def load_issues(self) -> None:
-        hub = self.app.hub  # type: ignore[attr-defined]
+        hub = self.hub
         if not hub.is_open:
             return
         issues = await hub.issues(self.scope)
@@ -152,6 +168,32 @@ class IssuesScreen(Screen[None]):
                     repo_select.value = current
         self._issues = issues
         self.refill()
+        await self._explain_empty()
+
+    async def _explain_empty(self) -> None:
+        """An empty list says why, once loading is over: no sessions were found where the app looked, or the
+        sessions read have no friction in the chosen scope."""
+        empty = self.query_one("#issues-empty", Static)
+        if self._issues or self.hub.state.loading:
+            empty.set_class(True, "hidden")
+            self.set_class(False, "-empty")
+            return
+        sessions = (await self.hub.overview()).sessions
+        where = ", ".join(str(p) for p in self.hub.source.paths) or "the default Codex home"
+        if sessions == 0:
+            text = (
+                f"No Codex sessions found in {where}.\n\n"
+                "Point ccl-tui at them with --sessions DIR (or set CODEX_HOME), or try it on generated sessions:"
+                " ccl-tui demo"
+            )
+        else:
+            text = (
+                f"No friction in {self.scope.describe()}: {sessions:,} session(s) read, none with a failure in this"
+                " scope. Choose another origin, kind or repository above."
+            )
+        empty.update(text)
+        empty.set_class(False, "hidden")
+        self.set_class(True, "-empty")
 
     def refill(self) -> None:
         table = self.query_one("#issues-table", DataTable)
@@ -170,7 +212,7 @@ class IssuesScreen(Screen[None]):
         self._load_rows(max(PAGE, target + 1))
         table.move_cursor(row=target, animate=False)
         self.show_score()
-        state = self.app.hub.state  # type: ignore[attr-defined]
+        state = self.hub.state
         shown_of = f"{len(shown):,} of {len(self._issues):,}" if q else f"{len(shown):,}"
         self.query_one("#issues-summary", Static).update(
             f"{shown_of} issue(s) · scope {self.scope.describe()} · sorted by {self.sort_key}"
@@ -207,6 +249,12 @@ class IssuesScreen(Screen[None]):
     def show_score(self) -> None:
         self.query_one(ScoreBreakdown).show_issue(self.highlighted)
 
+    def watch_sort_key(self) -> None:
+        self.refill()
+
+    def watch_query_text(self) -> None:
+        self.refill()
+
     # ------------------------------------------------------------------ events
     def on_key(self, event: events.Key) -> None:
         if event.key in ("up", "down", "pageup", "pagedown", "home", "end"):
@@ -236,7 +284,6 @@ class IssuesScreen(Screen[None]):
             key = "impact"
         if key in SORTS:
             self.sort_key = key
-            self.refill()
             self.notify(f"sorted by {key}", timeout=1.5)
 
     @on(Select.Changed)
@@ -246,7 +293,6 @@ class IssuesScreen(Screen[None]):
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
-        self.refill()
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:
@@ -268,14 +314,13 @@ class IssuesScreen(Screen[None]):
     def action_cycle_sort(self) -> None:
         keys = list(SORTS)
         self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
-        self.refill()
         self.notify(f"sorted by {self.sort_key}", timeout=1.5)
 
     def action_reload(self) -> None:
-        self.app.hub._issues.clear()  # type: ignore[attr-defined]
+        self.hub.clear_issue_cache()
         self.load_issues()
 
     def action_write_task(self) -> None:
         issue = self.highlighted
         if issue is not None:
-            self.app.write_task(issue.id)  # type: ignore[attr-defined]
+            self.ccl.write_task(issue.id)

@@ -10,14 +10,23 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from ccl_tui.text.ansi import terminal_safe
+from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.widgets.transcript_view import TranscriptView
 
 
-class TranscriptScreen(Screen[None]):
+class TranscriptScreen(CclAccess, Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="transcript.back"),
-        Binding("t", "write_task", "Harbor task", id="transcript.task"),
+        Binding(
+            "t",
+            "write_task",
+            "Harbor task",
+            tooltip="Write the Harbor task for the signal under the cursor",
+            id="transcript.task",
+        ),
     ]
+    #: What the help lists besides the bindings (the transcript's own keys come from ``TranscriptView``).
+    HELP_GESTURES = (("click", "Move to an event; click it again to expand or fold it"),)
 
     def __init__(self, session_id: str, focus_seq: int | None = None, *, issue_id: str | None = None) -> None:
         super().__init__()
@@ -38,7 +47,7 @@ class TranscriptScreen(Screen[None]):
 
     @work(exclusive=True)
     async def load(self) -> None:
-        hub = self.app.hub  # type: ignore[attr-defined]
+        hub = self.hub
         session = await hub.session(self.session_id)
         events = await hub.events(self.session_id)
         signals = await hub.signals(self.session_id)
@@ -84,9 +93,12 @@ class TranscriptScreen(Screen[None]):
         if block is not None and usable:
             best = max(usable, key=lambda s: (s.polarity == "friction", s.severity))
             what = "keep-green task" if best.polarity == "delight" else "fix task"
-            self.app.write_task_for_signal(self.session_id, block.event.seq,  # type: ignore[attr-defined]
-                                           label=f"{what} for the {best.kind} at event #{block.event.seq}")  # fmt: skip
+            self.ccl.write_task_for_signal(
+                self.session_id,
+                block.event.seq,
+                label=f"{what} for the {best.kind} at event #{block.event.seq}",
+            )
         elif self.issue_id:
-            self.app.write_task(self.issue_id, label=f"no signal under the cursor: the task of issue {self.issue_id}")  # type: ignore[attr-defined]
+            self.ccl.write_task(self.issue_id, label=f"no signal under the cursor: the task of issue {self.issue_id}")
         else:
             self.notify("Move to a signal (n/p) to write its Harbor task.", severity="warning")

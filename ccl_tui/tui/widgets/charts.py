@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,6 +14,11 @@ from textual.widgets import ProgressBar, Static
 
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.text.cut import shorten
+
+if TYPE_CHECKING:
+    from textual.geometry import Size
+
+    from ccl_tui.tui.hub import LoadState
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
@@ -46,9 +52,18 @@ class BarChart(Widget):
 
     data: reactive[tuple[tuple[str, int], ...]] = reactive((), layout=True)
 
-    def __init__(self, title: str = "", *, label_width: int = 24, show_share: bool = True, unit: str = "",
-                 maximum: int | None = None, name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        title: str = "",
+        *,
+        label_width: int = 24,
+        show_share: bool = True,
+        unit: str = "",
+        maximum: int | None = None,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         """``maximum``: a fixed full-scale value (e.g. 100 for percentages of a whole) instead of the largest."""
         super().__init__(name=name, id=id, classes=classes)
         self.maximum = maximum
@@ -64,7 +79,7 @@ class BarChart(Widget):
     def reset_scale(self) -> None:
         self._scale = 0
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.data) + (1 if self.title else 0) + (1 if not self.data else 0)
 
     def render(self) -> Text:
@@ -116,8 +131,16 @@ class StatCard(Static):
     StatCard.accent { border: round $accent; }
     """
 
-    def __init__(self, value: str = "-", caption: str = "", **kw) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(**kw)
+    def __init__(
+        self,
+        value: str = "-",
+        caption: str = "",
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self._value = value
         self._caption = caption
 
@@ -146,19 +169,25 @@ class LoadStatus(Vertical):
     LoadStatus ProgressBar { width: 1fr; }
     LoadStatus Bar { width: 1fr; }
     LoadStatus > #load-text { color: $text-muted; }
+    LoadStatus.-error > #load-text { color: $error; }
     """
 
     def compose(self) -> ComposeResult:
         yield ProgressBar(total=None, show_eta=False, show_percentage=True, id="load-bar")
         yield Static("", id="load-text", markup=False)
 
-    def update_state(self, state) -> None:  # type: ignore[no-untyped-def]
+    def update_state(self, state: LoadState) -> None:
         p = state.progress
         bar_widget = self.query_one(ProgressBar)
         if p.bytes_total:
             bar_widget.update(total=p.bytes_total, progress=p.bytes_done)
-        phase = {"starting": "starting", "ingesting": "reading sessions", "detecting": "detecting signals",
-                 "ready": "ready", "error": "error"}.get(state.phase, state.phase)  # fmt: skip
+        phase = {
+            "starting": "starting",
+            "ingesting": "reading sessions",
+            "detecting": "detecting signals",
+            "ready": "ready",
+            "error": "error",
+        }.get(state.phase, state.phase)
         text = (
             f"{phase}: files {p.files_done:,}/{p.files_total:,}  {p.bytes_done / 1e6:,.1f} MB"
             f"  sessions {p.sessions:,}  events {p.events:,}  ({p.events_per_s:,.0f} events/s)"
@@ -167,5 +196,7 @@ class LoadStatus(Vertical):
             text += f"  signals {state.detected.signals:,}"
         if state.error:
             text = f"error: {state.error}"
+        bar_widget.display = not state.error  # a stopped load: no bar still waiting for it
         self.query_one("#load-text", Static).update(text)
+        self.set_class(bool(state.error), "-error")
         self.set_class(not state.loading and not state.error, "-done")

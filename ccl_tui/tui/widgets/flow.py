@@ -1,10 +1,11 @@
-"""The closed loop drawn with widgets: six boxes joined by arrows, a highlight travelling along the flow."""
+"""The closed loop drawn with widgets: six boxes joined by arrows, a highlight travelling along the flow while
+the diagram is on screen."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widgets import Static
 
 #: The box titles on terminals under 100 columns, where a box holds about eight characters a line.
@@ -41,7 +42,8 @@ class Arrow(Static):
 
 
 class FlowDiagram(Vertical):
-    """Six steps in a row and a return arrow underneath; ``active`` moves the highlight."""
+    """Six steps in a row and a return arrow underneath; ``active`` moves the highlight, every ``STEP_S``
+    seconds while the diagram is shown and ``playing``."""
 
     DEFAULT_CSS = """
     FlowDiagram { height: auto; }
@@ -52,6 +54,10 @@ class FlowDiagram(Vertical):
     """
 
     active: reactive[int] = reactive(0)
+    #: The highlight travels on its own (set False to hold it, e.g. for a still frame).
+    playing: var[bool] = var(True, init=False)
+    #: Seconds the highlight rests on each step.
+    STEP_S = 1.2
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -71,6 +77,20 @@ class FlowDiagram(Vertical):
 
     def on_mount(self) -> None:
         self.watch_active(0)
+        self._timer = self.set_interval(self.STEP_S, self.advance, pause=True)
+
+    def on_show(self) -> None:
+        if self.playing:
+            self._timer.resume()
+
+    def on_hide(self) -> None:
+        self._timer.pause()
+
+    def watch_playing(self, playing: bool) -> None:
+        if playing and self.is_on_screen:
+            self._timer.resume()
+        else:
+            self._timer.pause()
 
     def on_resize(self) -> None:
         width = self.size.width

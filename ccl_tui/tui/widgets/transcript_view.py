@@ -22,8 +22,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ccl_tui.signals.model import Signal
-from ccl_tui.sources.model import Event, EventKind
+from ccl_tui.model.events import Event, EventKind
+from ccl_tui.model.signals import Signal
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.transcript import describe, duplicate_seqs
 
@@ -66,20 +66,32 @@ def _wrap(line: str, width: int) -> list[str]:
     return chop_cells(line, width) or [""]
 
 
+#: What the help says of keys that share a row (``tui/screens/help.py`` gives each tooltip a row).
+PAGE = "Move a page up / down"
+EDGE = "Move to the first / last event"
+SIGNALS = "Next / previous signal"
+
+
 class TranscriptView(ScrollView, can_focus=True):
     """Scrollable, foldable transcript of one session."""
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Prev event", show=False),
         Binding("down,j", "cursor(1)", "Next event", show=False),
-        Binding("pageup", "page(-1)", show=False),
-        Binding("pagedown", "page(1)", show=False),
-        Binding("home", "edge(0)", show=False),
-        Binding("end", "edge(1)", show=False),
-        Binding("enter,space", "toggle_fold", "Expand", id="transcript.expand"),
-        Binding("n", "jump_signal(1)", "Next signal", id="transcript.next-signal"),
-        Binding("p", "jump_signal(-1)", "Prev signal", id="transcript.prev-signal"),
-        Binding("a", "toggle_all_kinds", "All records", id="transcript.all"),
+        Binding("pageup", "page(-1)", "Page up", tooltip=PAGE, show=False),
+        Binding("pagedown", "page(1)", "Page down", tooltip=PAGE, show=False),
+        Binding("home", "edge(0)", "First event", tooltip=EDGE, show=False),
+        Binding("end", "edge(1)", "Last event", tooltip=EDGE, show=False),
+        Binding("enter,space", "toggle_fold", "Expand", tooltip="Expand or fold a long output", id="transcript.expand"),
+        Binding("n", "jump_signal(1)", "Next signal", tooltip=SIGNALS, id="transcript.next-signal"),
+        Binding("p", "jump_signal(-1)", "Prev signal", tooltip=SIGNALS, id="transcript.prev-signal"),
+        Binding(
+            "a",
+            "toggle_all_kinds",
+            "All records",
+            tooltip="Show every record (token counts, context) or one line per event",
+            id="transcript.all",
+        ),
     ]
     DEFAULT_CSS = """
     TranscriptView { background: $surface; scrollbar-gutter: stable; }
@@ -99,9 +111,21 @@ class TranscriptView(ScrollView, can_focus=True):
     TranscriptView > .tv--gutter { color: $text-muted; }
     """
     COMPONENT_CLASSES = {
-        "tv--user", "tv--agent", "tv--tool", "tv--ok", "tv--bad", "tv--muted", "tv--body", "tv--fold",
-        "tv--cursor", "tv--focus", "tv--signal-friction", "tv--signal-delight", "tv--signal-note", "tv--gutter",
-    }  # fmt: skip
+        "tv--user",
+        "tv--agent",
+        "tv--tool",
+        "tv--ok",
+        "tv--bad",
+        "tv--muted",
+        "tv--body",
+        "tv--fold",
+        "tv--cursor",
+        "tv--focus",
+        "tv--signal-friction",
+        "tv--signal-delight",
+        "tv--signal-note",
+        "tv--gutter",
+    }
 
     cursor: reactive[int] = reactive(0)
     show_all: reactive[bool] = reactive(False)
@@ -142,9 +166,20 @@ class TranscriptView(ScrollView, can_focus=True):
     def _block(self, e: Event) -> Block:
         d = describe(e)
         body = [terminal_safe(line) for line in d.body.split("\n")] if d.body else []
-        if body and body[0].strip() == d.headline.strip() and e.kind in (
-            K.USER_MESSAGE, K.ASSISTANT_MESSAGE, K.REASONING, K.TOOL_CALL, K.CONTEXT, K.ERROR, K.STREAM_ERROR,
-        ):  # fmt: skip
+        if (
+            body
+            and body[0].strip() == d.headline.strip()
+            and e.kind
+            in (
+                K.USER_MESSAGE,
+                K.ASSISTANT_MESSAGE,
+                K.REASONING,
+                K.TOOL_CALL,
+                K.CONTEXT,
+                K.ERROR,
+                K.STREAM_ERROR,
+            )
+        ):
             body = body[1:]  # the headline already shows the first line
         if (
             e.kind in (K.TOOL_CALL, K.CONTEXT, K.OTHER, K.TURN_CONTEXT)
@@ -357,9 +392,12 @@ class TranscriptView(ScrollView, can_focus=True):
         hidden = len(self._all_blocks) - len(self.blocks)
         self.notify(
             f"every record: {len(self.blocks):,} shown (token counts, context, settings and repeated results included)"
-            if self.show_all else f"one line per event: {hidden:,} records hidden (a shows them)",
-            title="all records" if self.show_all else "events", timeout=3, markup=False,
-        )  # fmt: skip
+            if self.show_all
+            else f"one line per event: {hidden:,} records hidden (a shows them)",
+            title="all records" if self.show_all else "events",
+            timeout=3,
+            markup=False,
+        )
 
     def on_click(self, event: events.Click) -> None:
         line = self.scroll_offset.y + event.y
@@ -370,12 +408,6 @@ class TranscriptView(ScrollView, can_focus=True):
             else:
                 self.cursor = bi
             self.focus()
-
-    def jump_to_seq(self, seq: int) -> None:
-        idx = self.index_of(seq)
-        if idx is not None:
-            self.cursor = idx
-            self.center_on_cursor()
 
     def signal_position(self) -> tuple[int, int]:
         """(1-based index of the signal at or before the cursor, total signals) for the status line."""

@@ -40,9 +40,25 @@ class EventKind(StrEnum):
 #: Column order of an event row, as stored in the ``events`` table. The parser puts the session's uuid in
 #: the first column; the writer replaces it with the session's integer key (``sessions.sid``).
 EVENT_COLUMNS = (
-    "sid", "seq", "kind", "raw_type", "line", "ts", "turn", "call_id", "tool", "command", "workdir",
-    "exit_code", "duration_ms", "success", "status", "text_size", "data", "text",
-)  # fmt: skip
+    "sid",
+    "seq",
+    "kind",
+    "raw_type",
+    "line",
+    "ts",
+    "turn",
+    "call_id",
+    "tool",
+    "command",
+    "workdir",
+    "exit_code",
+    "duration_ms",
+    "success",
+    "status",
+    "text_size",
+    "data",
+    "text",
+)
 
 
 class Origin(StrEnum):
@@ -158,11 +174,42 @@ def row_to_event(r: Sequence[Any]) -> Event:
     """An Event from a row in EVENT_COLUMNS order (``data`` as a JSON string)."""
     import orjson
 
-    (_, seq, kind, raw_type, line, ts, turn, call_id, tool, command, workdir, exit_code, duration_ms, success,
-     status, text_size, data, text) = r  # fmt: skip
+    (
+        _,
+        seq,
+        kind,
+        raw_type,
+        line,
+        ts,
+        turn,
+        call_id,
+        tool,
+        command,
+        workdir,
+        exit_code,
+        duration_ms,
+        success,
+        status,
+        text_size,
+        data,
+        text,
+    ) = r
     return Event(
-        seq=seq, kind=kind, raw_type=raw_type or "", line=line or 0, timestamp=ts, turn=turn, call_id=call_id,
-        tool=tool, command=command, workdir=workdir, exit_code=exit_code, duration_ms=duration_ms,
-        success=None if success is None else bool(success), status=status, text=text or "",
-        text_size=text_size or 0, data=orjson.loads(data) if data else {},
-    )  # fmt: skip
+        seq=seq,
+        kind=kind,
+        raw_type=raw_type or "",
+        line=line or 0,
+        timestamp=ts,
+        turn=turn,
+        call_id=call_id,
+        tool=tool,
+        command=command,
+        workdir=workdir,
+        exit_code=exit_code,
+        duration_ms=duration_ms,
+        success=None if success is None else bool(success),
+        status=status,
+        text=text or "",
+        text_size=text_size or 0,
+        data=orjson.loads(data) if data else {},
+    )

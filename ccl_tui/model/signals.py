@@ -39,14 +39,23 @@ class SignalKind(StrEnum):
 
 
 FRICTION_KINDS = (
-    SignalKind.COMMAND_FAILURE, SignalKind.DENIAL, SignalKind.APPROVAL_WAIT, SignalKind.CONTEXT_TRUNCATION,
-    SignalKind.PATCH_FAILURE, SignalKind.TIMEOUT, SignalKind.ERROR, SignalKind.INTERRUPT,
-    SignalKind.USER_PUSHBACK, SignalKind.RETRY_LOOP,
-)  # fmt: skip
+    SignalKind.COMMAND_FAILURE,
+    SignalKind.DENIAL,
+    SignalKind.APPROVAL_WAIT,
+    SignalKind.CONTEXT_TRUNCATION,
+    SignalKind.PATCH_FAILURE,
+    SignalKind.TIMEOUT,
+    SignalKind.ERROR,
+    SignalKind.INTERRUPT,
+    SignalKind.USER_PUSHBACK,
+    SignalKind.RETRY_LOOP,
+)
 DELIGHT_KINDS = (
-    SignalKind.FAST_COMPLETION, SignalKind.ZERO_DENIALS, SignalKind.FIRST_ATTEMPT_SUCCESS,
+    SignalKind.FAST_COMPLETION,
+    SignalKind.ZERO_DENIALS,
+    SignalKind.FIRST_ATTEMPT_SUCCESS,
     SignalKind.POSITIVE_FEEDBACK,
-)  # fmt: skip
+)
 
 
 NOTE_KINDS = (SignalKind.EXPECTED_FAILURE, SignalKind.UNVERIFIABLE)

@@ -5,16 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ccl_tui.text.numbers import pct
+
 #: Exceptions after which Harbor still counts the reward as a measurement of the agent
 #: (harbor.models.trial.error_policy: the AGENT_EXHAUSTED_BUDGET and AGENT_REFUSED_TASK causes).
-AGENT_CAUSED_EXCEPTIONS = frozenset({
-    "AgentTimeoutError", "ContextWindowExceededError", "OutputTokenExceededError", "ContextLengthExceededError",
-    "OutputLengthExceededError", "AgentSafetyRefusalError", "ContentPolicyViolationError",
-})  # fmt: skip
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
+AGENT_CAUSED_EXCEPTIONS = frozenset(
+    {
+        "AgentTimeoutError",
+        "ContextWindowExceededError",
+        "OutputTokenExceededError",
+        "ContextLengthExceededError",
+        "OutputLengthExceededError",
+        "AgentSafetyRefusalError",
+        "ContentPolicyViolationError",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -136,9 +141,15 @@ class ImportReport:
     def to_json(self) -> dict[str, Any]:
         from dataclasses import asdict
 
-        return {"run": asdict(self.run), "added": self.added, "already_imported": self.already,
-                "unmatched_tasks": self.unmatched, "skipped": [asdict(s) for s in self.skipped],
-                "pending_trials": self.pending, "new_run": self.new_run}  # fmt: skip
+        return {
+            "run": asdict(self.run),
+            "added": self.added,
+            "already_imported": self.already,
+            "unmatched_tasks": self.unmatched,
+            "skipped": [asdict(s) for s in self.skipped],
+            "pending_trials": self.pending,
+            "new_run": self.new_run,
+        }
 
 
 @dataclass(slots=True)
@@ -164,7 +175,7 @@ class Rate:
 
     def describe(self) -> str:
         """e.g. ``25% (1/4, 95% CI 5%-70%)``"""
-        return f"{_pct(self.rate)} ({self.hits}/{self.n}, 95% CI {_pct(self.low)}-{_pct(self.high)})"
+        return f"{pct(self.rate)} ({self.hits}/{self.n}, 95% CI {pct(self.low)}-{pct(self.high)})"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -194,10 +205,18 @@ class RunRate:
         return describe_run(self.label, self.provenance, self.agent)
 
     def to_json(self) -> dict[str, Any]:
-        return {"label": self.label, "provenance": self.provenance, "started_at": self.started_at,
-                "agent": self.agent, "model": self.model,
-                "pass_rate": self.passed.to_json(), "trials": self.trials, "errors": self.errors,
-                "ungraded": self.ungraded, "mean_reward": self.mean_reward}  # fmt: skip
+        return {
+            "label": self.label,
+            "provenance": self.provenance,
+            "started_at": self.started_at,
+            "agent": self.agent,
+            "model": self.model,
+            "pass_rate": self.passed.to_json(),
+            "trials": self.trials,
+            "errors": self.errors,
+            "ungraded": self.ungraded,
+            "mean_reward": self.mean_reward,
+        }
 
 
 @dataclass(slots=True)
@@ -219,9 +238,13 @@ class Change:
         return f"{100 * self.difference:+.0f} points (95% CI {100 * self.low:+.0f} to {100 * self.high:+.0f})"
 
     def to_json(self) -> dict[str, Any]:
-        return {"before": round(self.before, 4), "after": round(self.after, 4),
-                "difference": round(self.difference, 4), "ci95": [round(self.low, 4), round(self.high, 4)],
-                "significant": self.significant}  # fmt: skip
+        return {
+            "before": round(self.before, 4),
+            "after": round(self.after, 4),
+            "difference": round(self.difference, 4),
+            "ci95": [round(self.low, 4), round(self.high, 4)],
+            "significant": self.significant,
+        }
 
 
 @dataclass(slots=True)
@@ -248,10 +271,16 @@ class Recurrence:
         return "no significant change"
 
     def to_json(self) -> dict[str, Any]:
-        return {"fixed_on": self.fixed_on, "before": self.before.to_json(), "after": self.after.to_json(),
-                "change": self.change.to_json(), "verdict": self.verdict,
-                "by_origin": {o: {"before": [hb, nb], "after": [ha, na]}
-                              for o, (hb, nb, ha, na) in sorted(self.by_origin.items())}}  # fmt: skip
+        return {
+            "fixed_on": self.fixed_on,
+            "before": self.before.to_json(),
+            "after": self.after.to_json(),
+            "change": self.change.to_json(),
+            "verdict": self.verdict,
+            "by_origin": {
+                o: {"before": [hb, nb], "after": [ha, na]} for o, (hb, nb, ha, na) in sorted(self.by_origin.items())
+            },
+        }
 
 
 @dataclass(slots=True)
@@ -291,12 +320,23 @@ class IssueImprovement:
         from dataclasses import asdict
 
         return {
-            "issue_id": self.issue_id, "title": self.title, "rank": self.rank,
+            "issue_id": self.issue_id,
+            "title": self.title,
+            "rank": self.rank,
             "fix": asdict(self.fix) if self.fix else None,
             "runs": [r.to_json() for r in self.runs],
-            "pass_rate_change": None if self.run_change is None else {
-                "baseline_run": self.baseline, "after_run": self.after, **self.run_change.to_json()},
+            "pass_rate_change": None
+            if self.run_change is None
+            else {"baseline_run": self.baseline, "after_run": self.after, **self.run_change.to_json()},
             "recurrence": self.recurrence.to_json() if self.recurrence else None,
-            "weeks": [{"week": w.week, "sessions": w.sessions, "hits": w.hits, "occurrences": w.occurrences,
-                       "rate": round(w.rate, 4)} for w in self.weeks],
-        }  # fmt: skip
+            "weeks": [
+                {
+                    "week": w.week,
+                    "sessions": w.sessions,
+                    "hits": w.hits,
+                    "occurrences": w.occurrences,
+                    "rate": round(w.rate, 4),
+                }
+                for w in self.weeks
+            ],
+        }
