@@ -11,15 +11,19 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
 from ccl_tui.config.settings import Settings, load_settings
 from ccl_tui.issues.build import build_issues
 from ccl_tui.model.issues import Issue, SessionInfo
 from ccl_tui.model.signals import DELIGHT_KINDS, FRICTION_KINDS, Signal
 from ccl_tui.scope import ALL_ORIGINS, USER_ORIGINS, Scope, scope_from
-from ccl_tui.signals.detect import DETECTOR_VERSION, detect_session
+from ccl_tui.signals.worker import fingerprint, parse_and_detect
 from ccl_tui.store import signals as sql
 from ccl_tui.store.db import Store
+from ccl_tui.store.ingest import IngestSummary
+from ccl_tui.store.ingest import ingest as store_ingest
 from ccl_tui.store.writer import connect
 
 
@@ -34,19 +38,27 @@ class DetectSummary:
     rank_seconds: float = 0.0
     per_kind: dict[str, int] = field(default_factory=dict)
 
+    def add_ingest(self, ingested: IngestSummary) -> DetectSummary:
+        """Count the signals an ingest detected next to its parser (stored with their events) as detected."""
+        self.sessions_detected += ingested.sessions_detected
+        for kind, n in ingested.signals_per_kind.items():
+            self.per_kind[kind] = self.per_kind.get(kind, 0) + n
+        self.signals += sum(ingested.signals_per_kind.values())
+        self.friction = sum(v for k, v in self.per_kind.items() if k in FRICTION_KINDS)
+        self.delight = sum(v for k, v in self.per_kind.items() if k in DELIGHT_KINDS)
+        return self
+
 
 BATCH = 100
 __all__ = ["ALL_ORIGINS", "USER_ORIGINS", "DetectSummary", "Scope", "rank", "ranked_issues", "refresh", "scope_from"]
-
-
-def fingerprint(settings: Settings) -> str:
-    return f"v{DETECTOR_VERSION}-{settings.fingerprint()}"
 
 
 def detect_pending_sync(
     db_path: str, settings: Settings, progress: Callable[[int, int], None] | None = None
 ) -> DetectSummary:
     """Detect signals for changed sessions, then re-rank the default-scope issues. Sync: call in a thread."""
+    from ccl_tui.signals.detect import detect_session
+
     con = connect(db_path)
     try:
         summary = DetectSummary()
@@ -92,6 +104,21 @@ def rank(signals: Iterable[Signal], infos: dict[str, SessionInfo], settings: Set
     ]
     in_scope = {sid: i for sid, i in infos.items() if scope.admits(i)}
     return build_issues(chosen, in_scope, settings.impact)
+
+
+async def ingest_and_detect(
+    store: Store,
+    paths: Iterable[Path | str] | None = None,
+    settings: Settings | None = None,
+    **options: Any,
+) -> IngestSummary:
+    """:func:`ccl_tui.store.ingest.ingest` with detection next to the parser: a file read whole has its
+    signals computed in the same worker from the events in memory, and stored in the same transaction as
+    them. :func:`refresh` then detects only what is left (continued files, duplicates) and ranks.
+    ``options``: those of ``store.ingest.ingest`` (progress, workers, cancel)."""
+    settings = settings or load_settings()
+    extra = (settings.signals, fingerprint(settings))
+    return await store_ingest(store, paths, parse=parse_and_detect, extra=extra, **options)
 
 
 async def refresh(

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import IngestProgress
@@ -27,6 +27,7 @@ from ccl_tui.tui.screens.clusters import ClustersScreen
 from ccl_tui.tui.screens.demo import DemoScreen
 from ccl_tui.tui.screens.transcript import TranscriptScreen
 from ccl_tui.tui.widgets.flow import FlowDiagram
+from ccl_tui.tui.widgets.score import ScoreBreakdown
 from tests.tui_support import app_for, copy_db, settle, wait_loaded
 
 SIZE = (130, 40)
@@ -229,12 +230,14 @@ def test_command_palette(snap_compare: Callable[..., bool], db: Path) -> None:
 
 def test_loading_state(snap_compare: Callable[..., bool], db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The issues list while ingest is still running (held at 40%): the progress line over what is ranked so far."""
-    import ccl_tui.store.ingest as ingest_mod
+    import ccl_tui.pipeline as pipeline_mod
     from ccl_tui.tui.hub import Hub
 
     monkeypatch.setattr(Hub, "LIVE_REFRESH_S", 3600.0)  # no live detection pass while the frame is taken
 
-    async def held_ingest(store: Store, paths: list[Path], progress: Callable[[IngestProgress], None]) -> None:
+    async def held_ingest(
+        store: Store, paths: list[Path], settings: object, progress: Callable[[IngestProgress], None]
+    ) -> None:
         progress(
             IngestProgress(
                 files_total=505,
@@ -248,18 +251,29 @@ def test_loading_state(snap_compare: Callable[..., bool], db: Path, monkeypatch:
         )
         await asyncio.Event().wait()  # never done: the load stays in "reading sessions"
 
-    monkeypatch.setattr(ingest_mod, "ingest", held_ingest)
+    monkeypatch.setattr(pipeline_mod, "ingest_and_detect", held_ingest)
 
     async def loading(pilot: Pilot) -> None:
         app = pilot.app
         assert isinstance(app, CclApp)
         table = app.screen.query_one("#issues-table", DataTable)
+        summary = app.screen.query_one("#issues-summary", Static)
+        score = app.screen.query_one(ScoreBreakdown)
+
+        def ready() -> bool:  # the list, its summary line and the score panel all drawn from the held state
+            return bool(
+                app.hub.state.progress.files_done
+                and table.row_count
+                and "loading…" in str(summary.render())
+                and score._issue is not None
+            )
+
         for _ in range(600):
-            if app.hub.state.progress.files_done and table.row_count:
+            if ready():
                 break
             await asyncio.sleep(0.05)
         await settle(pilot, ignore={"load"})
-        assert app.hub.state.phase == "ingesting" and table.row_count
+        assert app.hub.state.phase == "ingesting" and ready()
 
     assert snap_compare(app_for(db), terminal_size=SIZE, run_before=loading)
 

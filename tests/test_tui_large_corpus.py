@@ -78,7 +78,7 @@ async def test_worker_processes_start_inside_the_running_app(
         await wait_loaded(pilot, timeout=120)
         state = app.hub.state
         assert state.error is None, state.error
-        assert processes_for_any_size == [1]  # the process pool was used, not the thread fallback
+        assert processes_for_any_size == [2]  # the process pool (both cores) was used, not the thread fallback
         assert state.summary is not None and state.summary.errors == [] and state.summary.new == 505
         issues = await app.hub.issues()
         assert [i.id for i in issues] == await _expected_ids(demo_db)  # the same ranking as a CLI ingest
@@ -124,7 +124,7 @@ async def test_the_guided_demo_on_a_large_folder_of_ones_own_logs(
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, DemoScreen)
         await wait_loaded(pilot, timeout=120)
-        assert app.hub.state.error is None and processes_for_any_size == [1]
+        assert app.hub.state.error is None and processes_for_any_size == [2]
         assert app.hub.state.summary is not None and app.hub.state.summary.errors == []
         await pilot.press("5")  # the Issues stage
         await settle(pilot)

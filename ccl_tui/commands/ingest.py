@@ -12,17 +12,25 @@ from rich.table import Table
 from rich.text import Text
 
 from ccl_tui.commands.common import console, print_json, run_with_store
-from ccl_tui.pipeline import DetectSummary, refresh
+from ccl_tui.pipeline import DetectSummary, ingest_and_detect, refresh
 from ccl_tui.store.db import Store
 from ccl_tui.store.ingest import IngestProgress, IngestSummary, ingest
 
 
 async def run_ingest(
-    store: Store, paths: list[str] | None, *, quiet: bool, workers: int | None, cancel: threading.Event | None = None
+    store: Store,
+    paths: list[str] | None,
+    *,
+    quiet: bool,
+    workers: int | None,
+    cancel: threading.Event | None = None,
+    detect: bool = True,
 ) -> IngestSummary:
+    """Ingest with a progress bar (none when ``quiet``); ``detect``: signals detected as files are read."""
     con = console(stderr=True)
+    read = ingest_and_detect if detect else ingest
     if quiet:
-        return await ingest(store, paths, workers=workers, cancel=cancel)
+        return await read(store, paths, workers=workers, cancel=cancel)
     with Progress(
         TextColumn("ingest"),
         BarColumn(),
@@ -41,7 +49,7 @@ async def run_ingest(
             )
             bar.update(task, total=max(p.bytes_total, 1), completed=p.bytes_done, stats=stats)
 
-        return await ingest(store, paths, progress=on_progress, workers=workers, cancel=cancel)
+        return await read(store, paths, progress=on_progress, workers=workers, cancel=cancel)
 
 
 def print_summary(s: IngestSummary) -> None:
@@ -99,8 +107,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     stop = stop_on_terminal_signals()
 
     async def go(store: Store) -> tuple[IngestSummary, DetectSummary | None]:
-        summary = await run_ingest(store, args.paths or None, quiet=args.json, workers=args.workers, cancel=stop)
-        detected = None if args.no_detect or summary.cancelled else await refresh(store)
+        summary = await run_ingest(
+            store, args.paths or None, quiet=args.json, workers=args.workers, cancel=stop, detect=not args.no_detect
+        )
+        detected = None if args.no_detect or summary.cancelled else (await refresh(store)).add_ingest(summary)
         return summary, detected
 
     summary, detected = run_with_store(args.db, go)

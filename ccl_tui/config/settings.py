@@ -78,7 +78,7 @@ class ImpactWeights:
 
 @dataclass(frozen=True, slots=True)
 class IngestSettings:
-    workers: int = 0  # CPU cores ingest may use (0: all); one of them writes, the rest parse
+    workers: int = 0  # CPU cores ingest may use (0: all): as many processes parse and detect, this one writes
     process_threshold_mb: float = 48.0  # MiB to read below which one thread beats starting worker processes
 
 

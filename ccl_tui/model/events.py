@@ -5,7 +5,7 @@ Every later layer (signals, issues, tasks, semantic, TUI) reads these from the s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -213,3 +213,15 @@ def row_to_event(r: Sequence[Any]) -> Event:
         text_size=text_size or 0,
         data=orjson.loads(data) if data else {},
     )
+
+
+def events_from_rows(rows: Iterable[Sequence[Any]]) -> list[Event]:
+    """A session's events from its rows in EVENT_COLUMNS order, with a repeated output's text restored (the
+    store keeps a call's repeated output once and points the repeat at it: ``data.same_text_as``)."""
+    events = [row_to_event(r) for r in rows]
+    by_seq = {e.seq: e for e in events}
+    for e in events:
+        ref = e.data.get("same_text_as")
+        if ref is not None and not e.text and ref in by_seq:
+            e.text = by_seq[ref].text
+    return events

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-
-from ccl_tui.text.ansi import strip_control
-from ccl_tui.text.cut import shorten
-from ccl_tui.text.redact import redact
+from typing import Any
 
 
 class Polarity(StrEnum):
@@ -100,7 +97,17 @@ class Signal:
         return self.evidence[0]
 
 
+def signal_from_dict(d: dict[str, Any]) -> Signal:
+    """A Signal from its ``dataclasses.asdict`` / orjson form (the cost as a nested object)."""
+    cost = d.get("cost")
+    return Signal(**{**d, "cost": Cost(**cost) if isinstance(cost, dict) else Cost()})
+
+
 def snippet(text: str, width: int = 160) -> str:
     """The first line of untrusted text for a signal's detail: redacted whole *before* it is cut, so a secret
     is never left half visible by the cut, and stripped of control codes."""
+    from ccl_tui.text.ansi import strip_control
+    from ccl_tui.text.cut import shorten
+    from ccl_tui.text.redact import redact  # compiled on first use: reading stored signals does not need it
+
     return shorten(strip_control(redact(text)).strip().split("\n", 1)[0], width)

@@ -8,10 +8,11 @@ from ccl_tui.model.signals import DELIGHT_KINDS, FRICTION_KINDS, Cost, Signal
 from ccl_tui.model.signals import SignalKind as S
 from ccl_tui.signals.registry import load_all
 from ccl_tui.signals.session_view import SessionView
+from ccl_tui.signals.version import DETECTOR_VERSION
+
+__all__ = ["DETECTOR_VERSION", "cost_of", "detect_session"]
 
 K = EventKind
-#: Bump when detector logic changes: stored signals of older versions are recomputed.
-DETECTOR_VERSION = 2
 _CALL_KINDS = (S.COMMAND_FAILURE, S.TIMEOUT, S.PATCH_FAILURE, S.RETRY_LOOP, S.ERROR)
 #: Friction that costs the user a detour until a turn completes after it.
 _TURN_KINDS = (S.INTERRUPT, S.USER_PUSHBACK, S.DENIAL)

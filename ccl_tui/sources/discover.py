@@ -34,8 +34,12 @@ def is_jsonl_name(name: str) -> bool:
 
 @dataclass
 class Discovery:
-    files: list[Path] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)  # absolute, in a stable order (strings: cheap for 100k files)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+    @property
+    def files(self) -> list[Path]:
+        return [Path(p) for p in self.paths]
 
 
 def _shown(path: str) -> str:
@@ -44,23 +48,50 @@ def _shown(path: str) -> str:
 
 
 def _walk(root: Path, accept: Callable[[str], bool], found: Discovery) -> Iterable[Path]:
-    def onerror(exc: OSError) -> None:
-        found.skipped.append((_shown(str(exc.filename or root)), f"cannot read folder: {exc.strerror or exc}"))
+    for path, _ in _walk_entries(root, accept, found):
+        yield Path(path)
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):  # never follows directory symlinks
-        dirnames.sort()
-        for name in sorted(filenames):
-            if accept(name):
-                yield Path(dirpath) / name
+
+def _walk_entries(root: Path, accept: Callable[[str], bool], found: Discovery) -> Iterable[tuple[str, bool]]:
+    """(path, is a plain regular file) for each accepted name under ``root``, in a stable order. Directory
+    symlinks are never followed; a plain regular file needs no stat of its own (the directory listing says
+    what it is), only symlinks and odd entries are looked at further by the caller."""
+    stack = [str(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            found.skipped.append((_shown(str(exc.filename or folder)), f"cannot read folder: {exc.strerror or exc}"))
+            continue
+        subdirs = []
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    subdirs.append(e.path)
+                    continue
+                plain = e.is_file(follow_symlinks=False)
+            except OSError:
+                plain = False
+            if accept(e.name):
+                yield e.path, plain
+        stack.extend(reversed(subdirs))
+
+
+def _utf8(text: str, found: Discovery) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        found.skipped.append((_shown(text), "file name is not valid UTF-8"))
+        return False
+    return True
 
 
 def _usable(p: Path, found: Discovery) -> bool:
     """A regular file with a name SQLite and the terminal can hold; anything else is reported."""
     text = str(p)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        found.skipped.append((_shown(text), "file name is not valid UTF-8"))
+    if not _utf8(text, found):
         return False
     try:
         st = os.stat(p)  # follows a file symlink: the target must be a regular file
@@ -95,27 +126,38 @@ def discover(paths: Iterable[Path | str] | None = None) -> Discovery:
             found.skipped.append((_shown(str(root)), f"cannot read: {exc.strerror or exc}"))
             continue
         if is_file:
-            candidates: Iterable[Path] = [root]
+            candidates: Iterable[tuple[str, bool]] = [(str(root), False)]
         elif is_dir:
             subdirs = [root / "sessions", root / "archived_sessions"]
             if any(d.is_dir() for d in subdirs):
-                candidates = (p for d in subdirs if d.is_dir() for p in _walk(d, is_rollout_name, found))
+                candidates = (e for d in subdirs if d.is_dir() for e in _walk_entries(d, is_rollout_name, found))
             else:
-                candidates = _walk(root, is_jsonl_name, found)
+                candidates = _walk_entries(root, is_jsonl_name, found)
         else:
             if paths:  # named by the user: say so (a missing default Codex home is normal)
                 found.skipped.append((_shown(str(root)), "no such file or folder"))
             continue
-        for p in candidates:
-            if not _usable(p, found):
-                continue
-            try:
-                key = os.path.realpath(p)  # a copy reached through a file symlink is the same file
-            except (OSError, RuntimeError):
-                key = str(p)
+        real_dirs: dict[str, str] = {}
+        for path, plain in candidates:
+            if plain:
+                # A regular file reached without a symlink: its real path is its real folder plus its name.
+                if not _utf8(path, found):
+                    continue
+                folder, name = os.path.split(path)
+                real = real_dirs.get(folder)
+                if real is None:
+                    real = real_dirs[folder] = os.path.realpath(folder)
+                key = os.path.join(real, name)
+            else:
+                if not _usable(Path(path), found):
+                    continue
+                try:
+                    key = os.path.realpath(path)  # a copy reached through a file symlink is the same file
+                except (OSError, RuntimeError):
+                    key = path
             if key not in seen:
                 seen.add(key)
-                found.files.append(p)
+                found.paths.append(path)
     return found
 
 

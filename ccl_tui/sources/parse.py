@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-from ccl_tui.model.events import Session
+from ccl_tui.model.events import EVENT_COLUMNS, Session
+from ccl_tui.model.signals import Signal, signal_from_dict
 from ccl_tui.sources.reader import MAX_LINE, BadLine, ReadResult, iter_lines, open_stream, parse_line
 from ccl_tui.sources.rollout import ParseState, RolloutParser
 
@@ -39,10 +42,16 @@ class FileParse:
     state: bytes = b""
     error: str | None = None
     skipped_replay: int = 0
+    #: Signals detected next to the parser from a whole file's events (None: not detected here; the
+    #: pipeline detects from the store later), with the fingerprint of the detector and thresholds used.
+    signals: list[Signal] | None = None
+    fingerprint: str = ""
+    #: The session aggregates of ``rows`` (:func:`aggregates`), computed where the rows were parsed.
+    aggregates: tuple[Any, ...] | None = None
 
 
-def head_hash(path: Path, length: int = HEAD_BYTES) -> str:
-    with path.open("rb") as f:
+def head_hash(path: Path | str, length: int = HEAD_BYTES) -> str:
+    with open(path, "rb") as f:
         return hashlib.blake2b(f.read(length), digest_size=12).hexdigest()
 
 
@@ -103,7 +112,36 @@ def parse_file(path: str, offset: int = 0, start_line: int = 0, state: bytes | N
     res.skipped_replay = parser.state.skipped_replay
     if session is not None:
         res.rows = parser.take_rows()
+        res.aggregates = aggregates(res.rows)
     return res
+
+
+_KIND, _TURN, _DATA = (EVENT_COLUMNS.index(c) for c in ("kind", "turn", "data"))
+
+
+def aggregates(rows: list[tuple]) -> tuple[int, int, int, int, int | None, int | None, int | None]:
+    """(events, turns, user messages, tool calls, tokens total, context window, largest input) of ``rows``."""
+    turns = users = calls = 0
+    total = window = peak = None
+    for r in rows:
+        kind = r[_KIND]
+        if r[_TURN] > turns:
+            turns = r[_TURN]
+        if kind == "user_message":
+            users += 1
+        elif kind == "tool_call":
+            calls += 1
+        elif (kind == "token_count" or kind == "turn_started") and r[_DATA]:
+            d = orjson.loads(r[_DATA])
+            w = d.get("window") or d.get("model_context_window")
+            if isinstance(w, int) and (window is None or w > window):
+                window = w
+            t, i = d.get("total"), d.get("input")
+            if isinstance(t, int) and (total is None or t > total):
+                total = t
+            if isinstance(i, int) and (peak is None or i > peak):
+                peak = i
+    return len(rows), turns, users, calls, total, window, peak
 
 
 def to_wire(res: FileParse) -> bytes:
@@ -125,6 +163,9 @@ def to_wire(res: FileParse) -> bytes:
             "state": res.state.decode(),
             "error": res.error,
             "skipped_replay": res.skipped_replay,
+            "signals": res.signals,
+            "fingerprint": res.fingerprint,
+            "aggregates": res.aggregates,
         }
     )
 
@@ -134,9 +175,27 @@ def from_wire(blob: bytes) -> FileParse:
     d["session"] = Session(**d["session"]) if d["session"] else None
     d["bad"] = [BadLine(**b) for b in d["bad"]]
     d["state"] = d["state"].encode()
+    if d["aggregates"] is not None:
+        d["aggregates"] = tuple(d["aggregates"])
+    if d["signals"] is not None:
+        d["signals"] = [signal_from_dict(x) for x in d["signals"]]
     return FileParse(**d)
 
 
 def parse_file_wire(path: str, offset: int = 0, start_line: int = 0, state: bytes | None = None) -> bytes:
     """:func:`parse_file` for a worker process: the result serialized with :func:`to_wire`."""
     return to_wire(parse_file(path, offset, start_line, state))
+
+
+#: What turns one file (from a byte offset, with saved parser state) into a FileParse: :func:`parse_file`,
+#: or a function that also analyzes the result (``ccl_tui.signals.worker``). Called as
+#: ``fn(path, offset, start_line, state, *extra)``; it must be a module-level function (worker processes
+#: receive it by name).
+ParseFn = Callable[..., FileParse]
+
+
+def run_wire(
+    fn: ParseFn, extra: tuple[Any, ...], path: str, offset: int, start_line: int, state: bytes | None
+) -> bytes:
+    """``fn`` in a worker process, its result serialized with :func:`to_wire`."""
+    return to_wire(fn(path, offset, start_line, state, *extra))

@@ -21,7 +21,7 @@ from ccl_tui.model.issues import Issue, SessionInfo
 from ccl_tui.model.signals import Signal
 from ccl_tui.store import signals as sigsql
 from ccl_tui.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
-from ccl_tui.store.tx import atransaction
+from ccl_tui.store.tx import atransaction, select_in
 
 
 @dataclass(slots=True)
@@ -462,12 +462,19 @@ class Store:
             await self.db.execute(stmt)
 
     # ------------------------------------------------------------------ files
-    async def file_records(self) -> dict[str, FileRecord]:
+    async def file_records(self, *, with_state: bool = True) -> dict[str, FileRecord]:
+        """Every file read so far. ``with_state=False`` leaves out the saved parser states (kilobytes a file;
+        :meth:`file_states` reads the few a continued ingest needs)."""
+        state = "state" if with_state else "NULL"
         async with self.db.execute(
             "SELECT path, session_id, status, size, mtime_ns, head_hash, offset, lines, malformed, "
-            "pending_bytes, compressed, state, error, parser FROM files"
+            f"pending_bytes, compressed, {state}, error, parser FROM files"
         ) as cur:
             return {r[0]: FileRecord(*r) for r in await cur.fetchall()}
+
+    async def file_states(self, paths: Sequence[str]) -> dict[str, bytes | None]:
+        """The saved parser state of each of ``paths`` (to continue reading them from their offsets)."""
+        return {r[0]: r[1] for r in await select_in(self.db, "SELECT path, state FROM files WHERE path", paths)}
 
     async def session_files(self) -> dict[str, str]:
         """session id -> the file its events were read from."""

@@ -28,7 +28,7 @@ from typing import Any
 
 from ccl_tui.config.settings import IngestSettings, load_settings
 from ccl_tui.sources.discover import discover
-from ccl_tui.sources.parse import HEAD_BYTES, PARSER_VERSION, head_hash, parse_file_wire
+from ccl_tui.sources.parse import HEAD_BYTES, PARSER_VERSION, ParseFn, head_hash, parse_file, parse_file_wire, run_wire
 from ccl_tui.store.db import FileRecord, Store
 from ccl_tui.store.progress import IngestProgress
 from ccl_tui.store.writer import FileOutcome, close_connections, ingest_file, write_wire
@@ -54,6 +54,8 @@ class IngestSummary:
     bytes_read: int = 0
     elapsed: float = 0.0
     cancelled: bool = False
+    sessions_detected: int = 0  # sessions whose signals were detected next to the parser and stored with them
+    signals_per_kind: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -86,7 +88,7 @@ class _Job:
 
 
 def plan_jobs(
-    files: Iterable[Path], records: dict[str, FileRecord], owners: dict[str, str], summary: IngestSummary
+    files: Iterable[Path | str], records: dict[str, FileRecord], owners: dict[str, str], summary: IngestSummary
 ) -> list[_Job]:
     """Decide, per file, whether to skip it, continue it from its offset, or read it from the start.
 
@@ -95,7 +97,7 @@ def plan_jobs(
     """
     jobs: list[_Job] = []
     for p in files:
-        path = str(p)
+        path = os.fspath(p)
         summary.files_seen += 1
         try:
             st = os.stat(p)
@@ -130,7 +132,7 @@ def plan_jobs(
     return jobs
 
 
-def _same_head(p: Path, rec: FileRecord) -> bool:
+def _same_head(p: Path | str, rec: FileRecord) -> bool:
     """The bytes we already read are still there: the file grew rather than being rewritten."""
     try:
         return head_hash(p, min(rec.size, HEAD_BYTES)) == rec.head_hash
@@ -139,13 +141,13 @@ def _same_head(p: Path, rec: FileRecord) -> bool:
 
 
 def _executor(jobs: list[_Job], workers: int | None, settings: IngestSettings) -> tuple[Executor, int]:
-    """Worker processes parse big jobs (one thread of this process writes); small jobs run in one thread,
+    """Worker processes parse (and detect) big jobs, one per core, while one thread of this process writes:
+    parsing and detection are most of the work, and the writer waits on them. Small jobs run in one thread,
     since below ``process_threshold_mb`` worker processes cost more to start than they save."""
     total = sum(j.to_read for j in jobs)
     cores = workers if workers is not None else (settings.workers or os.cpu_count() or 1)
     if cores > 1 and len(jobs) > 1 and total >= settings.process_threshold_mb * (1 << 20):
-        # One core stays with the writer thread here; the others parse.
-        n = cores - 1
+        n = cores
         return start_processes(n), n
     return _one_thread(), 1
 
@@ -222,19 +224,28 @@ async def ingest(
     progress: Callable[[IngestProgress], None] | None = None,
     workers: int | None = None,
     cancel: threading.Event | None = None,
+    parse: ParseFn = parse_file,
+    extra: tuple[Any, ...] = (),
 ) -> IngestSummary:
     """Ingest rollout files found under ``paths`` (default: ``$CODEX_HOME``) into ``store``.
 
-    ``workers`` overrides the ``[ingest] workers`` setting (CPU cores to use; 1: no worker processes)."""
+    ``workers`` overrides the ``[ingest] workers`` setting (CPU cores to use; 1: no worker processes).
+    ``parse`` / ``extra``: what reads one file (:data:`~ccl_tui.sources.parse.ParseFn`); the pipeline passes
+    one that also detects signals, so they are stored with the events."""
     t0 = time.perf_counter()
     loop = asyncio.get_running_loop()
     summary = IngestSummary()
     found = await loop.run_in_executor(None, discover, list(paths) if paths else None)
-    files = found.files
+    files = found.paths
     summary.errors.extend(found.skipped)
-    records = await store.file_records()
+    records = await store.file_records(with_state=False)
     owners = await store.session_files()
     jobs = await loop.run_in_executor(None, plan_jobs, files, records, owners, summary)
+    continued = [j for j in jobs if j.offset]
+    if continued:  # files that grew continue from their saved parser state
+        states = await store.file_states([j.path for j in continued])
+        for j in continued:
+            j.state = states.get(j.path)
     prog = IngestProgress(files_total=len(jobs), bytes_total=sum(j.to_read for j in jobs))
     touched: dict[str, None] = {}
     if progress:
@@ -274,11 +285,16 @@ async def ingest(
                 job = pending.popleft()
                 args = (job.path, job.offset, job.start_line, job.state)
                 if not processes:
-                    in_flight.append((job, executor.submit(ingest_file, db_path, *args)))
+                    in_flight.append((job, executor.submit(ingest_file, db_path, *args, parse, extra)))
                     continue
                 try:
                     # The pool spawns its processes on submit: a host that cannot spawn fails right here.
-                    in_flight.append((job, executor.submit(parse_file_wire, *args)))
+                    fut: Future[Any]
+                    if parse is parse_file and not extra:
+                        fut = executor.submit(parse_file_wire, *args)
+                    else:
+                        fut = executor.submit(run_wire, parse, extra, *args)
+                    in_flight.append((job, fut))
                 except Exception as exc:
                     fall_back(exc, [job])
                     break
@@ -288,7 +304,7 @@ async def ingest(
                 break
             job, fut = in_flight.popleft()
             try:
-                result = await asyncio.wrap_future(fut)
+                result: Any = await asyncio.wrap_future(fut)
                 if processes:
                     result = await loop.run_in_executor(writer, write_wire, db_path, result)
                 outcome: FileOutcome = result
@@ -321,9 +337,14 @@ async def ingest(
             _terminate(executor)
         raise
     finally:
-        if isinstance(executor, ThreadPoolExecutor):
+        # Files not started are dropped; the writers then commit their last batch (every file in it is whole)
+        # and close. A thread pool runs its close after the file in progress, so it must not be cancelled.
+        for _, f in in_flight:
+            f.cancel()
+        threads = isinstance(executor, ThreadPoolExecutor)
+        if threads:
             executor.submit(close_connections)
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=True, cancel_futures=not threads)
         writer.submit(close_connections)
         writer.shutdown(wait=True)
     summary.sessions_touched = list(touched)
@@ -370,3 +391,7 @@ def _account(job: _Job, outcome: FileOutcome, summary: IngestSummary, touched: d
     if outcome.session_id and status != "duplicate":
         summary.events_added += outcome.events_added
         touched[outcome.session_id] = None
+    if outcome.detected is not None:
+        summary.sessions_detected += 1
+        for kind, n in outcome.detected.items():
+            summary.signals_per_kind[kind] = summary.signals_per_kind.get(kind, 0) + n

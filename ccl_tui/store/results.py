@@ -10,7 +10,7 @@ import orjson
 
 from ccl_tui.model.results import Fix, Run, Trial
 from ccl_tui.store.db import StoreError, scalar
-from ccl_tui.store.tx import atransaction
+from ccl_tui.store.tx import atransaction, select_in
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 _TRIAL_COLUMNS = (
@@ -209,15 +209,9 @@ async def occurrences(db: aiosqlite.Connection, signatures: Iterable[str]) -> di
     """signature -> session id -> friction signals with that signature."""
     sigs = list(dict.fromkeys(signatures))
     out: dict[str, dict[str, int]] = {s: {} for s in sigs}
-    for i in range(0, len(sigs), 500):
-        chunk = sigs[i : i + 500]
-        async with db.execute(
-            "SELECT signature, session_id, COUNT(*) FROM signals WHERE polarity = 'friction'"
-            f" AND signature IN ({','.join('?' * len(chunk))}) GROUP BY signature, session_id",
-            chunk,
-        ) as cur:
-            for sig, sid, n in await cur.fetchall():
-                out[sig][sid] = n
+    sql = "SELECT signature, session_id, COUNT(*) FROM signals WHERE polarity = 'friction' AND signature"
+    for sig, sid, n in await select_in(db, sql, sigs, suffix=" GROUP BY signature, session_id"):
+        out[sig][sid] = n
     return out
 
 

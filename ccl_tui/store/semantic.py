@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
-from ccl_tui.store.tx import atransaction
+from ccl_tui.store.tx import atransaction, select_in
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
@@ -35,15 +35,9 @@ class CachedResponse:
 async def cache_get(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, CachedResponse]:
     keys = list(dict.fromkeys(keys))
     out: dict[str, CachedResponse] = {}
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        async with db.execute(
-            "SELECT key, purpose, model, response, input_tokens, output_tokens, cost_usd FROM llm_cache"
-            f" WHERE key IN ({','.join('?' * len(chunk))})",
-            chunk,
-        ) as cur:
-            for r in await cur.fetchall():
-                out[r[0]] = CachedResponse(r[0], r[1], r[2], orjson.loads(r[3]), r[4], r[5], r[6])
+    sql = "SELECT key, purpose, model, response, input_tokens, output_tokens, cost_usd FROM llm_cache WHERE key"
+    for r in await select_in(db, sql, keys):
+        out[r[0]] = CachedResponse(r[0], r[1], r[2], orjson.loads(r[3]), r[4], r[5], r[6])
     return out
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import orjson
 
-from ccl_tui.model.events import EVENT_COLUMNS, Event, row_to_event
+from ccl_tui.model.events import EVENT_COLUMNS, Event, events_from_rows
 from ccl_tui.model.issues import Evidence, Impact, Issue, SessionInfo
 from ccl_tui.model.signals import Cost, Signal
 from ccl_tui.store.semantic import reapply_cluster_ids
@@ -50,13 +50,7 @@ def session_events(con: sqlite3.Connection, session_id: str) -> list[Event]:
         " ORDER BY seq",
         (session_id,),
     ).fetchall()
-    events = [row_to_event(r) for r in rows]
-    by_seq = {e.seq: e for e in events}
-    for e in events:
-        ref = e.data.get("same_text_as")
-        if ref is not None and not e.text and ref in by_seq:
-            e.text = by_seq[ref].text
-    return events
+    return events_from_rows(rows)
 
 
 def signal_row(s: Signal) -> tuple:

@@ -13,13 +13,13 @@ import os
 import sqlite3
 import threading
 from dataclasses import dataclass, field
-
-import orjson
+from typing import Any
 
 from ccl_tui.model.events import EVENT_COLUMNS, Session
-from ccl_tui.sources.parse import PARSER_VERSION, FileParse, from_wire, parse_file
+from ccl_tui.sources.parse import PARSER_VERSION, FileParse, ParseFn, aggregates, from_wire, parse_file
 from ccl_tui.sources.reader import BadLine
-from ccl_tui.store.tx import transaction
+from ccl_tui.store.signals import replace_signals
+from ccl_tui.store.tx import Batch, transaction
 
 SESSION_COLUMNS = (
     "id",
@@ -42,13 +42,23 @@ SESSION_COLUMNS = (
     "parent_id",
     "instructions_size",
 )
-_COL = {c: i for i, c in enumerate(EVENT_COLUMNS)}
 _INSERT_EVENTS = f"INSERT INTO events({','.join(EVENT_COLUMNS)}) VALUES ({','.join('?' * len(EVENT_COLUMNS))})"
+#: The aggregates kept on a session row (computed from its events, see :func:`aggregates`).
+AGGREGATE_COLUMNS = (
+    "events",
+    "turns",
+    "user_messages",
+    "tool_calls",
+    "tokens_total",
+    "context_window",
+    "max_context_input",
+)
+_SESSION_ALL = (*SESSION_COLUMNS, *AGGREGATE_COLUMNS)
 _UPSERT_SESSION = (
-    f"INSERT INTO sessions({','.join(SESSION_COLUMNS)}, updated_at) VALUES ({','.join('?' * len(SESSION_COLUMNS))},"
+    f"INSERT INTO sessions({','.join(_SESSION_ALL)}, updated_at) VALUES ({','.join('?' * len(_SESSION_ALL))},"
     " strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT(id) DO UPDATE SET "
-    + ",".join(f"{c}=excluded.{c}" for c in SESSION_COLUMNS[1:])
-    + ", updated_at=excluded.updated_at"
+    + ",".join(f"{c}=excluded.{c}" for c in _SESSION_ALL[1:])
+    + ", updated_at=excluded.updated_at RETURNING sid"
 )
 _UPSERT_FILE = (
     "INSERT INTO files(path, session_id, status, size, mtime_ns, head_hash, offset, lines, malformed,"
@@ -74,6 +84,7 @@ class FileOutcome:
     error: str | None = None
     skipped_replay: int = 0
     clash: str | None = None  # the session's id was another session's: stored under a derived id
+    detected: dict[str, int] | None = None  # signals per kind stored with the events (detected next to the parser)
 
 
 _local = threading.local()
@@ -91,26 +102,63 @@ def _connection(db_path: str) -> sqlite3.Connection:
     cons: dict[str, sqlite3.Connection] | None = getattr(_local, "cons", None)
     if cons is None:
         cons = _local.cons = {}
+        _local.batches = {}
     con = cons.get(db_path)
     if con is None:
         con = cons[db_path] = connect(db_path)
+        _local.batches[db_path] = Batch(con)
     return con
 
 
+def _batch(db_path: str) -> Batch:
+    _connection(db_path)
+    batch: Batch = _local.batches[db_path]
+    return batch
+
+
 def close_connections() -> None:
-    """Close this thread's writer connections (called when an ingest finishes)."""
-    for con in getattr(_local, "cons", {}).values():
-        con.close()
+    """Commit this thread's open write batches and close its writer connections (called when an ingest ends,
+    however it ends: every file stored so far was stored whole)."""
+    for path, con in getattr(_local, "cons", {}).items():
+        batch = _local.batches.get(path)
+        try:
+            if batch is not None:
+                batch.commit()
+        except sqlite3.Error:
+            batch.rollback()  # the database refused the commit: those files are read again next time
+        finally:
+            con.close()
     _local.cons = {}
+    _local.batches = {}
 
 
-def ingest_file(db_path: str, path: str, offset: int, start_line: int, state: bytes | None) -> FileOutcome:
-    """Parse ``path`` from ``offset`` and store the result. Never raises for bad content."""
-    return _store(_connection(db_path), parse_file(path, offset, start_line, state))
+def ingest_file(
+    db_path: str,
+    path: str,
+    offset: int,
+    start_line: int,
+    state: bytes | None,
+    parse: ParseFn = parse_file,
+    extra: tuple[Any, ...] = (),
+) -> FileOutcome:
+    """Parse ``path`` from ``offset`` (with ``parse``, see :data:`ParseFn`) and store the result. Never raises
+    for bad content."""
+    return _store(db_path, parse(path, offset, start_line, state, *extra))
 
 
-def _store(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
-    """Write one parse result; a file whose rows cannot be stored is recorded as an error, and only it."""
+def _store(db_path: str, parse: FileParse) -> FileOutcome:
+    """Write one parse result in the thread's current batch; a file whose rows cannot be stored is recorded as
+    an error, and only it (its block is rolled back, the batch's other files stay)."""
+    con = _connection(db_path)
+    batch = _batch(db_path)
+    batch.begin()
+    try:
+        return _store_one(con, parse)
+    finally:
+        batch.done_one()
+
+
+def _store_one(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
     if parse.error and parse.session is None:
         record_error(con, parse.path, parse.error)
         return FileOutcome(parse.path, "error", error=parse.error)
@@ -128,7 +176,7 @@ def _store(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
 
 def write_wire(db_path: str, blob: bytes) -> FileOutcome:
     """Store a parse result produced by a worker process (see ``parse_file_wire``)."""
-    return _store(_connection(db_path), from_wire(blob))
+    return _store(db_path, from_wire(blob))
 
 
 def record_error(con: sqlite3.Connection, path: str, error: str) -> None:
@@ -147,6 +195,7 @@ def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
     out = FileOutcome(
         parse.path, "", bad=parse.bad, pending_bytes=parse.pending_bytes, skipped_replay=parse.skipped_replay
     )
+    detected_as = s.id if s is not None else None
     with transaction(con):
         if s is None:
             out.status = file_status = "empty" if parse.lines == 0 else "unrecognized"
@@ -154,6 +203,12 @@ def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
             _write_session(con, parse, s, out)
             out.session_id = s.id
             file_status = "duplicate" if out.status == "duplicate" else "ok"
+            if parse.signals is not None and parse.full and s.id == detected_as and out.status != "duplicate":
+                # Detected from exactly the events just stored: stored with them, so nothing reads them back.
+                replace_signals(con, s.id, parse.signals, len(parse.rows), parse.fingerprint)
+                out.detected = {}
+                for sig in parse.signals:
+                    out.detected[sig.kind] = out.detected.get(sig.kind, 0) + 1
         if parse.full:
             con.execute("DELETE FROM malformed WHERE path = ?", (parse.path,))
         if parse.bad:
@@ -161,7 +216,10 @@ def write_parse(con: sqlite3.Connection, parse: FileParse) -> FileOutcome:
                 "INSERT OR REPLACE INTO malformed(path, line, reason, excerpt) VALUES (?,?,?,?)",
                 [(parse.path, b.line, b.reason, b.excerpt) for b in parse.bad],
             )
-        malformed = con.execute("SELECT COUNT(*) FROM malformed WHERE path = ?", (parse.path,)).fetchone()[0]
+        if parse.full:
+            malformed = len({b.line for b in parse.bad})
+        else:
+            malformed = con.execute("SELECT COUNT(*) FROM malformed WHERE path = ?", (parse.path,)).fetchone()[0]
         con.execute(
             _UPSERT_FILE,
             (
@@ -217,7 +275,8 @@ def _write_session(con: sqlite3.Connection, parse: FileParse, s: Session, out: F
             return
         con.execute("UPDATE files SET status = 'duplicate' WHERE path = ?", (owner,))
         out.status = "replaced"
-    con.execute(
+    totals = combine(parse.aggregates or aggregates(parse.rows), previous)
+    sid = con.execute(
         _UPSERT_SESSION,
         (
             s.id,
@@ -239,45 +298,35 @@ def _write_session(con: sqlite3.Connection, parse: FileParse, s: Session, out: F
             s.forked_from,
             s.parent_id,
             s.instructions_size,
+            *totals,
         ),
-    )
-    sid = con.execute("SELECT sid FROM sessions WHERE id = ?", (s.id,)).fetchone()[0]
+    ).fetchone()[0]
     if parse.full and owner is not None:
         con.execute("DELETE FROM events WHERE sid = ?", (sid,))
         con.execute("DELETE FROM detection WHERE session_id = ?", (s.id,))  # re-read: detect again
     if parse.rows:
         con.executemany(_INSERT_EVENTS, [(sid, *r[1:]) for r in parse.rows])
-    con.execute(
-        "UPDATE sessions SET events=?, turns=?, user_messages=?, tool_calls=?, tokens_total=?, context_window=?,"
-        " max_context_input=? WHERE id=?",
-        (*aggregates(parse.rows, previous), s.id),
-    )
     out.events_added = len(parse.rows)
     if not out.status:
         out.status = "new" if owner is None else "updated"
 
 
-def aggregates(rows: list[tuple], previous: tuple | None) -> tuple:
-    """Session aggregates from new rows, combined with the stored ones when the file was continued."""
-    events, turns, users, calls, total, window, peak = previous or (0, 0, 0, 0, None, None, None)
-    events += len(rows)
-    kind_i, turn_i, data_i = _COL["kind"], _COL["turn"], _COL["data"]
-    for r in rows:
-        kind = r[kind_i]
-        if r[turn_i] > turns:
-            turns = r[turn_i]
-        if kind == "user_message":
-            users += 1
-        elif kind == "tool_call":
-            calls += 1
-        elif kind in ("token_count", "turn_started") and r[data_i]:
-            d = orjson.loads(r[data_i])
-            w = d.get("window") or d.get("model_context_window")
-            if isinstance(w, int) and (window is None or w > window):
-                window = w
-            t, i = d.get("total"), d.get("input")
-            if isinstance(t, int) and (total is None or t > total):
-                total = t
-            if isinstance(i, int) and (peak is None or i > peak):
-                peak = i
-    return events, turns, users, calls, total, window, peak
+def combine(new: tuple, previous: tuple | None) -> tuple:
+    """Session aggregates of new rows combined with the stored ones of a continued file."""
+    if previous is None:
+        return new
+    events, turns, users, calls, total, window, peak = previous
+    n_events, n_turns, n_users, n_calls, n_total, n_window, n_peak = new
+    return (
+        events + n_events,
+        max(turns, n_turns),
+        users + n_users,
+        calls + n_calls,
+        _max(total, n_total),
+        _max(window, n_window),
+        _max(peak, n_peak),
+    )
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)

@@ -140,9 +140,11 @@ class Hub:
                     last_push = now
                     on_change(st)
 
-            from ccl_tui.store.ingest import ingest
+            from ccl_tui.pipeline import ingest_and_detect
 
-            job = asyncio.ensure_future(ingest(self.store, list(self.source.paths), progress=on_progress))
+            job = asyncio.ensure_future(
+                ingest_and_detect(self.store, list(self.source.paths), self.settings, progress=on_progress)
+            )
             interval = self.LIVE_REFRESH_S
             while not job.done():
                 await asyncio.wait({job}, timeout=interval)
