@@ -14,6 +14,7 @@ from ccl_tui.tui.widgets.stages import DEMO_STAGES, IssuesStage, SolutionStage, 
 from tests.tui_support import app_for, copy_db, settle, wait_loaded
 
 SIZE = (140, 42)
+DEMO_CORPUS = Path(__file__).resolve().parent.parent / "demo_sessions"
 
 
 @pytest.fixture
@@ -117,3 +118,24 @@ async def test_an_empty_scope_says_why(db: Path) -> None:
         screen.query_one("#filter-origin", Select).value = "user"
         await settle(pilot)
         assert screen._issues and empty.has_class("hidden")
+
+
+async def test_the_summary_line_says_when_the_load_is_over(tmp_path: Path) -> None:
+    """The last ranking pass runs before the load ends (Harbor jobs are imported after it): the summary line
+    must still drop its "loading…" once the load is over."""
+    from textual.widgets import Static
+
+    from ccl_tui.tui.app import make_app
+    from ccl_tui.tui.hub import Source
+    from ccl_tui.tui.launch import demo_jobs
+
+    corpus = DEMO_CORPUS
+    app = make_app(source=Source((corpus,), tmp_path / "fresh.sqlite", jobs=demo_jobs(corpus), generated=True))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, IssuesScreen) and screen._issues
+        assert app.hub.state.phase == "ready" and await app.hub.results() is not None
+        await settle(pilot)
+        text = str(screen.query_one("#issues-summary", Static).render())
+        assert "issue(s)" in text and "loading" not in text, text

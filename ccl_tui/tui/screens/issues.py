@@ -73,6 +73,7 @@ class IssuesScreen(CclAccess, Screen[None]):
         self._user_moved = False
         self._title_w: int | None = None  # the title column's width (None: fit its content)
         self._show_kind = True
+        self._was_loading = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -139,6 +140,13 @@ class IssuesScreen(CclAccess, Screen[None]):
         if state.refreshes != self._last_refresh and self.hub.is_open:
             self._last_refresh = state.refreshes
             self.load_issues()
+        elif state.loading != self._was_loading:
+            # The load ended (or failed) after the last ranking pass: the list is current, its summary line and
+            # empty-state note must say the load is over.
+            self._update_summary()
+            if self.hub.is_open:
+                self.run_worker(self._explain_empty(), group="issues-empty", exclusive=True)
+        self._was_loading = state.loading
 
     @property
     def scope(self) -> Scope:
@@ -212,8 +220,12 @@ class IssuesScreen(CclAccess, Screen[None]):
         self._load_rows(max(PAGE, target + 1))
         table.move_cursor(row=target, animate=False)
         self.show_score()
+        self._update_summary()
+
+    def _update_summary(self) -> None:
         state = self.hub.state
-        shown_of = f"{len(shown):,} of {len(self._issues):,}" if q else f"{len(shown):,}"
+        q = self.query_text
+        shown_of = f"{len(self._shown):,} of {len(self._issues):,}" if q else f"{len(self._shown):,}"
         self.query_one("#issues-summary", Static).update(
             f"{shown_of} issue(s) · scope {self.scope.describe()} · sorted by {self.sort_key}"
             + (f"   ·   loading… {state.progress.sessions:,} sessions so far" if state.loading else "")
