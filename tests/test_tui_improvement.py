@@ -57,6 +57,17 @@ async def open_improvement(pilot) -> ImprovementScreen:  # type: ignore[no-untyp
     return screen
 
 
+async def text_with(pilot, pattern: str, tries: int = 200) -> str:  # type: ignore[no-untyped-def]
+    """The screen's text once ``pattern`` shows on it (a loaded CI machine repaints late), or as it is then."""
+    text = screen_text(pilot.app)
+    for _ in range(tries):
+        if re.search(pattern, text):
+            break
+        await pilot.pause(0.05)
+        text = screen_text(pilot.app)
+    return text
+
+
 def select(screen: ImprovementScreen, issue: str) -> None:
     row = next(n for n, r in enumerate(screen._rows) if r.issue_id == issue)
     screen.query_one("#imp-table", DataTable).move_cursor(row=row)
@@ -86,7 +97,7 @@ async def test_suggestion_mark_fix_verdict_and_clear(db: Path) -> None:
         saved = (await fixes(app.hub.store))[FIXED]
         assert saved.fixed_on == SPLIT and saved.note == "dependency pinned"
         assert screen.highlighted is not None and screen.highlighted.issue_id == FIXED
-        text = screen_text(app)
+        text = await text_with(pilot, rf"{SPLIT}\s+dropped")  # the table row is redrawn after the save
         assert "Verdict: dropped" in text
         assert "← fix" in text and f"fixed on {SPLIT}: dependency pinned" in text
         assert re.search(rf"{SPLIT}\s+dropped", text)  # the table row

@@ -140,12 +140,11 @@ class IssuesScreen(CclAccess, Screen[None]):
         if state.refreshes != self._last_refresh and self.hub.is_open:
             self._last_refresh = state.refreshes
             self.load_issues()
-        elif state.loading != self._was_loading:
-            # The load ended (or failed) after the last ranking pass: the list is current, its summary line and
-            # empty-state note must say the load is over.
+        elif state.loading != self._was_loading and self.hub.is_open:
+            # The load ended after the last ranking pass: the list is current, its summary line and empty-state
+            # note must say the load is over. (A database that could not be opened has nothing to summarize.)
             self._update_summary()
-            if self.hub.is_open:
-                self.run_worker(self._explain_empty(), group="issues-empty", exclusive=True)
+            self.run_worker(self._explain_empty(), group="issues-empty", exclusive=True)
         self._was_loading = state.loading
 
     @property
