@@ -180,3 +180,19 @@ def test_bare_pytest_collects_the_suite() -> None:
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert " error" not in out.stdout.splitlines()[-1], out.stdout[-2000:]  # "N tests collected in Xs"
     assert "test_gold_case" in out.stdout
+
+
+async def test_delight_strengths_are_settings_too(store: Store, tmp_path: Path) -> None:
+    r = Rollout(start="2026-10-01T09:00:00")
+    r.user("rename the helper")
+    r.exec("ls", "ok", 0)
+    r.assistant("Renamed.")
+    r.complete()
+    r.write(tmp_path / "home")
+    await ingest(store, [tmp_path / "home"])
+    custom = Settings(
+        signals=replace(SignalThresholds(), severity=replace(Severities(), fast_completion_one_prompt=0.33))
+    )
+    await refresh(store, custom)
+    fast = [s for s in await store.signals() if s.kind == "fast_completion"]
+    assert [s.severity for s in fast] == [0.33]

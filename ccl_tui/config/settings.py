@@ -26,9 +26,9 @@ from ccl_tui.locations import config_file
 
 @dataclass(frozen=True, slots=True)
 class Severities:
-    """How much one friction signal weighs (0..1) before its cost and recency: the ``severity`` factor of impact.
-
-    Override in ``[signals.severity]``. The step values grow a signal with repetition or duration, capped."""
+    """How much one friction signal weighs (0..1) before its cost and recency: the ``severity`` factor of impact;
+    and how strong a delight signal is. Override in ``[signals.severity]``. The step values grow a signal with
+    repetition or duration, capped."""
 
     command_failure: float = 0.45  # a command that failed (not a test/build/lint run)
     verification_failure: float = 0.6  # a test, build, lint or type check that failed
@@ -50,6 +50,15 @@ class Severities:
     turn_replaced: float = 0.3  # a new prompt replaced the running turn
     retry_loop: float = 0.5  # the same failing step twice ...
     retry_loop_step: float = 0.1  # ... plus this for each further repeat
+    # Delight: how strong a good moment is (0..1).
+    fast_completion_one_prompt: float = 1.0  # done after the first prompt, without friction
+    fast_completion: float = 0.8  # done within ``fast_completion_max_turns`` prompts
+    zero_denials: float = 0.4  # tools used under an approval policy, never refused
+    zero_denials_escalated: float = 0.6  # ... with escalation requests, all approved
+    first_try_verification: float = 0.7  # the first test/build/lint run passed
+    first_try_patch: float = 0.5  # no verification run; the first patch applied
+    praise: float = 0.7  # the user praised the work
+    praise_at_end: float = 0.9  # ... in the session's last prompt
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,7 @@ def fast_completion(view: SessionView, th: SignalThresholds) -> list[Signal]:
             view,
             S.FAST_COMPLETION,
             [done],
-            1.0 if n == 1 else 0.8,
+            th.severity.fast_completion_one_prompt if n == 1 else th.severity.fast_completion,
             "delight | fast completion",
             f"task completed in {n} prompt(s) without friction",
         )
@@ -134,7 +134,12 @@ def zero_denials(view: SessionView, th: SignalThresholds) -> list[Signal]:
         detail += f" ({escalations} escalation request(s) approved)"
     return [
         _signal(
-            view, S.ZERO_DENIALS, [last.evidence_seq], 0.6 if escalations else 0.4, "delight | zero denials", detail
+            view,
+            S.ZERO_DENIALS,
+            [last.evidence_seq],
+            th.severity.zero_denials_escalated if escalations else th.severity.zero_denials,
+            "delight | zero denials",
+            detail,
         )
     ]
 
@@ -154,7 +159,7 @@ def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signa
                 view,
                 S.FIRST_ATTEMPT_SUCCESS,
                 [verify.evidence_seq, verify.first.seq],
-                0.7,
+                th.severity.first_try_verification,
                 f"first try | {verify.program}",
                 f"first run of `{snippet(verify.command or verify.program, 60)}` passed",
                 verify.call_id,
@@ -167,7 +172,7 @@ def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signa
                 view,
                 S.FIRST_ATTEMPT_SUCCESS,
                 [patch.evidence_seq, patch.first.seq],
-                0.5,
+                th.severity.first_try_patch,
                 "first try | apply_patch",
                 "first patch applied cleanly",
                 patch.call_id,
@@ -190,7 +195,7 @@ def positive_feedback(view: SessionView, th: SignalThresholds) -> list[Signal]:
                     view,
                     S.POSITIVE_FEEDBACK,
                     [p.seq],
-                    0.9 if last else 0.7,
+                    th.severity.praise_at_end if last else th.severity.praise,
                     "delight | positive feedback",
                     f"user: {snippet(p.text, 160)}",
                 )
