@@ -139,3 +139,36 @@ async def test_the_summary_line_says_when_the_load_is_over(tmp_path: Path) -> No
         await settle(pilot)
         text = str(screen.query_one("#issues-summary", Static).render())
         assert "issue(s)" in text and "loading" not in text, text
+
+
+async def test_a_ranking_read_before_a_new_one_landed_is_not_cached(tmp_path: Path, demo_db: Path) -> None:
+    """A read of the issues that began before a detection pass cleared the cache must not put the old ranking
+    back into it (it did, and a screen could show a ranking from the middle of the load)."""
+    import asyncio
+
+    import ccl_tui.pipeline as pipeline_mod
+    from ccl_tui.tui.hub import Hub, Source
+
+    hub = Hub(Source((DEMO_CORPUS,), copy_db(demo_db, tmp_path / "demo.sqlite")))
+    await hub.open()
+    try:
+        real = pipeline_mod.ranked_issues
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def slow(*args: object, **kw: object) -> object:
+            started.set()
+            await release.wait()
+            return []  # the "old" ranking
+
+        pipeline_mod.ranked_issues = slow  # type: ignore[assignment]
+        try:
+            reader = asyncio.ensure_future(hub.issues())
+            await started.wait()
+            hub.clear_issue_cache()  # a new ranking landed while the read was in flight
+            release.set()
+            assert await reader == []
+        finally:
+            pipeline_mod.ranked_issues = real
+        assert await hub.issues()  # read again from the store, not the stale empty list
+    finally:
+        await hub.close()

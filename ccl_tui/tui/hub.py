@@ -84,6 +84,7 @@ class Hub:
         self.state = LoadState()
         self._store: Store | None = None
         self._issues: dict[Scope, list[Issue]] = {}
+        self._issues_generation = 0  # bumped by clear_issue_cache
         self._settings: Settings | None = None
 
     @property
@@ -197,15 +198,23 @@ class Hub:
         """Forget the rankings read so far (per scope), so the next :meth:`issues` reads them from the store
         again: after a detection pass, a clustering run, or when the user asks to reload."""
         self._issues.clear()
+        self._issues_generation += 1
 
     # ---------------------------------------------------------------- queries
     async def issues(self, scope: Scope | None = None) -> list[Issue]:
         from ccl_tui.pipeline import ranked_issues
 
         scope = scope or Scope()
-        if scope not in self._issues:
-            self._issues[scope] = await ranked_issues(self.store, scope, self.settings)
-        return self._issues[scope]
+        cached = self._issues.get(scope)
+        if cached is not None:
+            return cached
+        generation = self._issues_generation
+        issues = await ranked_issues(self.store, scope, self.settings)
+        # A read that began before the cache was cleared (a new ranking landed meanwhile) is returned to its
+        # caller but not kept: the next caller reads the new ranking.
+        if generation == self._issues_generation:
+            self._issues[scope] = issues
+        return issues
 
     async def issue(self, issue_id: str, scope: Scope | None = None) -> Issue | None:
         return next((i for i in await self.issues(scope) if i.id == issue_id), None)
