@@ -152,6 +152,16 @@ def test_changes_without_their_content_are_unreplayable(command: str, what: str)
 
 @pytest.mark.parametrize(
     "command",
+    ["sudo -u www sed -i 's/a/b/' x.py", "env -u HOME sed -i 's/a/b/' x.py", "nice -n 5 black src"],
+)
+def test_wrappers_with_valued_flags_do_not_hide_the_program(command: str) -> None:
+    """The wrapper rules of failure signatures (a flag's value is not the program) apply to shell effects too."""
+    fx = shell_effects(command)
+    assert fx.changes, fx
+
+
+@pytest.mark.parametrize(
+    "command",
     [
         "git checkout -b feature",
         "npm install",

@@ -513,8 +513,9 @@ _SIMPLE_WRAPPERS = {
 }
 
 
-def _strip_prefixes(words: Sequence[str]) -> list[str]:
-    """Drop env assignments, shell keywords and wrappers (sudo, env, time, nice, timeout N, xargs...)."""
+def prefix_length(words: Sequence[str]) -> int:
+    """How many leading words are env assignments, shell keywords and wrappers with their flags (sudo -u U, env,
+    time, nice -n N, timeout N, xargs...): the program is the word after them."""
     i = 0
     while i < len(words):
         word = words[i]
@@ -531,7 +532,12 @@ def _strip_prefixes(words: Sequence[str]) -> list[str]:
             i = _skip_flags(words, i + 1)
         else:
             break
-    return list(words[i:])
+    return i
+
+
+def _strip_prefixes(words: Sequence[str]) -> list[str]:
+    """Drop env assignments, shell keywords and wrappers (see :func:`prefix_length`)."""
+    return list(words[prefix_length(words) :])
 
 
 def _with_sub(prog: str, rest: Sequence[str], value_flags: frozenset[str] = frozenset()) -> str:

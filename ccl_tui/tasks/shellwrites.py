@@ -27,6 +27,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from ccl_tui.signals.signature import prefix_length
 from ccl_tui.text.shell import closing
 
 #: Directory names whose content is never part of a repository's tracked state.
@@ -62,21 +63,6 @@ _OPERATOR_CHARS = frozenset(";&|()<>\n")
 _KEYWORDS_OPEN = frozenset({"if", "for", "while", "until", "case", "select"})
 _KEYWORDS_CLOSE = frozenset({"fi", "done", "esac"})
 _KEYWORDS_PASS = frozenset({"then", "else", "elif", "do", "!", "{", "}", "in"})
-_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
-_WRAPPERS = {
-    "sudo": 0,
-    "doas": 0,
-    "env": 0,
-    "nice": 0,
-    "nohup": 0,
-    "time": 0,
-    "command": 0,
-    "builtin": 0,
-    "exec": 0,
-    "stdbuf": 0,
-    "timeout": 1,
-    "xargs": 0,
-}
 
 
 @dataclass(slots=True)
@@ -513,14 +499,11 @@ def _program(words: list[Word]) -> tuple[str, list[Word]]:
     while i < len(words):
         w = words[i]
         name = posixpath.basename(w.text) if w.literal else w.text
-        if w.literal and (w.text in _KEYWORDS_PASS or w.text in ("if", "while", "until") or _ASSIGN.match(w.text)):
+        skip = prefix_length([x.text for x in words[i:]]) if w.literal else 0
+        if skip:  # assignments, keywords and wrappers with their flags: the same rules as failure signatures
+            i += skip
+        elif w.literal and w.text in _KEYWORDS_PASS:
             i += 1
-        elif w.literal and name in _WRAPPERS:
-            i += 1
-            while i < len(words) and words[i].text.startswith("-"):
-                i += 1
-            if name == "timeout" and i < len(words) and re.fullmatch(r"\d+(\.\d+)?[smhd]?", words[i].text):
-                i += 1
         elif w.literal and name in _RUNNERS:
             i += 1
             while i < len(words) and words[i].text.startswith("-"):
