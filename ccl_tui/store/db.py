@@ -21,7 +21,7 @@ from ccl_tui.model.issues import Issue, SessionInfo
 from ccl_tui.model.signals import Signal
 from ccl_tui.store import signals as sigsql
 from ccl_tui.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
-from ccl_tui.store.tx import atransaction, select_in
+from ccl_tui.store.tx import atransaction, one, rows, select_in
 
 
 @dataclass(slots=True)
@@ -346,15 +346,15 @@ class Store:
         db = await aiosqlite.connect(path, isolation_level=None)
         store = cls(db, path)
         try:
-            await db.execute("PRAGMA busy_timeout = 10000")
+            await rows(db, "PRAGMA busy_timeout = 10000")
             # Read what the file holds before anything is written: another application's database, a damaged
             # file or a newer schema are refused untouched (no WAL switch, no tables, no user_version).
             found = await store._found()
             _verdict(path, found)
             # 16 KiB pages: event rows carry output excerpts of a few KiB; fewer overflow pages per row.
             # Only takes effect on a new database (before the first table and before WAL).
-            await db.execute("PRAGMA page_size = 16384")
-            await db.execute("PRAGMA journal_mode = WAL")
+            await rows(db, "PRAGMA page_size = 16384")
+            await rows(db, "PRAGMA journal_mode = WAL")
             await store._configure()
             if found.version != SCHEMA_VERSION:
                 await store.migrate()
@@ -375,7 +375,7 @@ class Store:
         db = await aiosqlite.connect(_uri(path, "immutable=1" if frozen else "mode=ro"), isolation_level=None, uri=True)
         store = cls(db, path, readonly=True)
         try:
-            await db.execute("PRAGMA busy_timeout = 10000")
+            await rows(db, "PRAGMA busy_timeout = 10000")
             try:
                 found = await store._found()
             except sqlite3.OperationalError as exc:
@@ -384,7 +384,7 @@ class Store:
                 # A WAL database whose -shm cannot be created: read the main file as it is.
                 await db.close()
                 db = store.db = await aiosqlite.connect(_uri(path, "immutable=1"), isolation_level=None, uri=True)
-                await db.execute("PRAGMA busy_timeout = 10000")
+                await rows(db, "PRAGMA busy_timeout = 10000")
                 found = await store._found()
                 if _side(path, "-wal").exists():
                     notes.append(f"changes still in {path.name}-wal are not shown")
@@ -402,10 +402,10 @@ class Store:
 
     async def _configure(self) -> None:
         if not self.readonly:
-            await self.db.execute("PRAGMA synchronous = NORMAL")
-        await self.db.execute("PRAGMA foreign_keys = ON")
-        await self.db.execute("PRAGMA temp_store = MEMORY")
-        await self.db.execute("PRAGMA cache_size = -65536")
+            await rows(self.db, "PRAGMA synchronous = NORMAL")
+        await rows(self.db, "PRAGMA foreign_keys = ON")
+        await rows(self.db, "PRAGMA temp_store = MEMORY")
+        await rows(self.db, "PRAGMA cache_size = -65536")
 
     async def _found(self) -> _Found:
         """Read in one transaction: one snapshot, not a version from before another process's migration and
@@ -414,15 +414,14 @@ class Store:
             return await self._read_found()
 
     async def _read_found(self) -> _Found:
-        async with self.db.execute("PRAGMA user_version") as cur:
-            version = int(await scalar(cur))
-        async with self.db.execute("PRAGMA application_id") as cur:
-            app = int(await scalar(cur))
-        async with self.db.execute(
+        version = int(await scalar(self.db, "PRAGMA user_version"))
+        app = int(await scalar(self.db, "PRAGMA application_id"))
+        found = await rows(
+            self.db,
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-            " ORDER BY name"
-        ) as cur:
-            tables = tuple(r[0] for r in await cur.fetchall())
+            " ORDER BY name",
+        )
+        tables = tuple(r[0] for r in found)
         return _Found(version, app & 0xFFFFFFFF, tables)
 
     async def close(self) -> None:
@@ -435,8 +434,7 @@ class Store:
         await self.close()
 
     async def schema_version(self) -> int:
-        async with self.db.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await one(self.db, "PRAGMA user_version")
         return int(row[0]) if row else 0
 
     async def migrate(self) -> int:
@@ -466,11 +464,12 @@ class Store:
         """Every file read so far. ``with_state=False`` leaves out the saved parser states (kilobytes a file;
         :meth:`file_states` reads the few a continued ingest needs)."""
         state = "state" if with_state else "NULL"
-        async with self.db.execute(
+        found = await rows(
+            self.db,
             "SELECT path, session_id, status, size, mtime_ns, head_hash, offset, lines, malformed, "
-            f"pending_bytes, compressed, {state}, error, parser FROM files"
-        ) as cur:
-            return {r[0]: FileRecord(*r) for r in await cur.fetchall()}
+            f"pending_bytes, compressed, {state}, error, parser FROM files",
+        )
+        return {r[0]: FileRecord(*r) for r in found}
 
     async def file_states(self, paths: Sequence[str]) -> dict[str, bytes | None]:
         """The saved parser state of each of ``paths`` (to continue reading them from their offsets)."""
@@ -478,8 +477,7 @@ class Store:
 
     async def session_files(self) -> dict[str, str]:
         """session id -> the file its events were read from."""
-        async with self.db.execute("SELECT id, file FROM sessions") as cur:
-            return {r[0]: r[1] for r in await cur.fetchall()}
+        return {r[0]: r[1] for r in await rows(self.db, "SELECT id, file FROM sessions")}
 
     async def sessions(
         self,
@@ -498,35 +496,35 @@ class Store:
         )
         if limit:
             sql += f" LIMIT {int(limit)}"
-        async with self.db.execute(sql, args) as cur:
-            return [SessionSummary(*r) for r in await cur.fetchall()]
+        return [SessionSummary(*r) for r in await rows(self.db, sql, args)]
 
     async def session(self, session_id: str) -> SessionSummary | None:
         """A session by id or unique id prefix."""
-        async with self.db.execute(
+        matches = await rows(
+            self.db,
             "SELECT id FROM sessions WHERE id = ? OR id LIKE ? ORDER BY id LIMIT 2",
             (session_id, session_id.replace("%", "").replace("_", "\\_") + "%"),
-        ) as cur:
-            rows = list(await cur.fetchall())
-        exact = [r for r in rows if r[0] == session_id]
+        )
+        exact = [r for r in matches if r[0] == session_id]
         if exact:
-            rows = exact
-        if len(rows) != 1:
+            matches = exact
+        if len(matches) != 1:
             return None
-        found = await self.sessions_by_ids([rows[0][0]])
+        found = await self.sessions_by_ids([matches[0][0]])
         return found[0] if found else None
 
     async def sessions_by_ids(self, ids: Sequence[str]) -> list[SessionSummary]:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        async with self.db.execute(
+        found = await rows(
+            self.db,
             "SELECT id, file, era, started_at, ended_at, cwd, repo, originator, source, origin, cli_version, model,"
             " git_commit, git_branch, git_repo_url, forked_from, parent_id, events, turns, user_messages,"
             f" tool_calls, tokens_total, context_window, max_context_input FROM sessions WHERE id IN ({marks})",
             list(ids),
-        ) as cur:
-            return [SessionSummary(*r) for r in await cur.fetchall()]
+        )
+        return [SessionSummary(*r) for r in found]
 
     async def events(self, session_id: str, *, kinds: Iterable[str] | None = None) -> list[Event]:
         cols = ",".join(EVENT_COLUMNS)
@@ -536,8 +534,7 @@ class Store:
             kinds = list(kinds)
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             args.extend(kinds)
-        async with self.db.execute(sql + " ORDER BY seq", args) as cur:
-            events = [row_to_event(r) for r in await cur.fetchall()]
+        events = [row_to_event(r) for r in await rows(self.db, sql + " ORDER BY seq", args)]
         await self._restore_shared_text(session_id, events)
         return events
 
@@ -550,12 +547,13 @@ class Store:
         missing = sorted({e.data["same_text_as"] for e in shared} - by_seq.keys())
         if missing:
             marks = ",".join("?" * len(missing))
-            async with self.db.execute(
+            found = await rows(
+                self.db,
                 f"SELECT seq, text FROM events WHERE sid = (SELECT sid FROM sessions WHERE id = ?)"
                 f" AND seq IN ({marks})",
                 [session_id, *missing],
-            ) as cur:
-                texts = {r[0]: r[1] or "" for r in await cur.fetchall()}
+            )
+            texts = {r[0]: r[1] or "" for r in found}
         else:
             texts = {}
         for e in shared:
@@ -564,11 +562,11 @@ class Store:
 
     async def event(self, session_id: str, seq: int) -> Event | None:
         cols = ",".join(EVENT_COLUMNS)
-        async with self.db.execute(
+        row = await one(
+            self.db,
             f"SELECT {cols} FROM events WHERE sid = (SELECT sid FROM sessions WHERE id = ?) AND seq = ?",
             (session_id, seq),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if not row:
             return None
         event = row_to_event(row)
@@ -583,8 +581,7 @@ class Store:
             ("files", "SELECT COUNT(*) FROM files"),
             ("malformed", "SELECT COUNT(*) FROM malformed"),
         ):
-            async with self.db.execute(sql) as cur:
-                out[name] = await scalar(cur)
+            out[name] = await scalar(self.db, sql)
         return out
 
     # ------------------------------------------------------------------ signals and issues
@@ -601,17 +598,15 @@ class Store:
             args.extend(kinds)
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        async with self.db.execute(sql + " ORDER BY session_id, seq, kind", args) as cur:
-            return [sigsql.row_signal(r) for r in await cur.fetchall()]
+        return [sigsql.row_signal(r) for r in await rows(self.db, sql + " ORDER BY session_id, seq, kind", args)]
 
     async def session_infos(self) -> dict[str, SessionInfo]:
-        async with self.db.execute(sigsql.SESSION_INFO_SELECT) as cur:
-            return {r[0]: sigsql.session_info(r) for r in await cur.fetchall()}
+        return {r[0]: sigsql.session_info(r) for r in await rows(self.db, sigsql.SESSION_INFO_SELECT)}
 
     async def issues(self) -> list[Issue]:
         """The stored default-scope ranking (rebuilt by ``pipeline.refresh``)."""
-        async with self.db.execute(f"SELECT {', '.join(sigsql.ISSUE_COLUMNS)} FROM issues ORDER BY rank") as cur:
-            return [sigsql.row_issue(r) for r in await cur.fetchall()]
+        found = await rows(self.db, f"SELECT {', '.join(sigsql.ISSUE_COLUMNS)} FROM issues ORDER BY rank")
+        return [sigsql.row_issue(r) for r in found]
 
     async def signal_stats(
         self, origins: Sequence[str] | None = None
@@ -625,8 +620,7 @@ class Store:
         if origins is not None:
             sql += f" JOIN sessions s ON s.id = g.session_id WHERE s.origin IN ({','.join('?' * len(origins))})"
             args = list(origins)
-        async with self.db.execute(sql + " GROUP BY g.kind, g.polarity ORDER BY g.kind", args) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+        return [tuple(r) for r in await rows(self.db, sql + " GROUP BY g.kind, g.polarity ORDER BY g.kind", args)]
 
     async def sessions_with(self, polarity: str, origins: Sequence[str] | None = None) -> int:
         sql = "SELECT COUNT(DISTINCT g.session_id) FROM signals g JOIN sessions s ON s.id = g.session_id WHERE g.polarity = ?"
@@ -634,19 +628,16 @@ class Store:
         if origins is not None:
             sql += f" AND s.origin IN ({','.join('?' * len(origins))})"
             args.extend(origins)
-        async with self.db.execute(sql, args) as cur:
-            return await scalar(cur)
+        return await scalar(self.db, sql, args)
 
     async def malformed_lines(self, limit: int = 50) -> list[tuple[str, int, str, str]]:
-        async with self.db.execute(
-            "SELECT path, line, reason, excerpt FROM malformed ORDER BY path, line LIMIT ?", (limit,)
-        ) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+        sql = "SELECT path, line, reason, excerpt FROM malformed ORDER BY path, line LIMIT ?"
+        return [tuple(r) for r in await rows(self.db, sql, (limit,))]
 
 
-async def scalar(cur: aiosqlite.Cursor) -> Any:
+async def scalar(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any:
     """The first column of the one row an aggregate (``COUNT``) or ``PRAGMA`` query always returns."""
-    row = await cur.fetchone()
+    row = await one(db, sql, args)
     if row is None:
         raise StoreError("the database returned no row for a query that always has one")
     return row[0]

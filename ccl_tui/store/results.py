@@ -10,7 +10,7 @@ import orjson
 
 from ccl_tui.model.results import Fix, Run, Trial
 from ccl_tui.store.db import StoreError, scalar
-from ccl_tui.store.tx import atransaction, select_in
+from ccl_tui.store.tx import atransaction, one, rows, select_in
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 _TRIAL_COLUMNS = (
@@ -61,19 +61,16 @@ _RUN_SELECT = (
 
 async def runs(db: aiosqlite.Connection) -> list[Run]:
     """Imported runs, oldest first (by the job's start, then import order)."""
-    async with db.execute(_RUN_SELECT + " ORDER BY COALESCE(r.started_at, r.imported_at), r.id") as cur:
-        return [_run(r) for r in await cur.fetchall()]
+    return [_run(r) for r in await rows(db, _RUN_SELECT + " ORDER BY COALESCE(r.started_at, r.imported_at), r.id")]
 
 
 async def run_by_job(db: aiosqlite.Connection, job_id: str) -> Run | None:
-    async with db.execute(_RUN_SELECT + " WHERE r.job_id = ?", (job_id,)) as cur:
-        row = await cur.fetchone()
+    row = await one(db, _RUN_SELECT + " WHERE r.job_id = ?", (job_id,))
     return _run(row) if row else None
 
 
 async def label_taken(db: aiosqlite.Connection, label: str) -> bool:
-    async with db.execute("SELECT 1 FROM runs WHERE label = ?", (label,)) as cur:
-        return await cur.fetchone() is not None
+    return await one(db, "SELECT 1 FROM runs WHERE label = ?", (label,)) is not None
 
 
 async def save_run(
@@ -92,8 +89,7 @@ async def save_run(
     """
     trials = list(trials)
     async with atransaction(db):
-        async with db.execute("SELECT id FROM runs WHERE job_id = ?", (job_id,)) as cur:
-            row = await cur.fetchone()
+        row = await one(db, "SELECT id FROM runs WHERE job_id = ?", (job_id,))
         new = row is None
         if row is None:
             cur2 = await db.execute(
@@ -150,14 +146,12 @@ async def save_run(
 
 
 async def _count(db: aiosqlite.Connection, run_id: int) -> int:
-    async with db.execute("SELECT COUNT(*) FROM trials WHERE run_id = ?", (run_id,)) as cur:
-        return await scalar(cur)
+    return int(await scalar(db, "SELECT COUNT(*) FROM trials WHERE run_id = ?", (run_id,)))
 
 
 async def delete_run(db: aiosqlite.Connection, label: str) -> bool:
     async with atransaction(db):
-        async with db.execute("SELECT id FROM runs WHERE label = ?", (label,)) as cur:
-            row = await cur.fetchone()
+        row = await one(db, "SELECT id FROM runs WHERE label = ?", (label,))
         if row is not None:
             await db.execute("DELETE FROM trials WHERE run_id = ?", (row[0],))
             await db.execute("DELETE FROM runs WHERE id = ?", (row[0],))
@@ -176,10 +170,8 @@ async def trials(db: aiosqlite.Connection, issue_ids: Iterable[str] | None = Non
         args = ids
     else:
         sql += " WHERE t.issue_id IS NOT NULL"
-    async with db.execute(sql + " ORDER BY r.id, t.task_name, t.trial_name", args) as cur:
-        rows = await cur.fetchall()
     out = []
-    for r in rows:
+    for r in await rows(db, sql + " ORDER BY r.id, t.task_name, t.trial_name", args):
         d = dict(zip(_TRIAL_COLUMNS, r[1:], strict=True))
         d["rewards"] = orjson.loads(d["rewards"] or "{}")
         out.append((r[0], Trial(**d)))
@@ -201,8 +193,7 @@ async def clear_fix(db: aiosqlite.Connection, issue_id: str) -> bool:
 
 
 async def fixes(db: aiosqlite.Connection) -> dict[str, Fix]:
-    async with db.execute("SELECT issue_id, fixed_on, note, marked_at FROM fixes") as cur:
-        return {r[0]: Fix(*r) for r in await cur.fetchall()}
+    return {r[0]: Fix(*r) for r in await rows(db, "SELECT issue_id, fixed_on, note, marked_at FROM fixes")}
 
 
 async def occurrences(db: aiosqlite.Connection, signatures: Iterable[str]) -> dict[str, dict[str, int]]:
@@ -217,7 +208,5 @@ async def occurrences(db: aiosqlite.Connection, signatures: Iterable[str]) -> di
 
 async def session_ids_with_prefix(db: aiosqlite.Connection, prefix: str, limit: int = 2) -> list[str]:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    async with db.execute(
-        "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?", (escaped + "%", limit)
-    ) as cur:
-        return [r[0] for r in await cur.fetchall()]
+    sql = "SELECT id FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?"
+    return [r[0] for r in await rows(db, sql, (escaped + "%", limit))]

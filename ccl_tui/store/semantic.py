@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
-from ccl_tui.store.tx import atransaction, select_in
+from ccl_tui.store.tx import atransaction, rows, select_in
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
@@ -66,21 +66,18 @@ class ClusterRow:
 
 async def membership(db: aiosqlite.Connection) -> dict[str, str]:
     """issue id -> cluster id, as of the last analyze run."""
-    async with db.execute("SELECT issue_id, cluster_id FROM cluster_members") as cur:
-        return {r[0]: r[1] for r in await cur.fetchall()}
+    return {r[0]: r[1] for r in await rows(db, "SELECT issue_id, cluster_id FROM cluster_members")}
 
 
 async def load_clusters(db: aiosqlite.Connection) -> list[ClusterRow]:
-    async with db.execute(
-        "SELECT id, embedder, name, summary, model_derived, members, signatures, updated_at FROM clusters ORDER BY id"
-    ) as cur:
-        return [
-            ClusterRow(r[0], r[1], r[2], r[3], bool(r[4]), orjson.loads(r[5]), orjson.loads(r[6]), r[7])
-            for r in await cur.fetchall()
-        ]
+    sql = "SELECT id, embedder, name, summary, model_derived, members, signatures, updated_at FROM clusters ORDER BY id"
+    return [
+        ClusterRow(r[0], r[1], r[2], r[3], bool(r[4]), orjson.loads(r[5]), orjson.loads(r[6]), r[7])
+        for r in await rows(db, sql)
+    ]
 
 
-async def replace_clusters(db: aiosqlite.Connection, rows: Sequence[ClusterRow]) -> None:
+async def replace_clusters(db: aiosqlite.Connection, clusters: Sequence[ClusterRow]) -> None:
     """Store a clustering (all or nothing) and write each member issue's ``cluster_id``."""
     async with atransaction(db):
         await db.execute("DELETE FROM clusters")
@@ -98,12 +95,12 @@ async def replace_clusters(db: aiosqlite.Connection, rows: Sequence[ClusterRow])
                     orjson.dumps(c.members).decode(),
                     orjson.dumps(c.signatures).decode(),
                 )
-                for c in rows
+                for c in clusters
             ],
         )
         await db.executemany(
             "INSERT OR REPLACE INTO cluster_members(issue_id, cluster_id, signature) VALUES (?,?,?)",
-            [(iid, c.id, sig) for c in rows for iid, sig in zip(c.members, c.signatures, strict=True)],
+            [(iid, c.id, sig) for c in clusters for iid, sig in zip(c.members, c.signatures, strict=True)],
         )
         await db.execute(
             "UPDATE issues SET cluster_id = (SELECT cluster_id FROM cluster_members m WHERE m.issue_id = issues.id)"
@@ -151,5 +148,6 @@ async def unflagged_user_messages(
                           AND g.source = 'rule' AND g.kind IN ('user_pushback', 'positive_feedback'))
         ORDER BY s.id, e.seq
     """
-    async with db.execute(sql, [min_turn, *origins]) as cur:
-        return [UserMessage(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "") for r in await cur.fetchall()]
+    return [
+        UserMessage(r[0], r[1], r[2], r[3] or "", r[4], r[5] or "") for r in await rows(db, sql, [min_turn, *origins])
+    ]

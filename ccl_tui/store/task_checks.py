@@ -11,7 +11,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
-from ccl_tui.store.tx import atransaction
+from ccl_tui.store.tx import atransaction, rows
 
 COLUMNS = (
     "checked_at",
@@ -67,15 +67,14 @@ async def task_checks(
     sql = f"SELECT {', '.join(COLUMNS)} FROM task_checks {where} ORDER BY checked_at DESC, id DESC"
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
-    async with db.execute(sql, args) as cur:
-        async for row in cur:
-            doc = dict(zip(COLUMNS, row, strict=True))
-            if latest and doc["task_path"] in seen:
-                continue
-            seen.add(doc["task_path"])
-            doc["detail"] = orjson.loads(doc["detail"] or "{}")
-            doc["reproducible"] = None if doc["reproducible"] is None else bool(doc["reproducible"])
-            out.append(doc)
-            if len(out) >= limit:
-                break
+    for row in await rows(db, sql, args):  # one row per check run: few
+        doc = dict(zip(COLUMNS, row, strict=True))
+        if latest and doc["task_path"] in seen:
+            continue
+        seen.add(doc["task_path"])
+        doc["detail"] = orjson.loads(doc["detail"] or "{}")
+        doc["reproducible"] = None if doc["reproducible"] is None else bool(doc["reproducible"])
+        out.append(doc)
+        if len(out) >= limit:
+            break
     return out

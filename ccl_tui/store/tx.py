@@ -10,6 +10,11 @@ only its own writes, and the outer transaction decides whether everything commit
 :class:`Batch` keeps one transaction open across many such blocks and commits it every so often: the ingest
 writer stores each file in its own block (all or nothing per file, as before) and pays for a commit once per
 batch instead of once per file.
+
+Async reads go through :func:`rows` and :func:`one`: the query runs and its rows are read to the end in the
+aiosqlite thread, so no open statement outlives the call. A statement left open (a cursor handed to the event
+loop whose caller is cancelled before it reads every row) keeps the connection's read transaction in autocommit
+mode, and the next query on the connection would see the database as it was before.
 """
 
 from __future__ import annotations
@@ -102,9 +107,19 @@ async def select_in(
 ) -> list[Any]:
     """Rows of ``sql`` + `` IN (?, …)`` + ``suffix`` for every value of ``values``, queried in chunks that stay
     below SQLite's limit on bound parameters. ``sql`` ends with the column the values are matched against."""
-    rows: list[Any] = []
+    found: list[Any] = []
     for i in range(0, len(values), chunk):
         part = list(values[i : i + chunk])
-        async with db.execute(f"{sql} IN ({','.join('?' * len(part))}){suffix}", part) as cur:
-            rows.extend(await cur.fetchall())
-    return rows
+        found.extend(await rows(db, f"{sql} IN ({','.join('?' * len(part))}){suffix}", part))
+    return found
+
+
+async def rows(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+    """Every row of ``sql``, read to the end in the connection's thread (see the module's docstring)."""
+    return list(await db.execute_fetchall(sql, args))
+
+
+async def one(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any | None:
+    """The first row of ``sql`` (ask for one row: every row is read), or None."""
+    found = await rows(db, sql, args)
+    return found[0] if found else None
