@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.base import CclAccess
+from ccl_tui.tui.widgets.table import Table
 
 if TYPE_CHECKING:
     from ccl_tui.semantic.cluster import Cluster
@@ -33,7 +34,7 @@ class ClustersScreen(CclAccess, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="clusters-note", markup=False)
-        table: DataTable[Text] = DataTable(id="clusters-table", cursor_type="row", zebra_stripes=True)
+        table = Table(id="clusters-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="clusters-members", markup=False)
         yield Footer()

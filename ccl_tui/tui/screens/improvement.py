@@ -21,6 +21,7 @@ from ccl_tui.text.numbers import pct
 from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import BarChart
+from ccl_tui.tui.widgets.table import Table
 
 if TYPE_CHECKING:
     from ccl_tui.issues.trend import ChangePoint
@@ -144,7 +145,7 @@ class ImprovementScreen(CclAccess, Screen[None]):
         yield Header()
         yield Static("loading…", id="imp-note", markup=False)
         yield Static(Text(EMPTY), id="imp-empty", classes="hidden")
-        table: DataTable[Text] = DataTable(id="imp-table", cursor_type="row", zebra_stripes=True)
+        table = Table(id="imp-table", cursor_type="row", zebra_stripes=True)
         yield table
         with Vertical(id="imp-detail"):
             yield Static("", id="imp-title", markup=False)

@@ -15,6 +15,7 @@ from ccl_tui.scope import Scope
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.widgets.score import ScoreBreakdown
+from ccl_tui.tui.widgets.table import Table
 
 
 class IssueScreen(CclAccess, Screen[None]):
@@ -48,7 +49,7 @@ class IssueScreen(CclAccess, Screen[None]):
         yield Static(
             "Sessions and evidence (Enter opens the transcript at the evidence event)", id="issue-hint", markup=False
         )
-        table: DataTable[Text] = DataTable(id="issue-sessions", cursor_type="row", zebra_stripes=True)
+        table = Table(id="issue-sessions", cursor_type="row", zebra_stripes=True)
         yield table
         yield Footer()
 

@@ -20,6 +20,7 @@ from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.hub import LoadState
 from ccl_tui.tui.widgets.charts import LoadStatus
 from ccl_tui.tui.widgets.score import ScoreBreakdown
+from ccl_tui.tui.widgets.table import Table
 
 SORTS = {
     "impact": (lambda i: -i.impact.impact, "impact"),
@@ -85,7 +86,7 @@ class IssuesScreen(CclAccess, Screen[None]):
             yield Select(SCOPES, value="user", id="filter-origin", allow_blank=False)
             yield Select([], prompt="all repos", id="filter-repo", allow_blank=True)
             yield Input(placeholder="search title, signature, id…", id="search", classes="hidden")
-        table: DataTable[Text] = DataTable(id="issues-table", cursor_type="row", zebra_stripes=True)
+        table = Table(id="issues-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="issues-empty", markup=False, classes="hidden")
         yield ScoreBreakdown(id="issues-score")

@@ -28,6 +28,7 @@ from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.widgets.charts import BarChart, LoadStatus, StatCard, bar
 from ccl_tui.tui.widgets.flow import FlowDiagram
 from ccl_tui.tui.widgets.score import ScoreBreakdown
+from ccl_tui.tui.widgets.table import Table
 
 if TYPE_CHECKING:
     from ccl_tui.tui.hub import Hub, LoadState
@@ -204,7 +205,7 @@ class IssuesStage(Vertical, Stage):
 
     def compose(self) -> ComposeResult:
         yield StageTitle(self.TITLE, markup=False)
-        table: DataTable[Text] = DataTable(id="i-table", cursor_type="row", zebra_stripes=True)
+        table = Table(id="i-table", cursor_type="row", zebra_stripes=True)
         table.can_focus = False
         yield table
         yield ScoreBreakdown(id="i-score")
