@@ -57,14 +57,14 @@ def detect_pending_sync(
     db_path: str, settings: Settings, progress: Callable[[int, int], None] | None = None
 ) -> DetectSummary:
     """Detect signals for changed sessions, then re-rank the default-scope issues. Sync: call in a thread."""
-    from ccl_tui.signals.detect import detect_session
-
     con = connect(db_path)
     try:
         summary = DetectSummary()
         fp = fingerprint(settings)
         t0 = time.perf_counter()
         pending = sql.pending_sessions(con, fp)
+        if pending:  # the detectors are imported when there is something to detect (not on a re-run)
+            from ccl_tui.signals.detect import detect_session
         for i in range(0, len(pending), BATCH):
             detected = []
             for sid, origin in pending[i : i + BATCH]:

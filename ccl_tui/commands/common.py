@@ -1,7 +1,7 @@
 """Shared helpers for commands: opening the store, JSON output, a plain-text console.
 
 This module is the CLI's one output boundary for untrusted text (issue 13): every command prints through
-:func:`console` (a :class:`SafeConsole`: every rendered segment passes :func:`~ccl_tui.text.ansi.terminal_safe`),
+:func:`console` (a ``SafeConsole``: every rendered segment passes :func:`~ccl_tui.text.ansi.terminal_safe`),
 :func:`print_text` (plain text such as the Markdown report) or :func:`print_json` (control and invisible
 characters escaped as ``\\uXXXX``, so the data stays whole). No command writes to stdout any other way.
 """
@@ -11,59 +11,26 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from rich.console import Console, ConsoleOptions, RenderableType
-from rich.segment import Segment
-from rich.text import Text
 
 from ccl_tui.locations import default_db
 from ccl_tui.store.db import Store
-from ccl_tui.text.ansi import UNSAFE_CHARS, has_unsafe, terminal_safe
+from ccl_tui.text.ansi import UNSAFE_CHARS, terminal_safe
+
+if TYPE_CHECKING:
+    from ccl_tui.commands.safe_console import SafeConsole
 
 T = TypeVar("T")
 
 
-class SafeConsole(Console):
-    """A Rich console that cannot write a terminal control sequence taken from data.
+def console(stderr: bool = False) -> SafeConsole:
+    """The console every command prints through (Rich is imported when one is made, not by ``--json`` runs)."""
+    from ccl_tui.commands.safe_console import SafeConsole
 
-    Rendering is where every printable thing (``Text``, ``str``, tables, progress bars, ``log``) becomes
-    segments, so the text of each segment is made :func:`terminal_safe` there, whatever the command built and
-    however it was nested. Rich's own output is untouched: styles are applied after this (from ``Style``
-    objects, not from text) and cursor-control segments (``Segment.control``, used by live displays) pass as
-    they are. ``Text`` is cleaned before it is laid out too, so it wraps at the right places; a table column may
-    still be measured a little wider than its cleaned cells need.
-    """
-
-    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
-        if isinstance(renderable, Text) and has_unsafe(renderable.plain):
-            renderable = self._clean_text(renderable)
-        for segment in super().render(renderable, options):
-            if segment.control or not has_unsafe(segment.text):
-                yield segment
-            else:
-                text = terminal_safe(segment.text)
-                if text:
-                    yield Segment(text, segment.style)
-
-    def _clean_text(self, text: Text) -> Text:
-        if not text.spans:
-            clean = text.copy()
-            clean.plain = terminal_safe(text.plain)
-            return clean
-        clean = Text(
-            justify=text.justify, overflow=text.overflow, no_wrap=text.no_wrap, end=text.end, tab_size=text.tab_size
-        )
-        for s in text.render(self, end=""):
-            if not s.control:
-                clean.append(terminal_safe(s.text), s.style)
-        return clean
-
-
-def console(stderr: bool = False) -> Console:
     # markup/highlight off: every string we print may come from an untrusted transcript.
     return SafeConsole(stderr=stderr, markup=False, highlight=False, emoji=False)
 

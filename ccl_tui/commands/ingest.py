@@ -7,10 +7,6 @@ import signal
 import threading
 from dataclasses import asdict
 
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
-
 from ccl_tui.commands.common import console, print_json, run_with_store
 from ccl_tui.pipeline import DetectSummary, ingest_and_detect, refresh
 from ccl_tui.store.db import Store
@@ -27,10 +23,12 @@ async def run_ingest(
     detect: bool = True,
 ) -> IngestSummary:
     """Ingest with a progress bar (none when ``quiet``); ``detect``: signals detected as files are read."""
-    con = console(stderr=True)
     read = ingest_and_detect if detect else ingest
     if quiet:
         return await read(store, paths, workers=workers, cancel=cancel)
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    con = console(stderr=True)
     with Progress(
         TextColumn("ingest"),
         BarColumn(),
@@ -53,6 +51,9 @@ async def run_ingest(
 
 
 def print_summary(s: IngestSummary) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     con = console()
     t = Table(title="ingest summary", show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
@@ -114,6 +115,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return summary, detected
 
     summary, detected = run_with_store(args.db, go)
+    if args.json and not summary.cancelled:
+        print_json({**summary.to_dict(), "detection": asdict(detected) if detected else None})
+        return 0
+    from rich.text import Text
+
     if summary.cancelled:
         console(stderr=True).print(
             Text(
@@ -121,9 +127,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             )
         )
         return 130
-    if args.json:
-        print_json({**summary.to_dict(), "detection": asdict(detected) if detected else None})
-        return 0
     print_summary(summary)
     if detected:
         console().print(

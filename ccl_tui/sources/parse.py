@@ -18,7 +18,6 @@ import orjson
 from ccl_tui.model.events import EVENT_COLUMNS, Session
 from ccl_tui.model.signals import Signal, signal_from_dict
 from ccl_tui.sources.reader import MAX_LINE, BadLine, ReadResult, iter_lines, open_stream, parse_line
-from ccl_tui.sources.rollout import ParseState, RolloutParser
 
 HEAD_BYTES = 4096
 #: Bump whenever parsing changes what is stored: files read by an older parser are read again from the start.
@@ -57,6 +56,9 @@ def head_hash(path: Path | str, length: int = HEAD_BYTES) -> str:
 
 def parse_file(path: str, offset: int = 0, start_line: int = 0, state: bytes | None = None) -> FileParse:
     """Parse ``path`` from ``offset`` (continuing ``state``), never raising for bad content."""
+    # The rollout parser is imported by the first file parsed: a re-run with nothing to read never loads it.
+    from ccl_tui.sources.rollout import ParseState, RolloutParser
+
     p = Path(path)
     res = FileParse(path=path, full=offset == 0)
     try:

@@ -42,6 +42,10 @@ class FileRecord:
     parser: int = 0  # PARSER_VERSION the file was read with
 
 
+#: (size, mtime_ns, status, parser version, session id) of a file as last read: :meth:`Store.file_marks`.
+FileMark = tuple[int, int, str, int, str | None]
+
+
 @dataclass(slots=True)
 class SessionSummary:
     """A session row with its aggregates, as listed by ``ccl-tui sessions`` and the TUI."""
@@ -460,24 +464,35 @@ class Store:
             await self.db.execute(stmt)
 
     # ------------------------------------------------------------------ files
-    async def file_records(self, *, with_state: bool = True) -> dict[str, FileRecord]:
-        """Every file read so far. ``with_state=False`` leaves out the saved parser states (kilobytes a file;
-        :meth:`file_states` reads the few a continued ingest needs)."""
+    async def file_records(
+        self, paths: Sequence[str] | None = None, *, with_state: bool = True
+    ) -> dict[str, FileRecord]:
+        """Every file read so far, or those of ``paths``. ``with_state=False`` leaves out the saved parser
+        states (kilobytes a file; :meth:`file_states` reads the few a continued ingest needs)."""
         state = "state" if with_state else "NULL"
-        found = await rows(
-            self.db,
+        sql = (
             "SELECT path, session_id, status, size, mtime_ns, head_hash, offset, lines, malformed, "
-            f"pending_bytes, compressed, {state}, error, parser FROM files",
+            f"pending_bytes, compressed, {state}, error, parser FROM files"
         )
+        found = await rows(self.db, sql) if paths is None else await select_in(self.db, sql + " WHERE path", paths)
         return {r[0]: FileRecord(*r) for r in found}
+
+    async def file_marks(self) -> dict[str, FileMark]:
+        """path -> what tells whether a file changed since it was read (an unchanged re-run reads only this)."""
+        return {
+            r[0]: r[1:]
+            for r in await rows(self.db, "SELECT path, size, mtime_ns, status, parser, session_id FROM files")
+        }
 
     async def file_states(self, paths: Sequence[str]) -> dict[str, bytes | None]:
         """The saved parser state of each of ``paths`` (to continue reading them from their offsets)."""
         return {r[0]: r[1] for r in await select_in(self.db, "SELECT path, state FROM files WHERE path", paths)}
 
-    async def session_files(self) -> dict[str, str]:
-        """session id -> the file its events were read from."""
-        return {r[0]: r[1] for r in await rows(self.db, "SELECT id, file FROM sessions")}
+    async def session_files(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        """session id -> the file its events were read from (of every session, or of ``ids``)."""
+        if ids is None:
+            return {r[0]: r[1] for r in await rows(self.db, "SELECT id, file FROM sessions")}
+        return {r[0]: r[1] for r in await select_in(self.db, "SELECT id, file FROM sessions WHERE id", ids)}
 
     async def sessions(
         self,

@@ -29,7 +29,7 @@ from typing import Any
 from ccl_tui.config.settings import IngestSettings, load_settings
 from ccl_tui.sources.discover import discover
 from ccl_tui.sources.parse import HEAD_BYTES, PARSER_VERSION, ParseFn, head_hash, parse_file, parse_file_wire, run_wire
-from ccl_tui.store.db import FileRecord, Store
+from ccl_tui.store.db import FileMark, FileRecord, Store
 from ccl_tui.store.progress import IngestProgress
 from ccl_tui.store.writer import FileOutcome, close_connections, ingest_file, write_wire
 
@@ -87,48 +87,79 @@ class _Job:
         return max(self.size - self.offset, 0)
 
 
-def plan_jobs(
-    files: Iterable[Path | str], records: dict[str, FileRecord], owners: dict[str, str], summary: IngestSummary
-) -> list[_Job]:
-    """Decide, per file, whether to skip it, continue it from its offset, or read it from the start.
+@dataclass(slots=True)
+class _Known:
+    """A file read before whose fate needs more than its marks: a changed file (``duplicate`` False), or an
+    unchanged duplicate copy (read again when the file that holds its session has gone)."""
 
-    ``owners`` maps session ids to the file their events came from; a duplicate copy whose owner has gone
-    (Codex moved the file to archived_sessions/) is read again so it takes the session over.
-    """
-    jobs: list[_Job] = []
+    path: str
+    size: int
+    session_id: str | None
+    duplicate: bool
+
+
+def plan_jobs(files: Iterable[Path | str], marks: dict[str, FileMark], summary: IngestSummary) -> list[_Job | _Known]:
+    """First pass, per file: new or read by an older parser (a job), unchanged (counted, nothing to do), or
+    known and needing its full record (:class:`_Known`, settled by :func:`settle_jobs`). In file order."""
+    planned: list[_Job | _Known] = []
+    stat = os.stat
     for p in files:
         path = os.fspath(p)
         summary.files_seen += 1
         try:
-            st = os.stat(p)
+            st = stat(path)
         except OSError as exc:
             summary.errors.append((path, f"cannot stat: {exc.strerror or exc}"))
             continue
-        rec = records.get(path)
-        if rec is None or rec.status == "error":
-            jobs.append(_Job(path, st.st_size))
+        mark = marks.get(path)
+        if mark is None or mark[2] == "error":
+            planned.append(_Job(path, st.st_size))
             continue
-        if rec.parser != PARSER_VERSION:
-            jobs.append(_Job(path, st.st_size, known=True))  # read by an older parser: read it again
+        size, mtime_ns, status, parser, session_id = mark
+        if parser != PARSER_VERSION:
+            planned.append(_Job(path, st.st_size, known=True))  # read by an older parser: read it again
+        elif size != st.st_size or mtime_ns != st.st_mtime_ns:
+            planned.append(_Known(path, st.st_size, session_id, duplicate=False))
+        elif status == "duplicate":
+            planned.append(_Known(path, st.st_size, session_id, duplicate=True))
+        else:
+            summary.unchanged += 1
+    return planned
+
+
+def settle_jobs(
+    planned: list[_Job | _Known], records: dict[str, FileRecord], owners: dict[str, str], summary: IngestSummary
+) -> list[_Job]:
+    """Second pass: a changed file continues from its offset when it grew (same first bytes) and is read
+    again otherwise; an unchanged duplicate copy whose owner has gone (Codex moved the file to
+    archived_sessions/) is read again so it takes the session over. ``records``: the full records of the
+    changed files; ``owners``: session id -> file, for the duplicates."""
+    jobs: list[_Job] = []
+    for item in planned:
+        if isinstance(item, _Job):
+            jobs.append(item)
             continue
-        if rec.size == st.st_size and rec.mtime_ns == st.st_mtime_ns:
-            owner = owners.get(rec.session_id or "")
-            if rec.status == "duplicate" and owner and not os.path.exists(owner):
-                jobs.append(_Job(path, st.st_size, known=True))
+        path = item.path
+        if item.duplicate:
+            owner = owners.get(item.session_id or "")
+            if owner and not os.path.exists(owner):
+                jobs.append(_Job(path, item.size, known=True))
             else:
                 summary.unchanged += 1
             continue
+        rec = records.get(path)
         grown = (
-            st.st_size > rec.size
+            rec is not None
+            and item.size > rec.size
             and not rec.compressed
             and rec.status in ("ok", "empty")
-            and rec.offset <= st.st_size
-            and _same_head(p, rec)
+            and rec.offset <= item.size
+            and _same_head(path, rec)
         )
-        if grown:
-            jobs.append(_Job(path, st.st_size, rec.offset, rec.lines, rec.state, known=True))
+        if rec is not None and grown:
+            jobs.append(_Job(path, item.size, rec.offset, rec.lines, rec.state, known=True))
         else:
-            jobs.append(_Job(path, st.st_size, known=True))
+            jobs.append(_Job(path, item.size, known=True))
     return jobs
 
 
@@ -238,9 +269,15 @@ async def ingest(
     found = await loop.run_in_executor(None, discover, list(paths) if paths else None)
     files = found.paths
     summary.errors.extend(found.skipped)
-    records = await store.file_records(with_state=False)
-    owners = await store.session_files()
-    jobs = await loop.run_in_executor(None, plan_jobs, files, records, owners, summary)
+    # An unchanged re-run reads only the marks of the files (size, mtime, ...); the rest of a record is read for
+    # the files that changed, and the owners of sessions for the duplicate copies.
+    marks = await store.file_marks()
+    planned = await loop.run_in_executor(None, plan_jobs, files, marks, summary)
+    changed = [k.path for k in planned if isinstance(k, _Known) and not k.duplicate]
+    records = await store.file_records(changed, with_state=False) if changed else {}
+    dup_ids = [k.session_id for k in planned if isinstance(k, _Known) and k.duplicate and k.session_id]
+    owners = await store.session_files(dup_ids) if dup_ids else {}
+    jobs = await loop.run_in_executor(None, settle_jobs, planned, records, owners, summary)
     continued = [j for j in jobs if j.offset]
     if continued:  # files that grew continue from their saved parser state
         states = await store.file_states([j.path for j in continued])

@@ -36,12 +36,18 @@ _SELECT_SIGNALS = f"SELECT {', '.join(SIGNAL_COLUMNS)} FROM signals"
 
 
 def pending_sessions(con: sqlite3.Connection, fingerprint: str) -> list[tuple[str, str | None]]:
-    """Sessions whose signals are missing or stale (new events, other detector version or thresholds)."""
-    return con.execute(
-        "SELECT s.id, s.origin FROM sessions s LEFT JOIN detection d ON d.session_id = s.id"
-        " WHERE d.session_id IS NULL OR d.events != s.events OR d.fingerprint != ? ORDER BY s.id",
+    """Sessions whose signals are missing or stale (new events, other detector version or thresholds), by id.
+
+    The sessions table is read in its own order (NOT INDEXED: walking the id index would visit its rows in
+    random order, 4x slower at 10,000 sessions) and the few pending ones are sorted here: an unchanged re-run
+    pays for this query on every ``ingest``."""
+    found = con.execute(
+        "SELECT s.id, s.origin FROM sessions s NOT INDEXED LEFT JOIN detection d ON d.session_id = s.id"
+        " WHERE d.session_id IS NULL OR d.events != s.events OR d.fingerprint != ?",
         (fingerprint,),
     ).fetchall()
+    found.sort()
+    return found
 
 
 def session_events(con: sqlite3.Connection, session_id: str) -> list[Event]:
