@@ -1,4 +1,5 @@
-"""Where things live: Codex's home, our database, config and caches (platformdirs, env overrides)."""
+"""Where things live: Codex's and Claude Code's homes, our database, config and caches (platformdirs, env
+overrides)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,21 @@ APP = "ccl-tui"
 def codex_home() -> Path:
     env = os.environ.get("CODEX_HOME")
     return Path(env).expanduser() if env else Path.home() / ".codex"
+
+
+def claude_home() -> Path:
+    """Claude Code's configuration folder (its sessions are under ``projects/``)."""
+    env = os.environ.get("CLAUDE_CONFIG_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".claude"
+
+
+def default_homes() -> list[Path]:
+    """Where ccl-tui looks for sessions by default: Codex's home, and Claude Code's when it exists."""
+    homes = [codex_home()]
+    claude = claude_home()
+    if (claude / "projects").is_dir():
+        homes.append(claude)
+    return homes
 
 
 def data_dir() -> Path:

@@ -1,4 +1,4 @@
-"""Which sessions a report covers: origins, repository, kind and dates (light: imported by the UI)."""
+"""Which sessions a report covers: origins, agent, repository, kind and dates (light: imported by the UI)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ class _Info(Protocol):
     repo: str
     origin: str
     started_at: str | None
+    agent: str
 
 
 #: Origins counted as user friction by default. Automated runs (exec, sub-agents, reviews) are reported
 #: only when asked for, never silently mixed in.
 USER_ORIGINS = ("interactive", "ide", "other")
 ALL_ORIGINS = ("interactive", "ide", "exec", "subagent", "review", "other")
+#: The agents whose sessions ccl-tui reads (``model.events.agent_of``), as named in reports and filters.
+AGENTS = ("codex", "claude_code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,7 @@ class Scope:
     kind: str | None = None
     since: str | None = None  # ISO date/time; sessions started on/after it
     until: str | None = None  # sessions started before it
+    agent: str | None = None  # codex | claude_code: sessions written by that agent only
 
     @property
     def is_default(self) -> bool:
@@ -37,6 +41,8 @@ class Scope:
             return False
         if self.repo and info.repo != self.repo:
             return False
+        if self.agent and info.agent != self.agent:
+            return False
         start = info.started_at or ""
         if self.since and start < self.since:
             return False
@@ -44,6 +50,8 @@ class Scope:
 
     def describe(self) -> str:
         parts = [f"origins: {', '.join(self.origins)}"]
+        if self.agent:
+            parts.append(f"agent: {self.agent}")
         if self.repo:
             parts.append(f"repo: {self.repo}")
         if self.kind:

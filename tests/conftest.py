@@ -31,6 +31,7 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("CCL_TUI_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("CCL_TUI_CONFIG", str(base / "config.toml"))
     monkeypatch.setenv("CODEX_HOME", str(base / "codex-home"))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(base / "claude-home"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 

@@ -14,6 +14,7 @@ from ccl_tui.commands import lazy
 from ccl_tui.commands.analyze import register as register_analyze
 from ccl_tui.commands.results import register as register_results
 from ccl_tui.commands.tasks import register as register_tasks
+from ccl_tui.scope import AGENTS
 
 
 def register_all(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -44,8 +45,13 @@ def register_all(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("--theme")
     s.set_defaults(func=lazy("ccl_tui.commands.tui", "cmd_serve"))
 
-    s = sub.add_parser("ingest", parents=[common], help="read Codex rollout files into the store")
-    s.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: $CODEX_HOME, ~/.codex)")
+    s = sub.add_parser("ingest", parents=[common], help="read Codex and Claude Code session files into the store")
+    s.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files or folders (default: $CODEX_HOME or ~/.codex, and $CLAUDE_CONFIG_DIR or ~/.claude)",
+    )
     s.add_argument("--json", action="store_true", help="print the summary as JSON (no progress bar)")
     s.add_argument("--workers", type=int, default=None, help="parser processes (default: CPU count)")
     s.add_argument("--no-detect", action="store_true", help="skip signal detection after ingest")
@@ -54,6 +60,7 @@ def register_all(sub: Any, common: argparse.ArgumentParser) -> None:
     s = sub.add_parser("sessions", parents=[common], help="list ingested sessions")
     s.add_argument("--json", action="store_true")
     s.add_argument("--origin", help="interactive | exec | ide | subagent | review")
+    s.add_argument("--agent", choices=AGENTS, help="only sessions written by this agent")
     s.add_argument("--repo")
     s.add_argument("--since", metavar="DATE", help="only sessions started on/after DATE (YYYY-MM-DD)")
     s.add_argument("--limit", type=int)
@@ -96,3 +103,4 @@ def scope_args(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--since", metavar="DATE", help="sessions started on/after DATE (YYYY-MM-DD)")
     s.add_argument("--until", metavar="DATE", help="sessions started before DATE")
+    s.add_argument("--agent", choices=AGENTS, help="only sessions written by this agent (default: both)")

@@ -40,6 +40,7 @@ def issue_json(i: Issue, evidence_limit: int = 10) -> dict[str, Any]:
         "sessions": i.impact.sessions,
         "repos": [shown(r) for r in i.repos],
         "origins": i.origins,
+        "agents": i.agents,
         "kinds": i.kinds,
         "first_seen": i.first_seen,
         "last_seen": i.last_seen,
@@ -75,7 +76,9 @@ async def _scope_counts(store: Store, scope: Scope) -> dict[str, int]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    scope = scope_from(args.origin, repo=args.repo, kind=args.kind, since=args.since, until=args.until)
+    scope = scope_from(
+        args.origin, repo=args.repo, kind=args.kind, since=args.since, until=args.until, agent=args.agent
+    )
 
     async def load(store: Store) -> tuple[list[Issue], dict[str, int], dict[str, Any]]:
         await refresh(store)

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ccl_tui.commands.common import console, print_json, run_with_store
+from ccl_tui.model.events import agent_of
 from ccl_tui.store.db import SessionSummary, Store
 from ccl_tui.transcript import transcript_lines
 
@@ -16,22 +17,28 @@ from ccl_tui.transcript import transcript_lines
 # UUID's first two groups), which stay unique in stores of millions of sessions.
 SHORT_ID = 13
 WIDE = 110  # from this width up the full id fits next to everything else
+AGENT_WIDTH = 13  # the agent column ("claude_code") and its gap
 
 
 def sessions_table(rows: list[SessionSummary], width: int) -> Table:
     """The sessions list, with its columns chosen for ``width``: nothing is cut mid-value except the repo.
 
-    Full width: full id, start, repo / cwd, origin, turns, events. Narrower: a short id (a unique prefix `show`
-    accepts). Below 64 columns the origin goes (the scope line of `report` names origins), below 56 the id
-    keeps its first group and the start time only its date, and below 48 the event count goes; the repo column
-    takes what is left and ends with an ellipsis when it must.
+    Full width: full id, start, repo / cwd, agent (from 90 columns, when a Claude Code session is listed),
+    origin, turns, events. Narrower: a short id (a unique prefix `show` accepts). Below 64 columns the origin
+    goes (the scope line of `report` names origins), below 56 the id keeps its first group and the start time
+    only its date, and below 48 the event count goes; the repo column takes what is left and ends with an
+    ellipsis when it must.
     """
-    wide = width >= WIDE
+    mixed = any(agent_of(r.originator) != "codex" for r in rows)  # the agent is named once another shows up
+    agent_col = mixed and width >= 90
+    wide = width >= WIDE + (AGENT_WIDTH if agent_col else 0)
     short = SHORT_ID if width >= 56 else 8
     seen: dict[str, int] = {}
     for r in rows:
         seen[r.id[:short]] = seen.get(r.id[:short], 0) + 1
     cols: list[str] = ["id", "start", "repo / cwd"]
+    if agent_col:
+        cols.append("agent")
     if width >= 64:
         cols.append("origin")
     cols.append("turns")
@@ -49,6 +56,7 @@ def sessions_table(rows: list[SessionSummary], width: int) -> Table:
             "id": r.id if wide or seen[r.id[:short]] > 1 else r.id[:short],
             "start": (r.started_at or "")[: 16 if width >= 56 else 10].replace("T", " "),
             "repo / cwd": r.repo or r.cwd or "",
+            "agent": agent_of(r.originator),
             "origin": r.origin or "",
             "turns": str(r.turns),
             "events": str(r.events),
@@ -59,11 +67,13 @@ def sessions_table(rows: list[SessionSummary], width: int) -> Table:
 
 def cmd_sessions(args: argparse.Namespace) -> int:
     async def load(store: Store) -> list[SessionSummary]:
-        return await store.sessions(origin=args.origin, repo=args.repo, since=args.since, limit=args.limit)
+        return await store.sessions(
+            origin=args.origin, repo=args.repo, since=args.since, limit=args.limit, agent=args.agent
+        )
 
     rows = run_with_store(args.db, load)
     if args.json:
-        print_json([asdict(r) for r in rows])
+        print_json([{**asdict(r), "agent": agent_of(r.originator)} for r in rows])
         return 0
     con = console()
     if not rows:

@@ -178,6 +178,7 @@ def _issue(
         last_seen=stamps[-1] if stamps else None,
         repos=sorted({i.repo for i in infos if i.repo}),
         origins=dict(Counter(i.origin for i in infos)),
+        agents=dict(Counter(i.agent for i in infos)),
         kinds={str(k): v for k, v in kinds.items()},
         session_ids=sorted(by_session),
         representative=evidence[0] if evidence else None,

@@ -160,6 +160,11 @@ def origin_of(source: str | None, originator: str | None) -> str:
     return Origin.OTHER.value
 
 
+def agent_of(originator: str | None) -> str:
+    """Which agent wrote a session: Claude Code's reader sets its originator; every other session is Codex's."""
+    return "claude_code" if originator == "claude_code" else "codex"
+
+
 def ts_epoch(ts: str | None) -> float | None:
     """Seconds since the epoch of a Codex ISO-8601 timestamp (``2026-10-05T09:00:00.123Z``), or None."""
     if not ts:

@@ -12,6 +12,7 @@ class SessionInfo:
     repo: str
     origin: str
     started_at: str | None
+    agent: str = "codex"  # which agent wrote the session: codex | claude_code
 
 
 @dataclass(slots=True)
@@ -76,6 +77,7 @@ class Issue:
     last_seen: str | None
     repos: list[str] = field(default_factory=list)
     origins: dict[str, int] = field(default_factory=dict)
+    agents: dict[str, int] = field(default_factory=dict)  # affected sessions per agent (codex, claude_code)
     kinds: dict[str, int] = field(default_factory=dict)
     session_ids: list[str] = field(default_factory=list)
     representative: Evidence | None = None

@@ -364,12 +364,22 @@ def errors(view: SessionView, th: SignalThresholds) -> list[Signal]:
                 if e.status in ("usage_limit_exceeded", "unauthorized")
                 else th.severity.codex_error
             )
+            # Claude Code's API errors (read from its "assistant/…" records) are its own, not Codex's.
+            agent, label = ("claude code", "Claude Code") if e.raw_type.startswith("assistant/") else ("codex", "Codex")
             out.append(
-                _sig(view, S.ERROR, [e.seq], sev, f"codex error | {cls}", f"Codex error: {snippet(e.text, 160)}")
+                _sig(
+                    view,
+                    S.ERROR,
+                    [e.seq],
+                    sev,
+                    f"{agent} error | {cls}",
+                    f"{label} error: {snippet(e.text, 160)}",
+                )
             )
         elif e.kind == K.STREAM_ERROR and e.turn not in seen_stream_turns:
             seen_stream_turns.add(e.turn)
             burst = [x.seq for x in view.events if x.kind == K.STREAM_ERROR and x.turn == e.turn]
+            retried = e.raw_type.startswith("system/")  # Claude Code retrying a failed API request
             out.append(
                 _sig(
                     view,
@@ -377,7 +387,9 @@ def errors(view: SessionView, th: SignalThresholds) -> list[Signal]:
                     burst,
                     th.severity.stream_error,
                     "stream error | reconnecting",
-                    f"model stream dropped and reconnected {len(burst)}x",
+                    f"API request failed and was retried {len(burst)}x"
+                    if retried
+                    else f"model stream dropped and reconnected {len(burst)}x",
                 )
             )
     for c in view.calls:

@@ -1241,6 +1241,7 @@ def _command_not_found(m: re.Match[str]) -> str:
 
 _PATCH_MISMATCH = (
     r"Failed to find expected lines|apply_patch verification failed|invalid hunk|Failed to find context"
+    r"|String to replace not found in file"  # Claude Code's Edit / MultiEdit
     r"|patch does not apply|^error: patch failed:"
     r"|\b(?:patch|hunk|context|expected lines)\b[^\n]*\bdoes(?: not|n't) match"
     r"|\bdoes(?: not|n't) match\b[^\n]*\b(?:patch|hunk)\b"
@@ -1275,6 +1276,10 @@ _RULES: tuple[_Rule, ...] = (
     _rule(r"rejected by user", "rejected by user", flags=re.I),
     _rule(_TIMEOUT_TEXT, "timeout", flags=re.I),
     _rule(_PATCH_MISMATCH, "patch context mismatch", flags=re.I),
+    # Claude Code's edit tools refuse an edit they cannot make safely.
+    _rule(r"File has not been read yet", "file not read before edit"),
+    _rule(r"Found \d+ matches of the string to replace", "edit target not unique"),
+    _rule(r"File has been (?:unexpectedly )?modified since (?:it was )?(?:last )?read", "file changed since read"),
     # Missing dependencies: the module IS the root cause.
     _rule(r"No module named ['\"]?([A-Za-z_][\w.]*)", _module_not_found),
     _rule(r"ImportError: cannot import name\b", "ImportError"),

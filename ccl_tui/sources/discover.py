@@ -1,4 +1,5 @@
-"""Find rollout files under ``$CODEX_HOME`` (sessions/, archived_sessions/) or explicit paths.
+"""Find session files: Codex rollouts under ``$CODEX_HOME`` (sessions/, archived_sessions/), Claude Code
+sessions under ``$CLAUDE_CONFIG_DIR`` (default ``~/.claude``; ``projects/``), or explicit paths.
 
 Discovery never follows a directory symlink, never opens anything but a regular file (a FIFO or a link to
 ``/dev/zero`` named ``rollout-*.jsonl`` would block or never end), survives symlink loops and file names that
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccl_tui.locations import codex_home
+from ccl_tui.locations import default_homes
 
 ROLLOUT_SUFFIXES = (".jsonl", ".jsonl.zst", ".jsonl.gz")
 
@@ -114,9 +115,8 @@ def discover(paths: Iterable[Path | str] | None = None) -> Discovery:
     rollouts are reported as such). Files named explicitly are taken whatever their name.
     """
     found = Discovery()
-    roots = (
-        [Path(os.path.abspath(Path(p).expanduser())) for p in paths] if paths else [Path(os.path.abspath(codex_home()))]
-    )
+    roots = [Path(os.path.abspath(Path(p).expanduser())) for p in paths] if paths else default_homes()
+    roots = [Path(os.path.abspath(r)) for r in roots]
     seen: set[str] = set()
     for root in roots:
         try:
@@ -131,6 +131,8 @@ def discover(paths: Iterable[Path | str] | None = None) -> Discovery:
             subdirs = [root / "sessions", root / "archived_sessions"]
             if any(d.is_dir() for d in subdirs):
                 candidates = (e for d in subdirs if d.is_dir() for e in _walk_entries(d, is_rollout_name, found))
+            elif (root / "projects").is_dir() and not (root / "sessions").exists():
+                candidates = _walk_entries(root / "projects", is_jsonl_name, found)  # a Claude Code home
             else:
                 candidates = _walk_entries(root, is_jsonl_name, found)
         else:
@@ -167,11 +169,16 @@ def find_rollouts(paths: Iterable[Path | str] | None = None) -> list[Path]:
 
 
 def has_rollouts(home: Path) -> bool:
-    """Whether a Codex home holds at least one rollout (stops at the first one: cheap at startup)."""
+    """Whether a Codex home holds at least one rollout, or a Claude Code home one session (stops at the first
+    one: cheap at startup)."""
     found = Discovery()
-    for sub in ("sessions", "archived_sessions"):
+    for sub, accept in (
+        ("sessions", is_rollout_name),
+        ("archived_sessions", is_rollout_name),
+        ("projects", is_jsonl_name),
+    ):
         d = home / sub
         if d.is_dir():
-            for _ in _walk(d, is_rollout_name, found):
+            for _ in _walk(d, accept, found):
                 return True
     return False

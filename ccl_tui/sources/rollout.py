@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from ccl_tui.model.events import EventKind, Session, origin_of, ts_epoch
+from ccl_tui.sources.claude_code import ClaudeCodeReader, is_claude_record
 from ccl_tui.sources.outcome import (
     Outcome,
     Rejection,
@@ -132,6 +133,7 @@ class ParseState:
     last_ts: str | None = None
     ts_source: str | None = None  # where times come from when lines carry none (legacy era)
     skipped_replay: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # what another format's reader keeps (Claude Code)
 
     def to_json(self) -> bytes:
         return orjson.dumps({name: getattr(self, name) for name in self.__dataclass_fields__})
@@ -156,6 +158,7 @@ class RolloutParser:
         # Last stored output per call, to store a repeated one once. In memory only: a repeat that
         # straddles two ingest runs is simply stored twice.
         self._outputs: dict[str, tuple[str, int]] = {}
+        self._claude: ClaudeCodeReader | None = None
 
     # ------------------------------------------------------------------ entry point
     def feed(self, line_no: int, obj: Any) -> None:
@@ -163,9 +166,16 @@ class RolloutParser:
             self._other(line_no, None, "non-object", obj)
             return
         st = self.state
+        if st.era == "claude":
+            self._claude_reader().feed(line_no, obj)
+            return
         rtype = obj.get("type")
         payload = obj.get("payload")
         if st.era is None:
+            if is_claude_record(obj):
+                st.era = "claude"
+                self._claude_reader().feed(line_no, obj)
+                return
             if isinstance(rtype, str) and "payload" in obj:
                 st.era = "enveloped"
             elif "id" in obj and "type" not in obj:
@@ -207,6 +217,13 @@ class RolloutParser:
             self._compaction(line_no, ts, "compacted", payload)
         else:
             self._other(line_no, ts, str(rtype), payload)
+
+    def _claude_reader(self) -> ClaudeCodeReader:
+        """The reader of Claude Code records, which writes through this parser's helpers and state."""
+        reader = self._claude
+        if reader is None:
+            reader = self._claude = ClaudeCodeReader(self)
+        return reader
 
     # ------------------------------------------------------------------ session metadata
     def _ensure_session(self, sid: str) -> Session:

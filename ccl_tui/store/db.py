@@ -501,8 +501,9 @@ class Store:
         repo: str | None = None,
         since: str | None = None,
         limit: int | None = None,
+        agent: str | None = None,
     ) -> list[SessionSummary]:
-        where, args = _filters(origin=origin, repo=repo, since=since)
+        where, args = _filters(origin=origin, repo=repo, since=since, agent=agent)
         sql = (
             "SELECT id, file, era, started_at, ended_at, cwd, repo, originator, source, origin, cli_version, model,"
             " git_commit, git_branch, git_repo_url, forked_from, parent_id, events, turns, user_messages,"
@@ -658,9 +659,13 @@ async def scalar(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -
     return row[0]
 
 
-def _filters(*, origin: str | None, repo: str | None, since: str | None) -> tuple[str, list[Any]]:
+def _filters(
+    *, origin: str | None, repo: str | None, since: str | None, agent: str | None = None
+) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     args: list[Any] = []
+    if agent:  # see model.events.agent_of
+        clauses.append("originator = 'claude_code'" if agent == "claude_code" else "originator IS NOT 'claude_code'")
     if origin:
         clauses.append("origin = ?")
         args.append(origin)

@@ -265,6 +265,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN provenance TEXT NOT NULL DEFAULT 'harbor';
     """,
+    # v10: affected sessions per agent (codex, claude_code) of each ranked issue; rankings stored before v10
+    # have none until the next re-rank
+    """
+    ALTER TABLE issues ADD COLUMN agents TEXT NOT NULL DEFAULT '{}';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

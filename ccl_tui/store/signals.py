@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import orjson
 
-from ccl_tui.model.events import EVENT_COLUMNS, Event, events_from_rows
+from ccl_tui.model.events import EVENT_COLUMNS, Event, agent_of, events_from_rows
 from ccl_tui.model.issues import Evidence, Impact, Issue, SessionInfo
 from ccl_tui.model.signals import Cost, Signal
 from ccl_tui.store.semantic import reapply_cluster_ids
@@ -165,11 +165,11 @@ def save_detections(
 
 
 #: The columns a SessionInfo is built from, shared by the sync and the async readers.
-SESSION_INFO_SELECT = "SELECT id, repo, origin, started_at FROM sessions"
+SESSION_INFO_SELECT = "SELECT id, repo, origin, started_at, originator FROM sessions"
 
 
 def session_info(r: tuple | sqlite3.Row) -> SessionInfo:
-    return SessionInfo(r[1] or "(unknown)", r[2] or "other", r[3])
+    return SessionInfo(r[1] or "(unknown)", r[2] or "other", r[3], agent_of(r[4]))
 
 
 def session_infos(con: sqlite3.Connection) -> dict[str, SessionInfo]:
@@ -203,6 +203,7 @@ def issue_row(i: Issue) -> tuple:
         dumps(i.session_ids).decode(),
         dumps([asdict(e) for e in i.evidence]).decode(),
         i.cluster_id,
+        dumps(i.agents).decode(),
     )
 
 
@@ -223,6 +224,7 @@ ISSUE_COLUMNS = (
     "session_ids",
     "evidence",
     "cluster_id",
+    "agents",
 )
 
 
@@ -244,6 +246,7 @@ def row_issue(r: tuple | sqlite3.Row) -> Issue:
         session_ids,
         evidence,
         cluster_id,
+        agents,
     ) = r
     ev = [Evidence(**e) for e in orjson.loads(evidence)]
     return Issue(
@@ -257,6 +260,7 @@ def row_issue(r: tuple | sqlite3.Row) -> Issue:
         last_seen=last_seen,
         repos=orjson.loads(repos),
         origins=orjson.loads(origins),
+        agents=orjson.loads(agents or "{}"),
         kinds=orjson.loads(kinds),
         session_ids=orjson.loads(session_ids),
         representative=ev[0] if ev else None,

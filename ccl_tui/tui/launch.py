@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccl_tui.locations import bundled_demo_sessions, codex_home, data_dir, default_db, demo_db
+from ccl_tui.locations import bundled_demo_sessions, codex_home, data_dir, default_db, default_homes, demo_db
 from ccl_tui.sources.discover import has_rollouts
 from ccl_tui.tui.hub import Source
 
@@ -30,7 +30,8 @@ def demo_jobs(corpus: Path) -> tuple[Path, ...]:
 
 def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = False) -> Source:
     """``--sessions`` wins (also for the guided demo, to present on one's own logs); else the demo corpus for
-    the demo; else ``$CODEX_HOME`` when it has rollouts; else the demo corpus, with a note."""
+    the demo; else ``$CODEX_HOME`` and Claude Code's home, those that hold sessions; else the demo corpus,
+    with a note."""
     if sessions:
         return Source(tuple(Path(p).expanduser() for p in sessions), Path(db) if db else default_db())
     if demo:
@@ -43,9 +44,10 @@ def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = Fa
             jobs=demo_jobs(corpus),
             generated=True,
         )
+    homes = tuple(h for h in default_homes() if has_rollouts(h))
+    if homes:
+        return Source(homes, Path(db) if db else default_db())
     home = codex_home()
-    if has_rollouts(home):
-        return Source((home,), Path(db) if db else default_db())
     corpus = demo_corpus()
     return Source(
         (corpus,),

@@ -1,0 +1,236 @@
+"""Claude Code sessions through the same loop: discovery, ingest, detection, ranking, lists, the TUI.
+
+The files in tests/fixtures/claude_real were written by Claude Code (origins in their ORIGINS.md); what each
+holds is annotated in tests/gold/claude, written from the raw lines. One synthetic file below (a `pytest`
+failure Codex also hit) shows a failure grouping across agents; it says so where it is made.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccl_tui.cli import main
+from ccl_tui.model.events import EventKind
+from ccl_tui.pipeline import ranked_issues, refresh
+from ccl_tui.scope import scope_from
+from ccl_tui.sources.claude_code import subagent_id
+from ccl_tui.sources.discover import discover
+from ccl_tui.sources.parse import parse_file
+from ccl_tui.store.db import Store
+from ccl_tui.store.ingest import ingest
+from tests.builders import Rollout
+from tests.gold.make_gold import PYTEST_MISSING
+from tests.tui_support import app_for, screen_text, settle, wait_loaded
+
+ROOT = Path(__file__).resolve().parent.parent
+CLAUDE = ROOT / "tests" / "fixtures" / "claude_real"
+SAMPLES = ROOT / "tests" / "fixtures" / "codex_samples"
+K = EventKind
+SIZE = (150, 44)
+
+
+def claude_files() -> list[Path]:
+    return sorted(CLAUDE.glob("*.jsonl"))
+
+
+def make_claude_home(home: Path, files: list[Path] | None = None) -> Path:
+    """A Claude Code home as Claude Code lays it out: projects/<encoded cwd>/<file>."""
+    project = home / "projects" / "-home-dev-proj"
+    project.mkdir(parents=True, exist_ok=True)
+    for f in files if files is not None else claude_files():
+        shutil.copy(f, project / f.name)
+    (home / "todos").mkdir(exist_ok=True)
+    (home / "todos" / "x.json").write_text("[]")  # not a session: never read
+    return home
+
+
+def make_codex_home(home: Path) -> Path:
+    day = home / "sessions" / "2026" / "10" / "01"
+    day.mkdir(parents=True, exist_ok=True)
+    for f in sorted(SAMPLES.glob("*.jsonl")):
+        shutil.copy(f, day / f"rollout-{f.name}")  # Codex's own naming: sessions/ holds rollout-*.jsonl
+    return home
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code = main(list(argv))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return json.loads(out)
+
+
+# ---------------------------------------------------------------------------------------------- discovery
+def test_both_homes_are_discovered_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    codex = make_codex_home(tmp_path / "codex")
+    claude = make_claude_home(tmp_path / "claude")
+    monkeypatch.setenv("CODEX_HOME", str(codex))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    found = discover()
+    names = sorted(Path(p).name for p in found.paths)
+    assert names == sorted([f"rollout-{f.name}" for f in SAMPLES.glob("*.jsonl")] + [f.name for f in claude_files()])
+    assert found.skipped == []
+    # a Claude home named explicitly reads its projects only (todos/, settings are not sessions)
+    assert len(discover([claude]).paths) == len(claude_files())
+
+
+def test_a_missing_claude_home_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(make_codex_home(tmp_path / "codex")))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "no-such-dir"))
+    found = discover()
+    assert len(found.paths) == len(list(SAMPLES.glob("*.jsonl"))) and found.skipped == []
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+@pytest.mark.parametrize("path", claude_files(), ids=[p.stem for p in claude_files()])
+def test_every_line_of_a_real_file_is_read(path: Path) -> None:
+    r = parse_file(str(path))
+    assert r.error is None and r.bad == []
+    lines = [ln for ln in path.read_bytes().split(b"\n") if ln.strip()]
+    assert r.lines == len(lines)
+    assert r.session is not None and r.session.era == "claude" and r.session.originator == "claude_code"
+    first = json.loads(next(ln for ln in lines if b'"sessionId"' in ln))
+    if not first.get("isSidechain"):
+        assert r.session.id == first["sessionId"]
+    assert r.session.cwd == next(json.loads(ln)["cwd"] for ln in lines if b'"cwd"' in ln)
+
+
+def test_a_sub_agent_transcript_is_its_own_session_under_its_parent() -> None:
+    r = parse_file(str(CLAUDE / "codemie_2_1_7_subagent_a485154.jsonl"))
+    parent = parse_file(str(CLAUDE / "codemie_2_1_7_task_parent.jsonl"))
+    assert r.session is not None and parent.session is not None
+    assert r.session.id == subagent_id(parent.session.id, "a485154") != parent.session.id
+    assert r.session.parent_id == parent.session.id
+    assert r.session.origin == "subagent" and parent.session.origin == "interactive"
+
+
+def test_a_file_continued_from_an_offset_gives_the_same_events_as_one_read() -> None:
+    """Claude Code appends as the session goes: the second ingest continues with the saved parser state."""
+    path = CLAUDE / "entire_2_1_29_exit1_reject_interrupt.jsonl"
+    data = path.read_bytes()
+    whole = parse_file(str(path))
+    cut = data.index(b"\n", len(data) // 2) + 1
+    tmp = path.parent.parent / "_half.jsonl"
+    try:
+        tmp.write_bytes(data[:cut])
+        first = parse_file(str(tmp))
+        tmp.write_bytes(data)
+        rest = parse_file(str(tmp), first.end_offset, first.lines, first.state)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+    def shape(rows: list[tuple]) -> list[tuple]:
+        return [(r[1], r[2], r[4], r[6], r[7], r[12], r[13]) for r in rows]  # seq kind line turn call exit success
+
+    assert shape(first.rows + rest.rows) == shape(whole.rows)
+
+
+# ---------------------------------------------------------------------------------------------- the loop
+async def test_a_mixed_corpus_ingests_in_one_run_and_ranks_by_agent(tmp_path: Path) -> None:
+    codex = make_codex_home(tmp_path / "codex")
+    claude = make_claude_home(tmp_path / "claude")
+    store = await Store.open(tmp_path / "mixed.sqlite")
+    try:
+        summary = await ingest(store, [codex, claude])
+        assert summary.errors == [] and summary.malformed == 0
+        assert summary.new == len(list(SAMPLES.glob("*.jsonl"))) + len(claude_files())
+        await refresh(store)
+        issues = await ranked_issues(store, scope_from("all"))
+        claude_only = await ranked_issues(store, scope_from("all", agent="claude_code"))
+        codex_only = await ranked_issues(store, scope_from("all", agent="codex"))
+    finally:
+        await store.close()
+    assert {a for i in issues for a in i.agents} == {"codex", "claude_code"}
+    assert claude_only and all(set(i.agents) == {"claude_code"} for i in claude_only)
+    assert codex_only and all(set(i.agents) == {"codex"} for i in codex_only)
+    kinds = {i.kind for i in claude_only}
+    assert {"command_failure", "patch_failure", "denial", "interrupt", "error"} <= kinds, kinds
+
+
+def _claude_pytest_failure(path: Path) -> None:
+    """SYNTHETIC (no real Claude Code file in the fixtures runs pytest into a missing module): a Bash call
+    whose result is the same pytest ModuleNotFoundError the Codex gold builder writes."""
+    sid = "5e1f0c7a-2b1d-4c55-9a77-0d3f5b1e9c21"
+    base = {"sessionId": sid, "cwd": "/home/dev/billing-api", "version": "2.1.29", "gitBranch": "main"}
+    lines = [
+        {**base, "type": "user", "uuid": "u1", "parentUuid": None, "timestamp": "2026-10-02T09:00:00.000Z",
+         "message": {"role": "user", "content": "run the tests"}},
+        {**base, "type": "assistant", "uuid": "a1", "parentUuid": "u1", "timestamp": "2026-10-02T09:00:04.000Z",
+         "message": {"id": "msg_1", "role": "assistant", "model": "claude-sonnet-4-5", "stop_reason": "tool_use",
+                     "content": [{"type": "tool_use", "id": "toolu_1", "name": "Bash",
+                                  "input": {"command": "pytest -q"}}],
+                     "usage": {"input_tokens": 12, "output_tokens": 30}}},
+        {**base, "type": "user", "uuid": "u2", "parentUuid": "a1", "timestamp": "2026-10-02T09:00:09.000Z",
+         "message": {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1",
+                                                  "is_error": True, "content": "Exit code 1\n" + PYTEST_MISSING}]}},
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+
+async def test_the_same_failure_is_one_issue_whichever_agent_hit_it(tmp_path: Path) -> None:
+    codex = tmp_path / "codex"
+    r = Rollout(start="2026-10-01T09:00:00", cwd="/home/dev/billing-api")
+    r.user("run the tests")
+    r.exec("pytest -q", PYTEST_MISSING, 1)
+    r.write(codex)
+    claude = tmp_path / "claude" / "projects" / "-home-dev-billing-api"
+    claude.mkdir(parents=True)
+    _claude_pytest_failure(claude / "5e1f0c7a-2b1d-4c55-9a77-0d3f5b1e9c21.jsonl")
+    store = await Store.open(tmp_path / "both.sqlite")
+    try:
+        await ingest(store, [codex, tmp_path / "claude"])
+        await refresh(store)
+        issues = await ranked_issues(store)
+    finally:
+        await store.close()
+    pytest_issues = [i for i in issues if i.signature.startswith("pytest | ModuleNotFoundError")]
+    assert len(pytest_issues) == 1
+    assert pytest_issues[0].agents == {"codex": 1, "claude_code": 1}
+
+
+def test_report_and_sessions_carry_the_agent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(make_codex_home(tmp_path / "codex")))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(make_claude_home(tmp_path / "claude")))
+    db = str(tmp_path / "cli.sqlite")
+    ingested = run(capsys, "ingest", "--json", "--db", db)  # both homes, by default
+    assert ingested["new"] == len(list(SAMPLES.glob("*.jsonl"))) + len(claude_files())
+    report = run(capsys, "report", "--json", "--top", "0", "--origin", "all", "--db", db)
+    assert all(set(i["agents"]) <= {"codex", "claude_code"} and i["agents"] for i in report["issues"])
+    assert sum(i["agents"].get("claude_code", 0) for i in report["issues"]) > 0
+    only = run(capsys, "report", "--json", "--top", "0", "--origin", "all", "--agent", "claude_code", "--db", db)
+    assert only["issues"] and all(set(i["agents"]) == {"claude_code"} for i in only["issues"])
+    assert "agent: claude_code" in only["scope"]["description"]
+    listed = run(capsys, "sessions", "--json", "--agent", "claude_code", "--db", db)
+    assert len(listed) == len(claude_files()) and {s["agent"] for s in listed} == {"claude_code"}
+    everything = run(capsys, "sessions", "--json", "--db", db)
+    assert {s["agent"] for s in everything} == {"codex", "claude_code"}
+    monkeypatch.setenv("COLUMNS", "120")
+    code = main(["sessions", "--db", db])
+    table = capsys.readouterr().out
+    assert code == 0 and "claude_code" in table and "agent" in table.splitlines()[0]
+    rows = [line for line in table.splitlines()[1:] if "claude_code" in line]
+    assert len(rows) == len(claude_files())
+    assert all(("interactive" in line or "subagent" in line) and line.rstrip()[-1].isdigit() for line in rows)
+
+
+async def test_the_tui_shows_a_claude_code_transcript_at_its_evidence(tmp_path: Path) -> None:
+    from ccl_tui.tui.screens.transcript import TranscriptScreen
+
+    home = make_claude_home(tmp_path / "claude", [CLAUDE / "entire_2_1_29_exit1_reject_interrupt.jsonl"])
+    app = app_for(tmp_path / "tui.sqlite", home)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        issues = await ranked_issues(app.hub.store, scope_from("all"))
+        failure = next(i for i in issues if i.kind == "command_failure")
+        ev = failure.evidence[0]
+        app.push_screen(TranscriptScreen(ev.session_id, ev.seq))
+        await settle(pilot)
+        text = screen_text(app)
+    assert "mise run test" in text
+    assert "exit 1" in text
