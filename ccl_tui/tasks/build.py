@@ -14,7 +14,16 @@ from ccl_tui.signals.signature import command_program
 from ccl_tui.tasks import contract, render
 from ccl_tui.tasks.diffs import Diff, DiffError, combine
 from ccl_tui.tasks.environment import Environment, build_environment, probe_local
-from ccl_tui.tasks.model import CLONE, KEEP_GREEN, NEEDS_REPOSITORY, IssueInfo, PatchRef, TaskError, TaskPlan
+from ccl_tui.tasks.model import (
+    AGENT_CATEGORY,
+    CLONE,
+    KEEP_GREEN,
+    NEEDS_REPOSITORY,
+    IssueInfo,
+    PatchRef,
+    TaskError,
+    TaskPlan,
+)
 from ccl_tui.tasks.paths import join_rel, portable_command, workdir_rel
 from ccl_tui.tasks.snapshot import SECRETS_POLICY
 from ccl_tui.tasks.text import clean, clean_line
@@ -192,7 +201,8 @@ def _metadata(
         "task_flavour": flavour,
         "planned_flavour": plan.flavour,
         "contract": verdict.to_json() if verdict is not None else None,
-        "category": "codex-keep-green" if keep_green else "codex-friction",
+        "category": f"{AGENT_CATEGORY.get(plan.agent, plan.agent)}-{'keep-green' if keep_green else 'friction'}",
+        "source_agent": plan.agent,
         "difficulty": "easy" if keep_green else ("hard" if plan.signal_severity >= 0.7 else "medium"),
         "tags": list(dict.fromkeys(t for t in ("ccl-tui", plan.signal_kind, env.language, flavour) if t)),
         "needs_repository": env.mode == NEEDS_REPOSITORY,

@@ -71,6 +71,11 @@ class PatchRef:
     what: str = "apply_patch"  # apply_patch | shell write
 
 
+#: How tasks name the agent whose session they come from (``TaskPlan.agent``): in prose, and in a category.
+AGENT_NAME = {"codex": "Codex", "claude_code": "Claude Code"}
+AGENT_CATEGORY = {"codex": "codex", "claude_code": "claude-code"}
+
+
 @dataclass(slots=True)
 class TaskPlan:
     """Everything chosen from one session for one task. Texts here are raw: render.py redacts them."""
@@ -108,6 +113,7 @@ class TaskPlan:
     network_failure: str | None = None  # the recorded output line showing a failed network access
     tool_versions: dict[str, str] = field(default_factory=dict)  # tool -> version the session showed
     contract: Contract | None = None  # decided by select.plan_from_session, refined by build_task
+    agent: str = "codex"  # which agent wrote the session (model.events.agent_of)
 
 
 @dataclass(slots=True)

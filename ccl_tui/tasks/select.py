@@ -25,7 +25,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from ccl_tui.model.events import Event, EventKind
+from ccl_tui.model.events import Event, EventKind, agent_of
 from ccl_tui.model.signals import DELIGHT_KINDS, Signal, SignalKind
 from ccl_tui.signals.session_view import Call, SessionView
 from ccl_tui.store.db import SessionSummary
@@ -484,6 +484,7 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
         signal_seq=signal.seq,
         signal_detail=signal.detail,
         signal_severity=signal.severity,
+        agent=agent_of(session.originator),
         cwd=session.cwd,
         repo_name=session.repo,
         repo_url=session.git_repo_url,
