@@ -19,6 +19,8 @@ USER_ORIGINS = ("interactive", "ide", "other")
 ALL_ORIGINS = ("interactive", "ide", "exec", "subagent", "review", "other")
 #: The agents whose sessions ccl-tui reads (``model.events.agent_of``), as named in reports and filters.
 AGENTS = ("codex", "claude_code")
+#: How the UI, reports and tasks name them.
+AGENT_LABEL = {"codex": "Codex", "claude_code": "Claude Code"}
 
 
 @dataclass(frozen=True, slots=True)

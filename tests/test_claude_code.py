@@ -234,3 +234,56 @@ async def test_the_tui_shows_a_claude_code_transcript_at_its_evidence(tmp_path: 
         text = screen_text(app)
     assert "mise run test" in text
     assert "exit 1" in text
+
+
+async def test_the_issue_list_filters_by_agent_once_claude_code_sessions_are_in(tmp_path: Path) -> None:
+    from textual.widgets import Select
+
+    from ccl_tui.tui.screens.issue import IssueScreen
+
+    codex = tmp_path / "codex"
+    r = Rollout(start="2026-10-01T09:00:00", cwd="/home/dev/billing-api")
+    r.user("run the tests")
+    r.exec("pytest -q", PYTEST_MISSING, 1)
+    r.write(codex)
+    claude = tmp_path / "claude" / "projects" / "-home-dev-billing-api"
+    claude.mkdir(parents=True)
+    _claude_pytest_failure(claude / "5e1f0c7a-2b1d-4c55-9a77-0d3f5b1e9c21.jsonl")
+    for f in ("entire_2_1_29_exit1_reject_interrupt.jsonl", "kimuson_1_0_108_inline_sidechain.jsonl"):
+        shutil.copy(CLAUDE / f, claude / f)
+    app = app_for(tmp_path / "tui.sqlite", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        agent = app.screen.query_one("#filter-agent", Select)
+        assert not agent.has_class("hidden")
+        table = app.screen.query_one("#issues-table")
+        everything = table.row_count
+        agent.value = "codex"
+        await settle(pilot)
+        assert 0 < table.row_count < everything
+        shown_codex = table.row_count
+        agent.value = "claude_code"
+        await settle(pilot)
+        # the pytest failure both agents hit is in both lists; every other issue in one of them
+        assert 0 < table.row_count <= everything and table.row_count + shown_codex == everything + 1
+        agent.clear()
+        await settle(pilot)
+        assert table.row_count == everything
+        issue = next(i for i in await app.hub.issues() if i.signature.startswith("pytest | ModuleNotFoundError"))
+        app.push_screen(IssueScreen(issue.id))
+        await settle(pilot)
+        assert "sessions by agent: Codex 1, Claude Code 1" in screen_text(app)
+
+
+async def test_a_codex_only_store_shows_no_agent_filter(tmp_path: Path) -> None:
+    from textual.widgets import Select
+
+    codex = tmp_path / "codex"
+    r = Rollout(start="2026-10-01T09:00:00")
+    r.user("run the tests")
+    r.exec("pytest -q", PYTEST_MISSING, 1)
+    r.write(codex)
+    app = app_for(tmp_path / "tui.sqlite", codex)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        assert app.screen.query_one("#filter-agent", Select).has_class("hidden")

@@ -71,8 +71,7 @@ class PatchRef:
     what: str = "apply_patch"  # apply_patch | shell write
 
 
-#: How tasks name the agent whose session they come from (``TaskPlan.agent``): in prose, and in a category.
-AGENT_NAME = {"codex": "Codex", "claude_code": "Claude Code"}
+#: The task category prefix of the agent whose session a task comes from (``TaskPlan.agent``).
 AGENT_CATEGORY = {"codex": "codex", "claude_code": "claude-code"}
 
 

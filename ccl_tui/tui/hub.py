@@ -317,6 +317,11 @@ class Hub:
         infos = await self.store.session_infos()
         return sorted({i.repo for i in infos.values()}), sorted({i.origin for i in infos.values()})
 
+    async def agents(self) -> list[str]:
+        """The agents whose sessions the store holds (codex, claude_code)."""
+        infos = await self.store.session_infos()
+        return sorted({i.agent for i in infos.values()})
+
     async def clusters(self) -> list[Cluster]:
         """Issue clusters from the last ``analyze`` (singletons for issues not analyzed yet)."""
         from ccl_tui.semantic.analyze import clusters

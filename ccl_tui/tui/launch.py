@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccl_tui.locations import bundled_demo_sessions, codex_home, data_dir, default_db, default_homes, demo_db
+from ccl_tui.locations import (
+    bundled_demo_sessions,
+    claude_home,
+    codex_home,
+    data_dir,
+    default_db,
+    default_homes,
+    demo_db,
+)
 from ccl_tui.sources.discover import has_rollouts
 from ccl_tui.tui.hub import Source
 
@@ -54,6 +62,7 @@ def choose_source(sessions: list[str] | None, db: str | None, *, demo: bool = Fa
         Path(db) if db else demo_db(),
         jobs=demo_jobs(corpus),
         generated=True,
-        note=f"No Codex sessions found in {home}: showing the bundled demo corpus (505 generated sessions of"
-        " fictional projects, in Codex's format). Point ccl-tui at your own logs with --sessions PATH or CODEX_HOME.",
+        note=f"No Codex or Claude Code sessions found in {home} or {claude_home()}: showing the bundled demo corpus"
+        " (505 generated sessions of fictional projects, in Codex's format). Point ccl-tui at your own logs with"
+        " --sessions PATH, CODEX_HOME or CLAUDE_CONFIG_DIR.",
     )

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from ccl_tui.model.issues import Issue
 from ccl_tui.model.signals import FRICTION_KINDS
-from ccl_tui.scope import ALL_ORIGINS, Scope, scope_from
+from ccl_tui.scope import AGENT_LABEL, AGENTS, ALL_ORIGINS, Scope, scope_from
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.text.cut import shorten
 from ccl_tui.tui.base import CclAccess
@@ -33,8 +33,8 @@ PAGE = 200
 SCOPES = [("user sessions", "user"), ("all origins", "all")] + [(o, o) for o in ALL_ORIGINS]
 
 
-def scope_for(origin: str, kind: str | None, repo: str | None) -> Scope:
-    return scope_from(None if origin == "user" else origin, kind=kind, repo=repo)
+def scope_for(origin: str, kind: str | None, repo: str | None, agent: str | None = None) -> Scope:
+    return scope_from(None if origin == "user" else origin, kind=kind, repo=repo, agent=agent)
 
 
 class IssuesScreen(CclAccess, Screen[None]):
@@ -85,6 +85,9 @@ class IssuesScreen(CclAccess, Screen[None]):
             yield Select([(k, k) for k in FRICTION_KINDS], prompt="all kinds", id="filter-kind", allow_blank=True)
             yield Select(SCOPES, value="user", id="filter-origin", allow_blank=False)
             yield Select([], prompt="all repos", id="filter-repo", allow_blank=True)
+            # shown once the store holds sessions of more than Codex
+            agents = [(AGENT_LABEL[a], a) for a in AGENTS]
+            yield Select(agents, prompt="all agents", id="filter-agent", allow_blank=True, classes="hidden")
             yield Input(placeholder="search title, signature, id…", id="search", classes="hidden")
         table = Table(id="issues-table", cursor_type="row", zebra_stripes=True)
         yield table
@@ -153,10 +156,12 @@ class IssuesScreen(CclAccess, Screen[None]):
         kind = self.query_one("#filter-kind", Select).value
         origin = self.query_one("#filter-origin", Select).value
         repo = self.query_one("#filter-repo", Select).value
+        agent = self.query_one("#filter-agent", Select).value
         return scope_for(
             origin if isinstance(origin, str) else "user",
             kind if isinstance(kind, str) else None,
             repo if isinstance(repo, str) else None,
+            agent if isinstance(agent, str) else None,
         )
 
     @work(exclusive=True, group="issues")
@@ -166,6 +171,7 @@ class IssuesScreen(CclAccess, Screen[None]):
             return
         issues = await hub.issues(self.scope)
         repos, _ = await hub.repos_and_origins()
+        self.query_one("#filter-agent", Select).set_class(set(await hub.agents()) <= {"codex"}, "hidden")
         repo_select = self.query_one("#filter-repo", Select)
         current = repo_select.value
         if repos != self._repos:
@@ -187,12 +193,12 @@ class IssuesScreen(CclAccess, Screen[None]):
             self.set_class(False, "-empty")
             return
         sessions = (await self.hub.overview()).sessions
-        where = ", ".join(str(p) for p in self.hub.source.paths) or "the default Codex home"
+        where = ", ".join(str(p) for p in self.hub.source.paths) or "the default Codex and Claude Code homes"
         if sessions == 0:
             text = (
-                f"No Codex sessions found in {where}.\n\n"
-                "Point ccl-tui at them with --sessions DIR (or set CODEX_HOME), or try it on generated sessions:"
-                " ccl-tui demo"
+                f"No Codex or Claude Code sessions found in {where}.\n\n"
+                "Point ccl-tui at them with --sessions DIR (or set CODEX_HOME / CLAUDE_CONFIG_DIR), or try it on"
+                " generated sessions: ccl-tui demo"
             )
         else:
             text = (
