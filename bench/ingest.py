@@ -5,10 +5,12 @@
     python bench/ingest.py PATH                   # any folder of rollouts (e.g. ~/.codex)
     python bench/ingest.py --json                 # one JSON object per corpus (for the README table)
 
-Corpus shapes, built from files Codex wrote and cloned under fresh session ids (line sizes, record mix and
-JSON shapes are Codex's own):
-  small  many small files: the real samples plus the demo corpus (avg ~30 KB), as in a long-used ~/.codex
-  large  few large files: only the real rollouts of 100 KB and more in tests/fixtures (avg ~300 KB)
+Corpus shapes, built from files Codex and Claude Code wrote and cloned under fresh session ids (line sizes,
+record mix and JSON shapes are the agents' own); Codex clones go under codex/sessions/, Claude Code clones
+under claude/projects/:
+  small  many small files: the real samples plus the demo corpus (avg ~30 KB), as in a long-used ~/.codex, and
+         the real Claude Code files of tests/fixtures/claude_real
+  large  few large files: only the real rollouts and Claude Code files of 100 KB and more in tests/fixtures
 
 Per corpus, in the same run and on warm page-cache files:
   baseline   read every file and orjson-parse every line, nothing else (one process)
@@ -45,30 +47,40 @@ from ccl_tui.sources.reader import open_stream  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "fixtures" / "codex_samples"
 REAL = ROOT / "tests" / "fixtures" / "codex_real"
+CLAUDE = ROOT / "tests" / "fixtures" / "claude_real"
 DEMO = ROOT / "demo_sessions"
 LARGE_MIN = 100_000
 
 
 def _session_id(raw: bytes) -> str | None:
-    first = orjson.loads(raw.split(b"\n", 1)[0])
-    sid = first.get("payload", first).get("id") if isinstance(first, dict) else None
-    return sid if isinstance(sid, str) else None
+    for line in raw.split(b"\n", 5)[:5]:
+        first = orjson.loads(line) if line.strip() else None
+        if not isinstance(first, dict):
+            continue
+        sid = first.get("sessionId") or first.get("payload", first).get("id")  # Claude Code, Codex
+        if isinstance(sid, str):
+            return sid
+    return None
 
 
-def templates(shape: str = "small") -> list[tuple[str, bytes]]:
-    """(session id, file bytes) of the files a corpus of ``shape`` is cloned from."""
+def templates(shape: str = "small") -> list[tuple[str, bytes, str]]:
+    """(session id, file bytes, agent) of the files a corpus of ``shape`` is cloned from."""
+    claude = sorted(CLAUDE.glob("*.jsonl"))
     if shape == "large":
-        paths = [p for d in (SAMPLES, REAL) for p in sorted(d.glob("*.jsonl")) if p.stat().st_size >= LARGE_MIN]
+        paths = [p for d in (SAMPLES, REAL) for p in sorted(d.glob("*.jsonl"))]
+        paths += claude
+        paths = [p for p in paths if p.stat().st_size >= LARGE_MIN]
     else:
         paths = sorted(SAMPLES.glob("*.jsonl"))
         if DEMO.is_dir():
             paths += [p for p in find_rollouts([DEMO]) if p.name.endswith(".jsonl")]
+        paths += claude
     out = []
     for p in paths:
         raw = p.read_bytes()
         sid = _session_id(raw)
         if sid:
-            out.append((sid, raw))
+            out.append((sid, raw, "claude_code" if p.parent == CLAUDE else "codex"))
     return out
 
 
@@ -77,19 +89,24 @@ def build_corpus(dest: Path, target_mb: int, shape: str = "small") -> None:
     total = 0
     i = 0
     while total < target_mb * 1_000_000:
-        sid, raw = tmpl[i % len(tmpl)]
+        sid, raw, agent = tmpl[i % len(tmpl)]
         new = str(uuid.UUID(int=(i + 1) * 0x9E3779B97F4A7C15 % (1 << 128)))
         day = 1 + i % 28
-        d = dest / "sessions" / "2026" / "10" / f"{day:02d}"
-        d.mkdir(parents=True, exist_ok=True)
         data = raw.replace(sid.encode(), new.encode())
-        (d / f"rollout-2026-10-{day:02d}T10-00-{i % 60:02d}-{new}.jsonl").write_bytes(data)
+        if agent == "claude_code":
+            d = dest / "claude" / "projects" / f"-home-dev-project-{day:02d}"
+            name = f"{new}.jsonl"
+        else:
+            d = dest / "codex" / "sessions" / "2026" / "10" / f"{day:02d}"
+            name = f"rollout-2026-10-{day:02d}T10-00-{i % 60:02d}-{new}.jsonl"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / name).write_bytes(data)
         total += len(data)
         i += 1
 
 
 def corpus(shape: str, mb: int) -> Path:
-    root = ROOT / "bench" / ".corpus" / (f"rollouts-{mb}mb" if shape == "small" else f"rollouts-{shape}-{mb}mb")
+    root = ROOT / "bench" / ".corpus" / (f"mixed-{mb}mb" if shape == "small" else f"mixed-{shape}-{mb}mb")
     if not root.exists():
         print(f"building a {mb} MB {shape}-file corpus in {root} …", file=sys.stderr, flush=True)
         tmp = root.with_suffix(".tmp")
@@ -171,6 +188,8 @@ def run_cli(args: list[str]) -> tuple[float, int, dict[str, Any]]:
 
 def measure(root: Path, label: str) -> dict[str, Any]:
     files = find_rollouts([root])
+    claude = [p for p in files if "projects" in p.parts]
+    claude_mb = sum(p.stat().st_size for p in claude) / 1e6
     baseline(files)  # warm the page cache: both sides measure CPU work, not the disk
     base_t, n_bytes, n_lines = baseline(files)
     mb = n_bytes / 1e6
@@ -197,6 +216,8 @@ def measure(root: Path, label: str) -> dict[str, Any]:
     return {
         "corpus": label,
         "files": len(files),
+        "claude_code_files": len(claude),
+        "claude_code_mb": round(claude_mb, 1),
         "mb": round(mb, 1),
         "lines": n_lines,
         "events": ingest.get("events_added"),
@@ -236,6 +257,7 @@ def main() -> None:
             continue
         mb = r["mb"]
         print(f"corpus            {label}: {r['files']:,} files, {mb:,.1f} MB, {r['lines']:,} lines")
+        print(f"  Claude Code share {r['claude_code_files']:,} files, {r['claude_code_mb']:,.1f} MB")
         print(f"baseline (orjson) {r['baseline_s']:7.2f} s   {mb / r['baseline_s']:7.1f} MB/s")
         print(
             f"ccl-tui ingest    {r['command_s']:7.2f} s   {mb / r['command_s']:7.1f} MB/s   ratio {r['command_ratio']:5.2f}"

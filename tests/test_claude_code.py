@@ -287,3 +287,103 @@ async def test_a_codex_only_store_shows_no_agent_filter(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
         assert app.screen.query_one("#filter-agent", Select).has_class("hidden")
+
+
+# ---------------------------------------------------------------------------------------------- Harbor tasks
+def _claude_session(path: Path, cwd: str, steps: list[tuple[str, dict[str, Any], str, bool]]) -> str:
+    """SYNTHETIC: a Claude Code session in cwd (branch main, January 2027: after the repository's first
+    commit) whose tool calls are ``steps``: (tool, input, result text, is_error)."""
+    sid = "7a0c2d4e-1111-4c3b-9d2e-5f6a7b8c9d0e"
+    base = {"sessionId": sid, "cwd": cwd, "version": "2.1.29", "gitBranch": "main", "isSidechain": False}
+    lines: list[dict[str, Any]] = []
+
+    def add(rtype: str, **kw: Any) -> None:
+        n = len(lines) + 1
+        lines.append({**base, "type": rtype, "uuid": f"u{n}", "timestamp": f"2027-01-05T10:00:{n:02d}.000Z", **kw})
+
+    add("user", message={"role": "user", "content": "fix add() and add a sub() helper with its test"})
+    for i, (tool, args, result, error) in enumerate(steps):
+        use = {"type": "tool_use", "id": f"toolu_{i}", "name": tool, "input": args}
+        add(
+            "assistant",
+            message={
+                "id": f"msg_{i}",
+                "role": "assistant",
+                "model": "claude-sonnet-4-5",
+                "content": [use],
+                "stop_reason": "tool_use",
+                "usage": {"input_tokens": 5},
+            },
+        )
+        add("user", message={"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"toolu_{i}",
+                                                          "content": result, "is_error": error}]})  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return sid
+
+
+def _commit_after_the_session(repo: Path) -> None:
+    """A later commit on the same branch (March 2027): HEAD, but not where the session started."""
+    import os
+    import subprocess
+
+    from tests.tasks_helpers import GIT_ENV
+
+    when = {"GIT_AUTHOR_DATE": "2027-03-01T00:00:00Z", "GIT_COMMITTER_DATE": "2027-03-01T00:00:00Z"}
+    (repo / "CHANGES.md").write_text("after the session\n")
+    for args in (["add", "-A"], ["commit", "-q", "-m", "after the session"]):
+        subprocess.run(["git", *args], cwd=repo, env={**os.environ, **GIT_ENV, **when}, check=True, capture_output=True)
+
+
+async def test_a_claude_code_task_starts_at_the_inferred_commit_and_execute_proves_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claude Code records the branch, not the commit: the task starts at the branch's last commit before the
+    session, with the session's Write replayed and its Edits (on the commit's files) as the solution. The
+    recorded failure cannot vouch for an inferred start, so the task is unproven until --execute runs it."""
+    from ccl_tui.tasks.api import write_task_for_signal
+    from ccl_tui.tasks.check import check_path, prepare_repo
+    from tests.tasks_helpers import BUGGY_CALC, PYTEST, TEST_CALC, make_repo, python_on_path
+
+    monkeypatch.setenv("PATH", python_on_path())
+    repo, first = make_repo(tmp_path / "calc", {"calc.py": BUGGY_CALC, "tests/test_calc.py": TEST_CALC})
+    _commit_after_the_session(repo)
+    test_sub = "from calc import sub\n\n\ndef test_sub():\n    assert sub(5, 3) == 2\n"
+    sid = _claude_session(
+        tmp_path / "claude" / "projects" / "-calc" / "s.jsonl",
+        str(repo),
+        [
+            ("Write", {"file_path": str(repo / "tests" / "test_sub.py"), "content": test_sub},
+             f"File created successfully at: {repo}/tests/test_sub.py", False),
+            ("Bash", {"command": PYTEST}, "Exit code 1\nFAILED tests/test_calc.py::test_add - assert -1 == 5", True),
+            ("Edit", {"file_path": str(repo / "calc.py"), "old_string": "    return a - b",
+                      "new_string": "    return a + b"}, "The file calc.py has been updated.", False),
+            ("Edit", {"file_path": str(repo / "calc.py"), "old_string": "def mul(a, b):",
+                      "new_string": "def sub(a, b):\n    return a - b\n\n\ndef mul(a, b):"},
+             "The file calc.py has been updated.", False),
+            ("Bash", {"command": PYTEST}, "2 passed in 0.01s", False),
+        ],
+    )  # fmt: skip
+    store = await Store.open(tmp_path / "tasks.sqlite")
+    try:
+        await ingest(store, [tmp_path / "claude"])
+        await refresh(store)
+        (sig,) = await store.signals(sid, kinds=["command_failure"])
+        result = await write_task_for_signal(store, sid, sig.seq, tmp_path / "tasks")
+    finally:
+        await store.close()
+    import tomllib
+
+    meta = tomllib.loads((result.path / "task.toml").read_text())["metadata"]
+    assert meta["repository"]["commit"] == first  # not the later HEAD
+    assert meta["source_agent"] == "claude_code" and meta["category"] == "claude-code-friction"
+    assert meta["contract"]["class"] == "unproven" and "inferred" in meta["contract"]["reason"]
+    assert any("inferred" in n for n in meta["notes"])
+    assert "Claude Code session" in (result.path / "instruction.md").read_text()
+    app = tmp_path / "prepared"
+    prepare_repo(result.path, app)
+    assert (app / "tests" / "test_sub.py").read_text() == test_sub  # the session's Write, in the start state
+    assert (app / "calc.py").read_text() == BUGGY_CALC  # its Edits are the solution, not the start
+    assert not (app / "CHANGES.md").exists()
+    (ran,) = check_path(result.path, run=True)
+    assert (ran.reward_before, ran.reward_after, ran.klass) == (0.0, 1.0, "proven-fix"), ran.note

@@ -12,7 +12,7 @@ from typing import Any
 from ccl_tui import __version__
 from ccl_tui.signals.signature import command_program
 from ccl_tui.tasks import contract, render
-from ccl_tui.tasks.diffs import Diff, DiffError, combine
+from ccl_tui.tasks.diffs import Contents, Diff, DiffError, combine
 from ccl_tui.tasks.environment import Environment, build_environment, probe_local
 from ccl_tui.tasks.model import (
     AGENT_CATEGORY,
@@ -25,7 +25,7 @@ from ccl_tui.tasks.model import (
     TaskPlan,
 )
 from ccl_tui.tasks.paths import join_rel, portable_command, workdir_rel
-from ccl_tui.tasks.snapshot import SECRETS_POLICY
+from ccl_tui.tasks.snapshot import SECRETS_POLICY, infer_commit, read_text_at
 from ccl_tui.tasks.text import clean, clean_line
 from ccl_tui.text.ansi import strip_control
 from ccl_tui.text.redact import contains_secret
@@ -50,11 +50,13 @@ class BuiltTask:
     contract: contract.Contract | None = None
 
 
-def _diff(refs: list[PatchRef], cwd: str | None, prefix: str, what: str, notes: list[str]) -> Diff | None:
+def _diff(
+    refs: list[PatchRef], cwd: str | None, prefix: str, what: str, notes: list[str], contents: Contents | None = None
+) -> Diff | None:
     if not refs:
         return None
     try:
-        diff = combine(refs, cwd, prefix)
+        diff = combine(refs, cwd, prefix, contents)
     except DiffError as exc:
         notes.append(f"{what} could not be rebuilt: {clean_line(str(exc), 240)}")
         return None
@@ -69,10 +71,30 @@ def build_task(
 ) -> BuiltTask:
     """The task's files. ``title`` may depend on the task's final contract (a callable gets the plan)."""
     notes = list(plan.notes)
+    if not plan.commit and allow_local:
+        # Claude Code records the branch, not the commit: the branch's last commit before the session started is
+        # the likely start. The session's evidence was recorded in a state ccl-tui cannot confirm: the task is at
+        # best unproven until `tasks check --execute` runs it.
+        inferred = infer_commit(plan.cwd, plan.branch, plan.started_at)
+        if inferred is not None:
+            plan.commit = inferred
+            why = (
+                f"the start commit {inferred[:12]} is inferred (the last commit on {plan.branch or 'HEAD'} before the"
+                " session started; the session recorded no commit)"
+            )
+            notes.append(why)
+            if plan.contract is not None:
+                plan.contract = contract.inexact_start(plan.contract, why)
     local, local_reason = probe_local(plan.cwd, plan.commit, allow_local, plan.repo_url, plan.repo_name)
     prefix = local.prefix if local is not None else ""
-    setup = _diff(plan.setup_patches, plan.cwd, prefix, "the edits applied before the failure", notes)
-    solution = _diff(plan.solution_patches, plan.cwd, prefix, "the solution", notes)
+    # A Claude Code Edit replaces text in a file: its content comes from the start commit, or from the session's
+    # own earlier writes and edits (the solution continues from the start state's contents).
+    read = (lambda path: read_text_at(local, path)) if local is not None else None
+    contents = Contents(read)
+    setup = _diff(plan.setup_patches, plan.cwd, prefix, "the edits applied before the failure", notes, contents)
+    if plan.setup_patches and setup is None:
+        contents = Contents(read)  # the task starts from the commit: so does the solution
+    solution = _diff(plan.solution_patches, plan.cwd, prefix, "the solution", notes, contents)
     raw_command = clean(plan.verifier.command)
     # references to the checkout become $CCL_REPO_ROOT: that is the repository's root, so a session that ran in
     # a subdirectory (prefix) has the root above its cwd, and /repo/pkg/x must become ${CCL_REPO_ROOT}/pkg/x
@@ -182,14 +204,15 @@ def _metadata(
         if (ev["session_id"], ev["seq"]) != (plan.session_id, plan.signal_seq):
             evidence.append(ev)
     snap = env.snapshot
-    patches = [p for p in plan.setup_patches if p.writes is None]
-    writes = [p for p in plan.setup_patches if p.writes is not None]
+    patches = [p for p in plan.setup_patches if p.what == "apply_patch"]
+    writes = [p for p in plan.setup_patches if p.what == "shell write"]
+    tools = [p for p in plan.setup_patches if p.what not in ("apply_patch", "shell write")]  # Claude Code's
     start_state = "recorded commit"
     if setup is not None:
-        start_state += (
-            f" + {len(patches)} apply_patch edit(s) and {len(writes)} shell write(s) the session made"
-            " before " + ("the check ran" if keep_green else "the check failed")
-        )
+        made = f"{len(patches)} apply_patch edit(s) and {len(writes)} shell write(s)"
+        if tools:
+            made = f"{len(tools)} Write/Edit change(s), " + made
+        start_state += f" + {made} the session made before " + ("the check ran" if keep_green else "the check failed")
     if plan.start_gaps:
         start_state += "; not replayed: " + "; ".join(plan.start_gaps[:3])
     network_reason = ""

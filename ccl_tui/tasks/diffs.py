@@ -40,6 +40,7 @@ the diff out if one is left.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -394,12 +395,46 @@ def _write(out: Diff, path: str, content: str, seq: int, lines: _Lines) -> None:
     out.sections.append(_add(path, content, lines))
 
 
-def combine(refs: list[PatchRef], cwd: str | None, prefix: str = "") -> Diff:
-    """One diff for several edits (patches and shell writes), in session order."""
+class Contents:
+    """What combining edits knows of files' contents: what a write or a replayed Edit left, what a patch made
+    unknown, and, for the rest, the start commit's (``read``: path from the repository root -> text, or None).
+    Shared by the start state and the solution, which continues from it."""
+
+    def __init__(self, read: Callable[[str], str | None] | None = None) -> None:
+        self.known: dict[str, str] = {}
+        self.patched: set[str] = set()  # changed by a patch since the commit: its content is not known here
+        self._read = read
+
+    def get(self, path: str) -> str | None:
+        if path in self.known:
+            return self.known[path]
+        if path in self.patched or self._read is None:
+            return None
+        return self._read(path)
+
+
+def combine(refs: list[PatchRef], cwd: str | None, prefix: str = "", contents: Contents | None = None) -> Diff:
+    """One diff for several edits (patches, shell writes, Claude Code's Write and Edit), in session order."""
     out = Diff()
-    known: dict[str, str] = {}  # content of files a shell write replaced whole, while nothing else changed them
+    state = contents if contents is not None else Contents()
+    known = state.known  # content of files a write replaced whole, while nothing else changed them
     lines = _Lines()
     for ref in refs:
+        if ref.replacements is not None:  # Claude Code's Edit / MultiEdit: text replaced in a known content
+            for raw, old, new, every in ref.replacements:
+                path = _path(raw, cwd, prefix, ref.base_dir)
+                found = state.get(path)
+                if found is None:
+                    raise DiffError(
+                        f"edit at event {ref.seq}: {ref.what} of {path}, whose content at that point was not recorded"
+                    )
+                content = found
+                if not old or old not in content or (not every and content.count(old) > 1):
+                    raise DiffError(f"edit at event {ref.seq}: {ref.what} of {path} does not match its content")
+                content = content.replace(old, new) if every else content.replace(old, new, 1)
+                _write(out, path, content, ref.seq, lines)
+                known[path] = content
+            continue
         if ref.writes is not None:
             for raw, content, append in ref.writes:
                 path = _path(raw, cwd, prefix, ref.base_dir)
@@ -419,8 +454,10 @@ def combine(refs: list[PatchRef], cwd: str | None, prefix: str = "") -> Diff:
         for section in d.sections:
             for path in _section_paths(section):
                 known.pop(path, None)
+                state.patched.add(path)
         for path in d.deleted:
             known.pop(path, None)
+            state.patched.add(path)
         out.extend(d)
     out.redacted = out.redacted or lines.redacted
     return out

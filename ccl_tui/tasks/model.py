@@ -68,7 +68,11 @@ class PatchRef:
     #: files written by a shell redirection (``cat > f <<EOF``...): (path relative to the session cwd, content,
     #: appended). Set instead of patch_text/changes.
     writes: list[tuple[str, str, bool]] | None = None
-    what: str = "apply_patch"  # apply_patch | shell write
+    #: Claude Code Edit / MultiEdit: (path relative to the session cwd, old text, new text, replace every
+    #: occurrence), applied in order to the file's content as the session had written it. Set instead of
+    #: patch_text/changes.
+    replacements: list[tuple[str, str, str, bool]] | None = None
+    what: str = "apply_patch"  # apply_patch | shell write | Write | Edit | MultiEdit
 
 
 #: The task category prefix of the agent whose session a task comes from (``TaskPlan.agent``).
@@ -113,6 +117,7 @@ class TaskPlan:
     tool_versions: dict[str, str] = field(default_factory=dict)  # tool -> version the session showed
     contract: Contract | None = None  # decided by select.plan_from_session, refined by build_task
     agent: str = "codex"  # which agent wrote the session (model.events.agent_of)
+    started_at: str | None = None  # when the session started (a commit is inferred from it when none was recorded)
 
 
 @dataclass(slots=True)

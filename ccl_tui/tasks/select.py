@@ -25,9 +25,12 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+import orjson
+
 from ccl_tui.model.events import Event, EventKind, agent_of
 from ccl_tui.model.signals import DELIGHT_KINDS, Signal, SignalKind
 from ccl_tui.signals.session_view import Call, SessionView
+from ccl_tui.sources.claude_code import EDIT_TOOLS
 from ccl_tui.store.db import SessionSummary
 from ccl_tui.tasks import contract
 from ccl_tui.tasks.model import FIX, KEEP_GREEN, Check, PatchRef, TaskError, TaskPlan
@@ -209,11 +212,56 @@ def _resolve(path: str, base: str, call_dir: str | None, cwd: str | None) -> tup
     return None, "outside" if joined.startswith("/") else "unknown"
 
 
+def _claude_edit(call: Call, cwd: str | None) -> Edit:
+    """A Claude Code Write / Edit / MultiEdit that applied, from its recorded input: a whole-file write, or text
+    replacements; a gap when the input was cut, the file is outside the session's directory, or unknown."""
+    assert call.call is not None
+    tool = call.call.tool or "Edit"
+    seq = call.first.seq
+    where = f"{tool} at event {call.evidence_seq}"
+    try:
+        args = orjson.loads(call.call.text) if not call.call.truncated else None
+    except orjson.JSONDecodeError:
+        args = None
+    if not isinstance(args, dict):
+        return Edit(seq, gap=f"{where}: its input was not recorded whole")
+    raw_path = args.get("file_path")
+    if not isinstance(raw_path, str) or tool == "NotebookEdit":
+        return Edit(seq, gap=f"{where}: no file it can replay")
+    rel, spot = _resolve(raw_path, "", _call_dir(call), cwd)
+    if spot == "outside" or (rel is not None and ignorable(rel)):
+        return Edit(seq)  # a host path or build output: not part of the repository's start state
+    if rel is None:
+        return Edit(seq, gap=f"{where}: {clean_line(raw_path, 80)!r} is outside the session's directory")
+    ref = PatchRef(seq, call.evidence_seq, call.call_id, None, False, None, what=tool)
+    if tool == "Write":
+        content = args.get("content")
+        if not isinstance(content, str):
+            return Edit(seq, gap=f"{where}: no content recorded")
+        ref.writes = [(rel, content, False)]
+        return Edit(seq, ref=ref)
+    edits = args.get("edits") if tool == "MultiEdit" else [args]
+    steps: list[tuple[str, str, str, bool]] = []
+    for e in edits if isinstance(edits, list) else []:
+        old, new = (e.get("old_string"), e.get("new_string")) if isinstance(e, dict) else (None, None)
+        if not isinstance(old, str) or not isinstance(new, str):
+            return Edit(seq, gap=f"{where}: an edit without its old and new text")
+        steps.append((rel, old, new, bool(e.get("replace_all"))))
+    if not steps:
+        return Edit(seq, gap=f"{where}: no edits recorded")
+    ref.replacements = steps
+    return Edit(seq, ref=ref)
+
+
 def session_edits(view: SessionView, cwd: str | None) -> list[Edit]:
     """Every change to files the session made, in order: applied patches, shell writes with their content,
     and changes ccl-tui cannot replay (changes outside the session's directory or in build output ignored)."""
     out: list[Edit] = []
     for call in view.calls:
+        if call.call is not None and call.call.tool in EDIT_TOOLS:
+            if call.ok is True:
+                out.append(_claude_edit(call, cwd))
+            continue
         if call.is_patch:
             if call.ok is True:
                 out.append(Edit(call.first.seq, ref=_patch_ref(call, cwd)))
@@ -485,6 +533,7 @@ def plan_from_session(signal: Signal, session: SessionSummary, events: list[Even
         signal_detail=signal.detail,
         signal_severity=signal.severity,
         agent=agent_of(session.originator),
+        started_at=session.started_at,
         cwd=session.cwd,
         repo_name=session.repo,
         repo_url=session.git_repo_url,

@@ -130,6 +130,50 @@ def _git(args: list[str], cwd: str, data: bytes | None = None) -> bytes:
     return proc.stdout
 
 
+def infer_commit(cwd: str | None, branch: str | None, before: str | None) -> str | None:
+    """The last commit on ``branch`` (else HEAD) made before ``before`` (ISO time), in the local checkout of
+    ``cwd``: the likely start of a session that recorded a branch but no commit (Claude Code). None when the
+    checkout, the branch or such a commit is not there."""
+    if not cwd or not cwd.startswith("/") or not os.path.isdir(cwd) or not before:
+        return None
+    if before.endswith("Z"):  # git reads "2026-10-01 10:00:00 +0000", not fractional seconds
+        before = before[:19].replace("T", " ") + " +0000"
+    for ref in ([branch] if branch else []) + ["HEAD"]:
+        if ref.startswith("-"):
+            continue
+        try:
+            out = _git(["rev-list", "-1", f"--before={before}", ref, "--"], cwd).decode().strip()
+        except SnapshotError:
+            continue
+        if is_commit(out):
+            return out
+    return None
+
+
+#: Largest file whose text an Edit is replayed on (a Claude Code Edit of a file the session did not write).
+MAX_EDIT_BASE = 2 << 20
+
+
+def read_text_at(repo: LocalRepo, path: str) -> str | None:
+    """The text of ``path`` (from the repository root) at ``repo.commit``, or None: absent, binary, too large,
+    or a file the snapshot leaves out for its name (credentials)."""
+    if not path or path.startswith(("/", "-")) or contains_secret(path):
+        return None
+    try:
+        size = int(_git(["cat-file", "-s", f"{repo.commit}:{path}"], repo.top).decode().strip() or 0)
+        if size > MAX_EDIT_BASE:
+            return None
+        data = _git(["cat-file", "blob", f"{repo.commit}:{path}"], repo.top)
+    except (SnapshotError, ValueError):
+        return None
+    if b"\0" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def find_local_repo(cwd: str | None, commit: str | None) -> LocalRepo:
     """The local checkout of the session's cwd, if it still exists and has ``commit``."""
     if not is_commit(commit):
