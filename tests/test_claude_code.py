@@ -206,6 +206,9 @@ def test_report_and_sessions_carry_the_agent(
     only = run(capsys, "report", "--json", "--top", "0", "--origin", "all", "--agent", "claude_code", "--db", db)
     assert only["issues"] and all(set(i["agents"]) == {"claude_code"} for i in only["issues"])
     assert "agent: claude_code" in only["scope"]["description"]
+    code = main(["report", "--markdown", "--top", "0", "--origin", "all", "--db", db])
+    md = capsys.readouterr().out
+    assert code == 0 and "- sessions by agent: Claude Code " in md
     listed = run(capsys, "sessions", "--json", "--agent", "claude_code", "--db", db)
     assert len(listed) == len(claude_files()) and {s["agent"] for s in listed} == {"claude_code"}
     everything = run(capsys, "sessions", "--json", "--db", db)
@@ -387,3 +390,28 @@ async def test_a_claude_code_task_starts_at_the_inferred_commit_and_execute_prov
     assert not (app / "CHANGES.md").exists()
     (ran,) = check_path(result.path, run=True)
     assert (ran.reward_before, ran.reward_after, ran.klass) == (0.0, 1.0, "proven-fix"), ran.note
+
+
+async def test_a_task_from_a_real_claude_code_session_without_its_checkout(tmp_path: Path) -> None:
+    """`mise run test` failed, then passed after the agent's Edits (entire_2_1_29, lines 16 and 47). Its checkout is
+    not on this machine and Claude Code recorded no commit: the task needs the repository and is not a proven
+    fix, however clearly the session recorded the failure."""
+    from ccl_tui.tasks.api import write_task_for_signal
+
+    home = make_claude_home(tmp_path / "claude", [CLAUDE / "entire_2_1_29_exit1_reject_interrupt.jsonl"])
+    store = await Store.open(tmp_path / "real.sqlite")
+    try:
+        await ingest(store, [home])
+        await refresh(store)
+        sid = "1ecba475-5b18-4058-a0cb-e87703f6f792"
+        sig = next(s for s in await store.signals(sid, kinds=["command_failure"]) if "mise" in s.signature)
+        result = await write_task_for_signal(store, sid, sig.seq, tmp_path / "tasks")
+    finally:
+        await store.close()
+    import tomllib
+
+    meta = tomllib.loads((result.path / "task.toml").read_text())["metadata"]
+    assert meta["source_agent"] == "claude_code" and meta["verifier"]["command"] == "mise run test"
+    assert meta["needs_repository"] is True and meta["repository"]["branch"] == "gtrrz-victor/adds-entire-reset-command"
+    assert meta["contract"]["class"] == "unproven" and "no commit" in meta["contract"]["reason"]
+    assert "from a recorded Claude Code session" in (result.path / "instruction.md").read_text()

@@ -85,6 +85,10 @@ def build_task(
             notes.append(why)
             if plan.contract is not None:
                 plan.contract = contract.inexact_start(plan.contract, why)
+    if not plan.commit and plan.contract is not None:
+        # no commit, recorded or inferred: whichever checkout the task is later run on, it is not known to be
+        # the state the session's evidence was recorded in
+        plan.contract = contract.inexact_start(plan.contract, "the session recorded no commit to start from")
     local, local_reason = probe_local(plan.cwd, plan.commit, allow_local, plan.repo_url, plan.repo_name)
     prefix = local.prefix if local is not None else ""
     # A Claude Code Edit replaces text in a file: its content comes from the start commit, or from the session's
