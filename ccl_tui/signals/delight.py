@@ -173,8 +173,10 @@ def first_attempt_success(view: SessionView, th: SignalThresholds) -> list[Signa
                 S.FIRST_ATTEMPT_SUCCESS,
                 [patch.evidence_seq, patch.first.seq],
                 th.severity.first_try_patch,
-                "first try | apply_patch",
-                "first patch applied cleanly",
+                f"first try | {patch.program or 'apply_patch'}",  # Claude Code's edits: Edit, Write...
+                "first patch applied cleanly"
+                if patch.program in ("", "apply_patch")
+                else f"first {patch.program} applied cleanly",
                 patch.call_id,
             )
         ]
