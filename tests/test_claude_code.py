@@ -171,7 +171,9 @@ def _claude_pytest_failure(path: Path) -> None:
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
 
 
-async def test_the_same_failure_is_one_issue_whichever_agent_hit_it(tmp_path: Path) -> None:
+def _both_agents_hit_pytest(tmp_path: Path) -> tuple[Path, Path]:
+    """A Codex session and a (synthetic) Claude Code session whose `pytest -q` fails on the same missing module;
+    returns (the Codex folder, the Claude Code project folder)."""
     codex = tmp_path / "codex"
     r = Rollout(start="2026-10-01T09:00:00", cwd="/home/dev/billing-api")
     r.user("run the tests")
@@ -180,6 +182,11 @@ async def test_the_same_failure_is_one_issue_whichever_agent_hit_it(tmp_path: Pa
     claude = tmp_path / "claude" / "projects" / "-home-dev-billing-api"
     claude.mkdir(parents=True)
     _claude_pytest_failure(claude / "5e1f0c7a-2b1d-4c55-9a77-0d3f5b1e9c21.jsonl")
+    return codex, claude
+
+
+async def test_the_same_failure_is_one_issue_whichever_agent_hit_it(tmp_path: Path) -> None:
+    codex, _claude = _both_agents_hit_pytest(tmp_path)
     store = await Store.open(tmp_path / "both.sqlite")
     try:
         await ingest(store, [codex, tmp_path / "claude"])
@@ -244,14 +251,7 @@ async def test_the_issue_list_filters_by_agent_once_claude_code_sessions_are_in(
 
     from ccl_tui.tui.screens.issue import IssueScreen
 
-    codex = tmp_path / "codex"
-    r = Rollout(start="2026-10-01T09:00:00", cwd="/home/dev/billing-api")
-    r.user("run the tests")
-    r.exec("pytest -q", PYTEST_MISSING, 1)
-    r.write(codex)
-    claude = tmp_path / "claude" / "projects" / "-home-dev-billing-api"
-    claude.mkdir(parents=True)
-    _claude_pytest_failure(claude / "5e1f0c7a-2b1d-4c55-9a77-0d3f5b1e9c21.jsonl")
+    _codex, claude = _both_agents_hit_pytest(tmp_path)
     for f in ("entire_2_1_29_exit1_reject_interrupt.jsonl", "kimuson_1_0_108_inline_sidechain.jsonl"):
         shutil.copy(CLAUDE / f, claude / f)
     app = app_for(tmp_path / "tui.sqlite", tmp_path)
