@@ -415,3 +415,21 @@ async def test_a_task_from_a_real_claude_code_session_without_its_checkout(tmp_p
     assert meta["needs_repository"] is True and meta["repository"]["branch"] == "gtrrz-victor/adds-entire-reset-command"
     assert meta["contract"]["class"] == "unproven" and "no commit" in meta["contract"]["reason"]
     assert "from a recorded Claude Code session" in (result.path / "instruction.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["entire_2_0_76_compaction.jsonl", "codemie_2_1_7_subagent_a485154.jsonl"])
+def test_token_counts_are_per_api_message_and_leave_out_cached_context(name: str) -> None:
+    """Claude Code repeats a message's usage on every content-block line: counted once per message id. Friction
+    costs count new input plus output (cache reads are the same context sent again), as for Codex."""
+    lines = [json.loads(ln) for ln in (CLAUDE / name).read_text().splitlines() if ln.strip()]
+    usage: dict[str, dict[str, int]] = {}
+    for r in lines:
+        msg = r.get("message")
+        if r.get("type") == "assistant" and isinstance(msg, dict) and isinstance(msg.get("usage"), dict):
+            usage.setdefault(msg["id"], msg["usage"])
+    fresh = sum(u.get("input_tokens", 0) + u.get("cache_creation_input_tokens", 0) + u.get("output_tokens", 0)
+                for u in usage.values())  # fmt: skip
+    r = parse_file(str(CLAUDE / name))
+    counts = [json.loads(row[16]) for row in r.rows if row[2] == "token_count"]
+    assert len(counts) == len(usage) > 1
+    assert counts[-1]["fresh"] == fresh < counts[-1]["total"]

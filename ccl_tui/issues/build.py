@@ -35,8 +35,8 @@ def title_for(kind: str, signature: str) -> str:
     if kind in (S.COMMAND_FAILURE, S.RETRY_LOOP):
         subject = program if program and program != "-" else "command"
         return f"{subject} fails" if what in ("", "error") else f"{subject} fails: {what}"
-    if kind == S.PATCH_FAILURE:
-        return f"apply_patch fails: {what}"
+    if kind == S.PATCH_FAILURE:  # Codex's apply_patch, or Claude Code's Edit / Write / MultiEdit
+        return f"{program or 'apply_patch'} fails: {what}"
     if kind == S.TIMEOUT:
         return f"{program} times out"
     if kind == S.DENIAL:

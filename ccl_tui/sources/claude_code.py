@@ -356,7 +356,9 @@ class ClaudeCodeReader:
 
     def _usage(self, line_no: int, ts: str | None, msg: dict[str, Any]) -> None:
         """One ``token_count`` per API message (Claude Code writes a line per content block, each with the
-        message's usage): the context it sent (``input``) and the running total of tokens."""
+        message's usage): the context it sent (``input``, cache reads included), and running totals of all
+        tokens (``total``) and of those not served from the prompt cache (``fresh``: new input plus output,
+        what friction costs are counted in, as for Codex)."""
         usage = msg.get("usage")
         mid = _str(msg.get("id")) or ""
         if not isinstance(usage, dict):
@@ -365,22 +367,19 @@ class ClaudeCodeReader:
         if mid and extra.get("last_message") == mid:
             return
         extra["last_message"] = mid
-        sent = sum(
-            v
-            for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
-            if isinstance(v := usage.get(k), int)
-        )
-        out_tokens = usage.get("output_tokens")
-        produced = out_tokens if isinstance(out_tokens, int) else 0
+
+        def count(key: str) -> int:
+            v = usage.get(key)
+            return v if isinstance(v, int) and v >= 0 else 0
+
+        new_input = count("input_tokens") + count("cache_creation_input_tokens")
+        sent = new_input + count("cache_read_input_tokens")
+        produced = count("output_tokens")
         total = int(extra.get("total_tokens") or 0) + sent + produced
-        extra["total_tokens"] = total
-        self.p._emit(
-            K.TOKEN_COUNT,
-            "assistant/usage",
-            line_no,
-            ts,
-            data={"input": sent, "output": produced, "total": total},
-        )
+        fresh = int(extra.get("fresh_tokens") or 0) + new_input + produced
+        extra["total_tokens"], extra["fresh_tokens"] = total, fresh
+        data = {"input": sent, "output": produced, "total": total, "fresh": fresh, "last_fresh": new_input + produced}
+        self.p._emit(K.TOKEN_COUNT, "assistant/usage", line_no, ts, data=data)
 
     # ------------------------------------------------------------------ system records
     def _system(self, line_no: int, ts: str | None, obj: dict[str, Any]) -> None:
