@@ -244,6 +244,7 @@ async def test_the_tui_shows_a_claude_code_transcript_at_its_evidence(tmp_path: 
         text = screen_text(app)
     assert "mise run test" in text
     assert "exit 1" in text
+    assert "Claude Code interactive" in text and "branch gtrrz-victor/adds-entire-reset-command" in text
 
 
 async def test_the_issue_list_filters_by_agent_once_claude_code_sessions_are_in(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from ccl_tui.model.events import agent_of
+from ccl_tui.scope import AGENT_LABEL
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.widgets.transcript_view import TranscriptView
@@ -57,10 +59,15 @@ class TranscriptScreen(CclAccess, Screen[None]):
                 if session.era == "legacy"
                 else ""
             )
+            agent = agent_of(session.originator)
+            who = f"{AGENT_LABEL[agent]} {session.origin}" if agent != "codex" else session.origin
+            start = (
+                f"branch {session.git_branch} (no commit recorded)" if agent != "codex" and session.git_branch else ""
+            )
             meta = (
-                f"{session.id}  ·  {session.repo}  ·  {session.origin}  ·  {session.model or 'model not recorded'}"
+                f"{session.id}  ·  {session.repo}  ·  {who}  ·  {session.model or 'model not recorded'}"
                 f"  ·  started {(session.started_at or '?')[:19].replace('T', ' ')}  ·  {session.turns} turn(s),"
-                f" {len(events)} event(s), {len(signals)} signal(s) on {len({x.seq for x in signals})} marked event(s){times}\ncwd {session.cwd}  ·  commit {session.git_commit or '?'}"
+                f" {len(events)} event(s), {len(signals)} signal(s) on {len({x.seq for x in signals})} marked event(s){times}\ncwd {session.cwd}  ·  {start or 'commit ' + (session.git_commit or '?')}"
             )
             self.query_one("#transcript-meta", Static).update(Text(terminal_safe(meta)))
         view = self.query_one(TranscriptView)
