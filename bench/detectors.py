@@ -5,6 +5,8 @@
 * real: files Codex itself wrote (tests/fixtures/codex_real and codex_samples), annotated by reading their raw
   lines (tests/gold/real/*.json); the signals a correct detector must give follow from those facts by fixed
   rules (ccl_tui.signals.gold.expected_from_annotation), never from a detector.
+* claude: files Claude Code wrote (tests/fixtures/claude_real), annotated the same way (tests/gold/claude);
+  the expected signals follow from the facts by ccl_tui.signals.gold.expected_from_claude.
 * synthetic: small files in Codex's format written by tests/gold/make_gold.py, one rule each, positives and
   near-miss negatives. They agree with the detectors by construction; the real set is the one that measures.
 """
@@ -22,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from ccl_tui.config.settings import Settings  # noqa: E402
 from ccl_tui.pipeline import detect_pending_sync  # noqa: E402
-from ccl_tui.signals.gold import GoldReport, real_mismatches, score, score_real  # noqa: E402
+from ccl_tui.signals.gold import GoldReport, real_mismatches, score, score_claude, score_real  # noqa: E402
 from ccl_tui.store.db import Store  # noqa: E402
 from ccl_tui.store.ingest import ingest  # noqa: E402
 
@@ -53,6 +55,14 @@ def gold() -> None:
             print(f"  missed  {annotation.stem}: {x}")
         for x in m["extra"]:
             print(f"  extra   {annotation.stem}: {x}")
+    claude_dir = ROOT / "tests" / "gold" / "claude"
+    claude = score_claude(claude_dir)
+    table(f"CLAUDE CODE gold set: {len(claude.cases)} files Claude Code wrote, labelled from their raw lines", claude)
+    for case in claude.cases:
+        for kind, line in sorted(case.expected - case.found):
+            print(f"  missed  {case.name}: {kind} line:{line}")
+        for kind, line in sorted(case.found - case.expected):
+            print(f"  extra   {case.name}: {kind} line:{line}")
     synthetic = score(ROOT / "tests" / "gold")
     table(
         f"SYNTHETIC gold set: {len(synthetic.cases)} generated cases (agree with the rules by construction)", synthetic

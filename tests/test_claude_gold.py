@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from ccl_tui.model.events import Event, EventKind
-from ccl_tui.model.signals import Signal
-from ccl_tui.signals.gold import detect_file
+from ccl_tui.signals.gold import claude_found, detect_file, expected_from_claude
 from ccl_tui.sources.claude_code import EDIT_TOOLS, subagent_id
 from ccl_tui.sources.parse import parse_file
 from ccl_tui.transcript import transcript_lines
@@ -132,41 +131,12 @@ def test_every_call_has_the_annotated_outcome(annotation: Path) -> None:
             assert e.status == "aborted", (cid, e.status)
 
 
-def expected_signals(a: dict[str, Any], path: Path) -> set[tuple[str, int]]:
-    """(kind, line of the evidence event) each friction fact of the annotation must raise; and a burst of API
-    retries (``system`` records of subtype ``api_error``, read from the file) raises one error at its first."""
-    exp: set[tuple[str, int]] = set()
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    retries = [n for n, r in enumerate(records, 1) if r.get("type") == "system" and r.get("subtype") == "api_error"]
-    if retries:
-        exp.add(("error", retries[0]))
-    for c in a["calls"]:
-        if c["outcome"] == "error":
-            exp.add(("patch_failure" if c["tool"] in EDIT_TOOLS else "command_failure", c["result_line"]))
-        elif c["outcome"] == "rejected":
-            exp.add(("denial", c["result_line"]))
-    exp.update(("interrupt", n) for n in a["interrupts"])
-    exp.update(("error", n) for n in a["api_errors"])
-    if a["compactions"]:
-        exp.add(("context_truncation", min(a["compactions"])))
-    exp.update(("user_pushback", p["line"]) for p in a["prompts"] if p["kind"] == "correction")
-    return exp
-
-
-_CHECKED = {"command_failure", "patch_failure", "denial", "interrupt", "error", "context_truncation", "user_pushback"}
-
-
-def _found(signals: list[Signal], events: list[Event]) -> set[tuple[str, int]]:
-    by_seq = {e.seq: e for e in events}
-    return {(s.kind, by_seq[s.seq].line) for s in signals if s.kind in _CHECKED}
-
-
 @pytest.mark.parametrize("annotation", ANNOTATIONS, ids=[a.stem for a in ANNOTATIONS])
 def test_detection_matches_the_annotation(annotation: Path) -> None:
     a, path = _load(annotation)
     events, signals = detect_file(path)
-    expected = expected_signals(a, path)
-    found = _found(signals, events)
+    expected = expected_from_claude(a, path)
+    found = claude_found(signals, events)
     missing = {x for x in expected - found if (annotation.stem, f"{x[0]} line:{x[1]}") not in KNOWN_MISSES}
     assert missing == set() and found - expected == set(), {"missing": missing, "extra": found - expected}
 
@@ -191,4 +161,4 @@ def test_known_misses_are_still_misses() -> None:
         _a, path = _load(GOLD / f"{stem}.json")
         events, signals = detect_file(path)
         kind, line = what.split(" line:")
-        assert (kind, int(line)) not in _found(signals, events), (stem, what)
+        assert (kind, int(line)) not in claude_found(signals, events), (stem, what)

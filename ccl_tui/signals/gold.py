@@ -24,6 +24,7 @@ from ccl_tui.config.settings import SignalThresholds
 from ccl_tui.model.events import Event, row_to_event
 from ccl_tui.model.signals import Signal
 from ccl_tui.signals.detect import detect_session
+from ccl_tui.sources.claude_code import EDIT_TOOLS
 from ccl_tui.sources.parse import parse_file
 
 #: Kinds the real annotations determine (delight is a whole-session judgment: checked by tests, not scored).
@@ -292,4 +293,66 @@ def score_real(real_dir: Path, th: SignalThresholds | None = None) -> GoldReport
     report = GoldReport()
     for annotation in sorted(real_dir.glob("*.json")):
         report.add(run_real_case(annotation, th))
+    return report
+
+
+# ---------------------------------------------------------------------------------------------- Claude Code
+#: Kinds the Claude Code annotations (tests/gold/claude) determine.
+CLAUDE_KINDS = (
+    "command_failure",
+    "patch_failure",
+    "denial",
+    "interrupt",
+    "error",
+    "context_truncation",
+    "user_pushback",
+)
+
+
+def claude_file(annotation: Path) -> Path:
+    a = json.loads(annotation.read_text(encoding="utf-8"))
+    return annotation.parent.parent.parent / "fixtures" / "claude_real" / a["file"]
+
+
+def expected_from_claude(a: dict[str, Any], path: Path) -> set[tuple[str, int]]:
+    """(kind, line of the evidence record) each fact of a Claude Code annotation must raise: a failed call (a
+    patch failure for the edit tools), a refused one, an interrupt, an API error, the first record of a
+    compaction and of a burst of API retries (``system`` records of subtype ``api_error``, read from the
+    file), and a correction typed by the user."""
+    exp: set[tuple[str, int]] = set()
+    for c in a["calls"]:
+        if c["outcome"] == "error":
+            exp.add(("patch_failure" if c["tool"] in EDIT_TOOLS else "command_failure", c["result_line"]))
+        elif c["outcome"] == "rejected":
+            exp.add(("denial", c["result_line"]))
+    exp.update(("interrupt", n) for n in a["interrupts"])
+    exp.update(("error", n) for n in a["api_errors"])
+    if a["compactions"]:
+        exp.add(("context_truncation", min(a["compactions"])))
+    exp.update(("user_pushback", p["line"]) for p in a["prompts"] if p["kind"] == "correction")
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    retries = [n for n, r in enumerate(records, 1) if r.get("type") == "system" and r.get("subtype") == "api_error"]
+    if retries:
+        exp.add(("error", retries[0]))
+    return exp
+
+
+def claude_found(signals: list[Signal], events: list[Event]) -> set[tuple[str, int]]:
+    """(kind, line of the evidence record) of the signals the Claude Code annotations score."""
+    line_of = {e.seq: e.line for e in events}
+    return {(s.kind, line_of[s.seq]) for s in signals if s.kind in CLAUDE_KINDS}
+
+
+def run_claude_case(annotation: Path, th: SignalThresholds | None = None) -> CaseResult:
+    path = claude_file(annotation)
+    a = json.loads(annotation.read_text(encoding="utf-8"))
+    events, signals = detect_file(path, th)
+    return CaseResult(annotation.stem, list(CLAUDE_KINDS), expected_from_claude(a, path), claude_found(signals, events))
+
+
+def score_claude(claude_dir: Path, th: SignalThresholds | None = None) -> GoldReport:
+    """The Claude Code set: tests/gold/claude/*.json annotations of files Claude Code wrote."""
+    report = GoldReport()
+    for annotation in sorted(claude_dir.glob("*.json")):
+        report.add(run_claude_case(annotation, th))
     return report
