@@ -434,3 +434,21 @@ def test_token_counts_are_per_api_message_and_leave_out_cached_context(name: str
     counts = [json.loads(row[16]) for row in r.rows if row[2] == "token_count"]
     assert len(counts) == len(usage) > 1
     assert counts[-1]["fresh"] == fresh < counts[-1]["total"]
+
+
+def test_a_damaged_or_half_written_claude_code_file_loses_only_the_bad_line(tmp_path: Path) -> None:
+    """A malformed line is skipped and counted; a last line Claude Code is still writing is left for the next
+    read, which continues from the offset and reads it whole."""
+    lines = (CLAUDE / "entire_2_1_12_lint_exit1.jsonl").read_bytes().split(b"\n")
+    body = [ln for ln in lines if ln.strip()]
+    damaged = b"\n".join([*body[:5], b'{"type":"user","message":', *body[5:-1]]) + b"\n"
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(damaged + body[-1][:40])  # the last record half written
+    first = parse_file(str(path))
+    assert [b.line for b in first.bad] == [6] and first.pending_bytes == 40
+    assert first.lines == len(body)  # every complete line, the bad one included
+    path.write_bytes(damaged + body[-1] + b"\n")
+    rest = parse_file(str(path), first.end_offset, first.lines, first.state)
+    assert rest.bad == [] and rest.pending_bytes == 0 and rest.lines == len(body) + 1
+    whole = parse_file(str(CLAUDE / "entire_2_1_12_lint_exit1.jsonl"))
+    assert len(first.rows) + len(rest.rows) == len(whole.rows)
