@@ -597,6 +597,28 @@ def schema_of(db: Path) -> tuple[int, int, list[tuple[str, str]], str]:
         con.close()
 
 
+async def test_opening_waits_for_another_writer_before_switching_to_wal(tmp_path: Path) -> None:
+    """Another process is writing to a database still in rollback mode (it is creating it too): SQLite refuses
+    the switch to WAL at once, without its busy handler. The open waits for the writer instead of failing
+    (what a race of first opens ran into now and then)."""
+    import threading
+
+    db = tmp_path / "new.sqlite"
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock of the new, empty file
+    released = threading.Timer(0.4, lambda: other.execute("ROLLBACK"))
+    released.start()
+    t0 = time.monotonic()
+    try:
+        store = await Store.open(db)
+        await store.close()
+    finally:
+        released.join()
+        other.close()
+    assert time.monotonic() - t0 >= 0.35  # it waited for the writer
+    assert schema_of(db)[:2] == (SCHEMA_VERSION, APPLICATION_ID)
+
+
 async def test_concurrent_first_opens_never_race(tmp_path: Path) -> None:
     reference = tmp_path / "reference.sqlite"
     await (await Store.open(reference)).close()

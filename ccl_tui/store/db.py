@@ -5,6 +5,7 @@ All SQL of the product lives in ``ccl_tui.store``; other layers call these metho
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import time
@@ -350,7 +351,7 @@ class Store:
         db = await aiosqlite.connect(path, isolation_level=None)
         store = cls(db, path)
         try:
-            await rows(db, "PRAGMA busy_timeout = 10000")
+            await rows(db, f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             # Read what the file holds before anything is written: another application's database, a damaged
             # file or a newer schema are refused untouched (no WAL switch, no tables, no user_version).
             found = await store._found()
@@ -358,7 +359,7 @@ class Store:
             # 16 KiB pages: event rows carry output excerpts of a few KiB; fewer overflow pages per row.
             # Only takes effect on a new database (before the first table and before WAL).
             await rows(db, "PRAGMA page_size = 16384")
-            await rows(db, "PRAGMA journal_mode = WAL")
+            await _switch_to_wal(db)
             await store._configure()
             if found.version != SCHEMA_VERSION:
                 await store.migrate()
@@ -379,7 +380,7 @@ class Store:
         db = await aiosqlite.connect(_uri(path, "immutable=1" if frozen else "mode=ro"), isolation_level=None, uri=True)
         store = cls(db, path, readonly=True)
         try:
-            await rows(db, "PRAGMA busy_timeout = 10000")
+            await rows(db, f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             try:
                 found = await store._found()
             except sqlite3.OperationalError as exc:
@@ -388,7 +389,7 @@ class Store:
                 # A WAL database whose -shm cannot be created: read the main file as it is.
                 await db.close()
                 db = store.db = await aiosqlite.connect(_uri(path, "immutable=1"), isolation_level=None, uri=True)
-                await rows(db, "PRAGMA busy_timeout = 10000")
+                await rows(db, f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
                 found = await store._found()
                 if _side(path, "-wal").exists():
                     notes.append(f"changes still in {path.name}-wal are not shown")
@@ -649,6 +650,29 @@ class Store:
     async def malformed_lines(self, limit: int = 50) -> list[tuple[str, int, str, str]]:
         sql = "SELECT path, line, reason, excerpt FROM malformed ORDER BY path, line LIMIT ?"
         return [tuple(r) for r in await rows(self.db, sql, (limit,))]
+
+
+#: Seconds a connection waits for another's lock (``PRAGMA busy_timeout``), and for the switch to WAL.
+BUSY_TIMEOUT_S = 10.0
+
+
+async def _switch_to_wal(db: aiosqlite.Connection) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting as long as the busy timeout for other connections to let go.
+
+    SQLite answers "database is locked" at once, without its busy handler, when another connection holds a
+    write transaction on a database still in rollback mode (several processes creating one database at the
+    same moment): the switch is tried again until the timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.01
+    while True:
+        try:
+            await rows(db, "PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 async def scalar(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Any:
