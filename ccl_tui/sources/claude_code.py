@@ -201,7 +201,7 @@ class ClaudeCodeReader:
         s.cli_version = s.cli_version or _str(obj.get("version"))
         branch = _str(obj.get("gitBranch"))
         s.git_branch = s.git_branch or (branch if branch != "HEAD" else None)
-        if sub:
+        if sub and agent:
             s.source, s.parent_id = "subagent", sid
         else:
             s.source = _source(obj)
