@@ -452,3 +452,18 @@ def test_a_damaged_or_half_written_claude_code_file_loses_only_the_bad_line(tmp_
     assert rest.bad == [] and rest.pending_bytes == 0 and rest.lines == len(body) + 1
     whole = parse_file(str(CLAUDE / "entire_2_1_12_lint_exit1.jsonl"))
     assert len(first.rows) + len(rest.rows) == len(whole.rows)
+
+
+def test_streamed_progress_is_not_an_event_and_file_snapshots_are_checkpoints() -> None:
+    """`progress` records stream a running command's output (its tool_result holds it whole): no event, as for
+    Codex's output deltas. `file-history-snapshot` is Claude Code's undo checkpoint: a snapshot event."""
+    path = CLAUDE / "entire_2_1_29_exit1_reject_interrupt.jsonl"
+    records = {n: json.loads(ln) for n, ln in enumerate(path.read_text().splitlines(), 1) if ln.strip()}
+    first = min(n for n, r in records.items() if "sessionId" in r)  # what comes before names no session
+    progress = {n for n, r in records.items() if r["type"] == "progress"}
+    snapshots = {n for n, r in records.items() if r["type"] == "file-history-snapshot" and n > first}
+    assert progress and snapshots
+    r = parse_file(str(path))
+    lines_of = {row[4]: row[2] for row in r.rows}
+    assert not progress & set(lines_of)
+    assert {n for n, kind in lines_of.items() if kind == "snapshot"} == snapshots

@@ -19,7 +19,10 @@ record                                  events
                                         ``turn_completed`` when the message ends the turn
 ``assistant``, ``isApiErrorMessage``    ``error``
 ``system`` ``compact_boundary``         ``compaction``; ``api_error`` retries: ``stream_error``
-anything else                           ``other`` with its type (``summary``, ``file-history-snapshot``…)
+``file-history-snapshot``               ``snapshot`` (Claude Code's undo checkpoint, as Codex's ghost commit)
+``progress``                            nothing: streamed output of a running tool or hook, which its
+                                        result record holds whole (as Codex's output deltas)
+anything else                           ``other`` with its type (``summary``, ``queue-operation``…)
 =====================================  ==============================================================
 
 A sub-agent's transcript (``agent-*.jsonl``, or ``isSidechain`` lines first) is a session of its own (its id
@@ -178,6 +181,13 @@ class ClaudeCodeReader:
         elif rtype == "summary":
             text = _str(obj.get("summary")) or ""
             p._emit(K.OTHER, "summary", line_no, ts, text=_capped(text, 500), size=len(text))
+        elif rtype == "progress":
+            return  # a running tool's or hook's streamed output: its result record carries the whole of it
+        elif rtype == "file-history-snapshot":
+            snap = obj.get("snapshot")
+            files = snap.get("trackedFileBackups") if isinstance(snap, dict) else None
+            data = {"files": len(files)} if isinstance(files, dict) else {}
+            p._emit(K.SNAPSHOT, "file-history-snapshot", line_no, ts, text=_str(obj.get("messageId")) or "", data=data)
         else:
             p._other(line_no, ts, rtype, {k: v for k, v in obj.items() if k not in ("snapshot", "content")})
 
