@@ -23,6 +23,13 @@ AGENTS = ("codex", "claude_code")
 AGENT_LABEL = {"codex": "Codex", "claude_code": "Claude Code"}
 
 
+def agents_text(counts: dict[str, int]) -> str:
+    """Sessions per agent ("Codex 3, Claude Code 1") once an agent other than Codex is in; "" otherwise."""
+    if not set(counts) - {"codex"}:
+        return ""
+    return ", ".join(f"{AGENT_LABEL[a]} {counts[a]}" for a in AGENTS if a in counts)
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which sessions a report covers."""

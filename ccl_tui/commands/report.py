@@ -13,7 +13,7 @@ from ccl_tui.commands.common import console, print_json, print_text, run_with_st
 from ccl_tui.model.issues import Evidence, Issue
 from ccl_tui.model.signals import Signal
 from ccl_tui.pipeline import Scope, ranked_issues, refresh, scope_from
-from ccl_tui.scope import AGENT_LABEL, AGENTS
+from ccl_tui.scope import agents_text
 from ccl_tui.store.db import Store
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.text.redact import redact
@@ -142,7 +142,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         con.print(Text(f"\n#{i.rank} {shown(i.title)}  [{i.id}]", style="bold"))
         for line in i.impact.explain():
             con.print(Text("  " + line))
-        by_agent = agents_line(i)
+        by_agent = agents_text(i.agents)
         con.print(
             Text(
                 f"  repos: {', '.join(shown(r) for r in i.repos)}   origins: {i.origins}"
@@ -158,13 +158,6 @@ def cmd_report(args: argparse.Namespace) -> int:
             call = f" call {e.call_id}" if e.call_id else ""
             con.print(Text(f"  evidence: session {e.session_id} event #{e.seq}{call}: {shown(e.detail)}"))
     return 0
-
-
-def agents_line(i: Issue) -> str:
-    """Sessions per agent ("Codex 3, Claude Code 1") once an issue has Claude Code sessions; "" otherwise."""
-    if not set(i.agents) - {"codex"}:
-        return ""
-    return ", ".join(f"{AGENT_LABEL[a]} {i.agents[a]}" for a in AGENTS if a in i.agents)
 
 
 def markdown(issues: list[Issue], scope: Scope, counts: dict[str, int], total: int) -> str:
@@ -187,8 +180,8 @@ def markdown(issues: list[Issue], scope: Scope, counts: dict[str, int], total: i
     for i in issues[:10]:
         out += ["", f"## {i.rank}. {cell(i.title)} (`{i.id}`)", "", f"`{i.impact.formula()}`", ""]
         out += [f"- {cell(line)}" for line in i.impact.explain()[:4]]
-        if agents_line(i):
-            out.append(f"- sessions by agent: {agents_line(i)}")
+        if agents_text(i.agents):
+            out.append(f"- sessions by agent: {agents_text(i.agents)}")
         out += [f"- evidence: session `{e.session_id}` event #{e.seq}: {cell(e.detail)}" for e in i.evidence[:3]]
     return "\n".join(out)
 

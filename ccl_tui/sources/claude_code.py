@@ -44,8 +44,7 @@ import orjson
 
 from ccl_tui.model.events import EventKind, origin_of
 from ccl_tui.sources.outcome import Outcome, Rejection, Status
-from ccl_tui.sources.outputs import content_text
-from ccl_tui.text.ansi import strip_control_fast as strip_control
+from ccl_tui.sources.outputs import capped, content_text
 
 if TYPE_CHECKING:
     from ccl_tui.sources.rollout import RolloutParser
@@ -180,7 +179,7 @@ class ClaudeCodeReader:
             self._system(line_no, ts, obj)
         elif rtype == "summary":
             text = _str(obj.get("summary")) or ""
-            p._emit(K.OTHER, "summary", line_no, ts, text=_capped(text, 500), size=len(text))
+            p._emit(K.OTHER, "summary", line_no, ts, text=capped(text, 500), size=len(text))
         elif rtype == "progress":
             return  # a running tool's or hook's streamed output: its result record carries the whole of it
         elif rtype == "file-history-snapshot":
@@ -229,7 +228,7 @@ class ClaudeCodeReader:
             kind = K.CONTEXT if line_no - p.state.last_compaction_line <= 4 else K.COMPACTION
             p.state.last_compaction_line = line_no
             data = {"role": "compact_summary"} if kind == K.CONTEXT else {}
-            p._emit(kind, "user/compact_summary", line_no, ts, text=_capped(text, 4000), size=len(text), data=data)
+            p._emit(kind, "user/compact_summary", line_no, ts, text=capped(text, 4000), size=len(text), data=data)
             return
         if isinstance(content, list):
             texts = []
@@ -247,13 +246,13 @@ class ClaudeCodeReader:
         p = self.p
         stripped = text.lstrip()
         if stripped.startswith(_INTERRUPT):
-            p._emit(K.TURN_ABORTED, "user/interrupt", line_no, ts, status="interrupted", text=_capped(stripped, 200))
+            p._emit(K.TURN_ABORTED, "user/interrupt", line_no, ts, status="interrupted", text=capped(stripped, 200))
             p.state.turn_state = "closed"
             return
         if obj.get("isMeta") is True or stripped.startswith(_CONTEXT_PREFIXES):
             role = "meta" if obj.get("isMeta") is True else "command"
             p._emit(
-                K.CONTEXT, "user/context", line_no, ts, text=_capped(text, 1000), size=len(text), data={"role": role}
+                K.CONTEXT, "user/context", line_no, ts, text=capped(text, 1000), size=len(text), data={"role": role}
             )
             return
         if obj.get("isSidechain") is True:
@@ -264,7 +263,7 @@ class ClaudeCodeReader:
                 st.turn += 1
                 st.turn_state = "open"
             data = {"role": "parent_agent"}
-            p._emit(K.CONTEXT, "user/agent_prompt", line_no, ts, text=_capped(text, 1000), size=len(text), data=data)
+            p._emit(K.CONTEXT, "user/agent_prompt", line_no, ts, text=capped(text, 1000), size=len(text), data=data)
             return
         p._user_prompt(line_no, ts, "user/message", text)
 
@@ -295,9 +294,7 @@ class ClaudeCodeReader:
         if obj.get("isApiErrorMessage") is True or _str(obj.get("error")):
             text = _text_of(content) or str(obj.get("error") or "API error")
             status = next((name for rx, name in _API_STATUS if rx.search(text)), None)
-            p._emit(
-                K.ERROR, "assistant/api_error", line_no, ts, text=_capped(text, 2000), size=len(text), status=status
-            )
+            p._emit(K.ERROR, "assistant/api_error", line_no, ts, text=capped(text, 2000), size=len(text), status=status)
             return
         blocks = content if isinstance(content, list) else [{"type": "text", "text": content}] if content else []
         for block in blocks:
@@ -308,12 +305,12 @@ class ClaudeCodeReader:
                 text = str(block.get("text") or "")
                 if text.strip():
                     p._emit(
-                        K.ASSISTANT_MESSAGE, "assistant/text", line_no, ts, text=_capped(text, 16_000), size=len(text)
+                        K.ASSISTANT_MESSAGE, "assistant/text", line_no, ts, text=capped(text, 16_000), size=len(text)
                     )
             elif btype == "thinking":
                 text = str(block.get("thinking") or "")
                 if text.strip():
-                    p._emit(K.REASONING, "assistant/thinking", line_no, ts, text=_capped(text, 16_000), size=len(text))
+                    p._emit(K.REASONING, "assistant/thinking", line_no, ts, text=capped(text, 16_000), size=len(text))
             elif btype == "tool_use":
                 self._tool_use(line_no, ts, obj, block)
             elif btype != "redacted_thinking":
@@ -339,13 +336,13 @@ class ClaudeCodeReader:
             if isinstance(args.get("timeout"), int):
                 data["timeout_ms"] = args["timeout"]
             if isinstance(args.get("description"), str):
-                data["description"] = _capped(args["description"], 200)
+                data["description"] = capped(args["description"], 200)
         else:
             path = _str(args.get("file_path")) or _str(args.get("notebook_path"))
             if path:
                 files = [path]
             dumped = orjson.dumps(args).decode()
-            text = _capped(dumped, 64_000 if tool in EDIT_TOOLS else 500)
+            text = capped(dumped, 64_000 if tool in EDIT_TOOLS else 500)
         if files:
             data["files"] = files
         if call_id:
@@ -399,15 +396,15 @@ class ClaudeCodeReader:
         if sub == "compact_boundary":
             meta = obj.get("compactMetadata")
             data = {k: meta[k] for k in ("trigger", "preTokens") if isinstance(meta, dict) and k in meta}
-            p._emit(K.COMPACTION, "system/compact_boundary", line_no, ts, text=_capped(text, 500), data=data)
+            p._emit(K.COMPACTION, "system/compact_boundary", line_no, ts, text=capped(text, 500), data=data)
             p.state.last_compaction_line = line_no
         elif sub == "api_error":
             err = obj.get("error")
             detail = text or (orjson.dumps(err).decode() if err is not None else "API error")
-            p._emit(K.STREAM_ERROR, "system/api_error", line_no, ts, text=_capped(detail, 1000), size=len(detail))
+            p._emit(K.STREAM_ERROR, "system/api_error", line_no, ts, text=capped(detail, 1000), size=len(detail))
         else:
             raw = f"system/{sub}" if sub else "system"
-            p._emit(K.OTHER, raw, line_no, ts, text=_capped(text, 500), size=len(text), status=sub or None)
+            p._emit(K.OTHER, raw, line_no, ts, text=capped(text, 500), size=len(text), status=sub or None)
 
 
 _TOOL_USE_ERROR = re.compile(r"^\s*<tool_use_error>(.*?)</tool_use_error>\s*$", re.S)
@@ -437,7 +434,3 @@ def outcome(text: str, is_error: bool, result: Any, tool: str | None) -> Outcome
     if tool == "Bash":
         return Outcome(text, Status.OK, "claude: Bash result without error", exit_code=0)
     return Outcome(text, Status.OK, "claude: result without error")
-
-
-def _capped(text: str, cap: int) -> str:
-    return strip_control(text[:cap] if len(text) > cap else text)

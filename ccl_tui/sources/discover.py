@@ -115,8 +115,7 @@ def discover(paths: Iterable[Path | str] | None = None) -> Discovery:
     rollouts are reported as such). Files named explicitly are taken whatever their name.
     """
     found = Discovery()
-    roots = [Path(os.path.abspath(Path(p).expanduser())) for p in paths] if paths else default_homes()
-    roots = [Path(os.path.abspath(r)) for r in roots]
+    roots = [Path(os.path.abspath(Path(p).expanduser())) for p in (paths or default_homes())]
     seen: set[str] = set()
     for root in roots:
         try:
@@ -131,7 +130,7 @@ def discover(paths: Iterable[Path | str] | None = None) -> Discovery:
             subdirs = [root / "sessions", root / "archived_sessions"]
             if any(d.is_dir() for d in subdirs):
                 candidates = (e for d in subdirs if d.is_dir() for e in _walk_entries(d, is_rollout_name, found))
-            elif (root / "projects").is_dir() and not (root / "sessions").exists():
+            elif (root / "projects").is_dir():
                 candidates = _walk_entries(root / "projects", is_jsonl_name, found)  # a Claude Code home
             else:
                 candidates = _walk_entries(root, is_jsonl_name, found)

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from ccl_tui.text.ansi import strip_control_fast
+
 _SHELLS = {"bash", "sh", "zsh", "dash", "fish", "ksh", "pwsh", "powershell", "cmd", "cmd.exe", "powershell.exe"}
 _SHELL_FLAGS = {
     "-c",
@@ -147,3 +149,10 @@ PATCH_OK_FILE = re.compile(r"^[MAD] (.+)$", re.MULTILINE)
 
 def patch_files(patch_text: str) -> list[str]:
     return [p.strip() for p in PATCH_FILE.findall(patch_text)]
+
+
+def capped(text: str, cap: int) -> str:
+    """``text`` cut to ``cap`` characters, control codes removed (how every stored text is kept)."""
+    if len(text) > cap:
+        text = text[:cap]
+    return strip_control_fast(text)

@@ -34,6 +34,7 @@ from ccl_tui.sources.outcome import (
 from ccl_tui.sources.outputs import (
     PATCH_OK_FILE,
     argv_to_command,
+    capped,
     content_text,
     int64,
     loads_maybe,
@@ -77,12 +78,6 @@ _DROPPED_EVENT_MSGS = frozenset(
         "plan_update",  # the update_plan function_call is kept
     }
 )
-
-
-def capped(text: str, cap: int) -> str:
-    if len(text) > cap:
-        text = text[:cap]
-    return strip_control(text)
 
 
 def capped_output(text: str, start: int = 0) -> str:

@@ -489,10 +489,8 @@ class Store:
         """The saved parser state of each of ``paths`` (to continue reading them from their offsets)."""
         return {r[0]: r[1] for r in await select_in(self.db, "SELECT path, state FROM files WHERE path", paths)}
 
-    async def session_files(self, ids: Sequence[str] | None = None) -> dict[str, str]:
-        """session id -> the file its events were read from (of every session, or of ``ids``)."""
-        if ids is None:
-            return {r[0]: r[1] for r in await rows(self.db, "SELECT id, file FROM sessions")}
+    async def session_files(self, ids: Sequence[str]) -> dict[str, str]:
+        """session id -> the file its events were read from, for ``ids``."""
         return {r[0]: r[1] for r in await select_in(self.db, "SELECT id, file FROM sessions WHERE id", ids)}
 
     async def sessions(

@@ -15,7 +15,6 @@ from ccl_tui.tasks import contract, render
 from ccl_tui.tasks.diffs import Contents, Diff, DiffError, combine
 from ccl_tui.tasks.environment import Environment, build_environment, probe_local
 from ccl_tui.tasks.model import (
-    AGENT_CATEGORY,
     CLONE,
     KEEP_GREEN,
     NEEDS_REPOSITORY,
@@ -228,7 +227,7 @@ def _metadata(
         "task_flavour": flavour,
         "planned_flavour": plan.flavour,
         "contract": verdict.to_json() if verdict is not None else None,
-        "category": f"{AGENT_CATEGORY.get(plan.agent, plan.agent)}-{'keep-green' if keep_green else 'friction'}",
+        "category": f"{plan.agent.replace('_', '-')}-{'keep-green' if keep_green else 'friction'}",
         "source_agent": plan.agent,
         "difficulty": "easy" if keep_green else ("hard" if plan.signal_severity >= 0.7 else "medium"),
         "tags": list(dict.fromkeys(t for t in ("ccl-tui", plan.signal_kind, env.language, flavour) if t)),

@@ -75,10 +75,6 @@ class PatchRef:
     what: str = "apply_patch"  # apply_patch | shell write | Write | Edit | MultiEdit
 
 
-#: The task category prefix of the agent whose session a task comes from (``TaskPlan.agent``).
-AGENT_CATEGORY = {"codex": "codex", "claude_code": "claude-code"}
-
-
 @dataclass(slots=True)
 class TaskPlan:
     """Everything chosen from one session for one task. Texts here are raw: render.py redacts them."""

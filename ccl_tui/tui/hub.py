@@ -313,14 +313,10 @@ class Hub:
     async def signals(self, session_id: str) -> list[Signal]:
         return await self.store.signals(session_id)
 
-    async def repos_and_origins(self) -> tuple[list[str], list[str]]:
+    async def repos_and_agents(self) -> tuple[list[str], list[str]]:
+        """The repositories and the agents (codex, claude_code) of the stored sessions, from one read."""
         infos = await self.store.session_infos()
-        return sorted({i.repo for i in infos.values()}), sorted({i.origin for i in infos.values()})
-
-    async def agents(self) -> list[str]:
-        """The agents whose sessions the store holds (codex, claude_code)."""
-        infos = await self.store.session_infos()
-        return sorted({i.agent for i in infos.values()})
+        return sorted({i.repo for i in infos.values()}), sorted({i.agent for i in infos.values()})
 
     async def clusters(self) -> list[Cluster]:
         """Issue clusters from the last ``analyze`` (singletons for issues not analyzed yet)."""

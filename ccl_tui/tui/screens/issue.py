@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from ccl_tui.model.issues import Evidence, Issue
-from ccl_tui.scope import AGENT_LABEL, AGENTS, Scope
+from ccl_tui.scope import Scope, agents_text
 from ccl_tui.text.ansi import terminal_safe
 from ccl_tui.tui.base import CclAccess
 from ccl_tui.tui.widgets.score import ScoreBreakdown
@@ -77,10 +77,8 @@ class IssueScreen(CclAccess, Screen[None]):
             f"  ·  first {(issue.first_seen or '?')[:16]}  last {(issue.last_seen or '?')[:16]}"
             f"  ·  kinds {', '.join(f'{k} {v}' for k, v in issue.kinds.items())}"
         )
-        if set(issue.agents) - {"codex"}:  # once Claude Code sessions are in: whose sessions hit it
-            meta += "\nsessions by agent: " + ", ".join(
-                f"{AGENT_LABEL[a]} {issue.agents[a]}" for a in AGENTS if a in issue.agents
-            )
+        if agents_text(issue.agents):  # once Claude Code sessions are in: whose sessions hit it
+            meta += "\nsessions by agent: " + agents_text(issue.agents)
         if issue.cluster_id:
             cluster = next((c for c in await hub.clusters() if c.id == issue.cluster_id), None)
             if cluster is not None and len(cluster.members) > 1:

@@ -170,8 +170,8 @@ class IssuesScreen(CclAccess, Screen[None]):
         if not hub.is_open:
             return
         issues = await hub.issues(self.scope)
-        repos, _ = await hub.repos_and_origins()
-        self.query_one("#filter-agent", Select).set_class(set(await hub.agents()) <= {"codex"}, "hidden")
+        repos, agents = await hub.repos_and_agents()
+        self.query_one("#filter-agent", Select).set_class(set(agents) <= {"codex"}, "hidden")
         repo_select = self.query_one("#filter-repo", Select)
         current = repo_select.value
         if repos != self._repos:
